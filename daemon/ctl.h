@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ctl.h - tlsgatectl subcommands; each takes argv starting at its own name. */
+#ifndef TLSGATE_CTL_H
+#define TLSGATE_CTL_H
+
+int ctl_inspect_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * caps.h - every cap on something that grows, in one place (STYLE.md rule 5).
+ *
+ * Hitting a cap is a counted, tested outcome (TG_ERR_CAP or a documented truncation), never
+ * undefined behaviour. Modules add their caps here, grouped by module, with the reason.
+ */
+#ifndef TLSGATE_CAPS_H
+#define TLSGATE_CAPS_H
+
+/* Domain names (RFC 1035 2.3.4: 255 octets on the wire = 253 characters in text form). */
+#define TG_CAP_NAME_LEN	 253
+#define TG_CAP_LABEL_LEN 63
+
+/* Packets: IPv6 extension headers walked before giving up. */
+#define TG_CAP_IP6_EXT_HDRS 8
+
+/*
+ * Reassembly of the first bytes of a TCP stream. A post-quantum ClientHello is ~1.8 KB; the
+ * biggest seen in the wild (many key shares, padding, pre-shared keys) stay under 8 KB.
+ */
+#define TG_CAP_REASM_BYTES 16384
+#define TG_CAP_REASM_SEGS  64
+
+/* TLS ClientHello: total handshake message size and per-list caps. */
+#define TG_CAP_CH_BYTES	     16384
+#define TG_CAP_CH_CIPHERS    256
+#define TG_CAP_CH_EXTENSIONS 128
+#define TG_CAP_CH_ALPN	     32
+#define TG_CAP_CH_SIGALGS    128
+#define TG_CAP_CH_VERSIONS   32
+#define TG_CAP_CH_GROUPS     64
+
+/* DNS: RFC 1035 message caps; a query carries one question in practice. */
+#define TG_CAP_DNS_MSG	      65535
+#define TG_CAP_DNS_QUESTIONS  4
+#define TG_CAP_DNS_ANSWERS    64
+#define TG_CAP_DNS_PTR_HOPS   64
+#define TG_CAP_DNS_SVC_PARAMS 32
+#define TG_CAP_DNS_ALPN	      8
+
+/* HTTP/1.x request head. */
+#define TG_CAP_HTTP_HEAD    8192
+#define TG_CAP_HTTP_TARGET  4096
+#define TG_CAP_HTTP_HEADERS 100
+
+#endif
