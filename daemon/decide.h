@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * decide.h - the daemon's view of the policy engine: the current policy, content and bypass
+ * tables behind one object, and the questions the datapath asks. The answers come from the
+ * lib classifier; this file only adapts the datapath's facts to it and owns the swap on reload.
+ */
+#ifndef TLSGATE_DECIDE_H
+#define TLSGATE_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tg_ch;
+struct decider;
+
+enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
+
+/* What went wrong before a decision could be made; the policy says pass or block for each. */
+enum dec_fail {
+	DEC_FAIL_FLOWS_FULL,
+	DEC_FAIL_HOLD_TIMEOUT,
+	DEC_FAIL_HOLD_CAP,
+	DEC_FAIL_UNPARSABLE,
+	DEC_FAIL_NON_TLS,
+	DEC_FAIL_ADOPTION,
+	DEC_FAIL_TFO,
+	DEC_FAIL_MIDSTREAM,
+};
+
+struct dec_result {
+	enum dec_action action;
+	char reason[32];
+	int rule; /* -1: none */
+	char rule_name[64];
+	char user[64];
+	char app[64];
+	char category[32];
+	unsigned reputation;
+};
+
+struct dec_flow {
+	uint8_t family;
+	const uint8_t *src, *dst; /* client, server */
+	uint16_t sport, dport;
+	const uint8_t *mac; /* 6 bytes or NULL */
+	int os_hint;        /* enum from oshint, 0 unknown */
+	unsigned os_conf;
+};
+
+/* TLS ClientHello on an inspected port. */
+void decider_tls(const struct decider *d, const struct dec_flow *fl, const struct tg_ch *ch,
+		 uint64_t now_ms, struct dec_result *out);
+/* HTTP request head on port 80: Host and path through URL filtering (pass or block only). */
+void decider_http(const struct decider *d, const struct dec_flow *fl, const char *host,
+		  size_t host_len, const char *path, size_t path_len, struct dec_result *out);
+/* DNS query name: block (answer NXDOMAIN or the sinkhole) or pass. */
+void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname,
+		 size_t len, struct dec_result *out);
+/* IP filtering at the SYN, and QUIC. */
+void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
+void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
+/* Fail behaviour for @why: DEC_PASS or DEC_BLOCK, never DEC_DECRYPT. */
+enum dec_action decider_fail(const struct decider *d, enum dec_fail why);
+const char *dec_fail_name(enum dec_fail why);
+const char *dec_action_name(enum dec_action a);
+
+#endif

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine.c - per-queue classification of the first packets of each flow (DESIGN.md §1).
+ *
+ * TCP on an inspected port:
+ *   SYN      -> record the client's ISN and options; IP filtering; accept (flow stays queued)
+ *   SYN-ACK  -> record the server's ISN, options, window and timestamp; accept
+ *   data     -> hold (no verdict) and reassemble until the ClientHello is complete, then
+ *               PASS    NF_REPEAT + PASS mark: saved to the connmark, the rest skips the queue
+ *               BLOCK   NF_REPEAT + BLOCK|DROP mark, RST to both ends
+ *               DECRYPT adopt the client half (adopt.c), NF_REPEAT + ADOPTED mark so the held
+ *                       segments reach the adopted socket, RST the server half, hand the socket
+ *                       to the relay
+ *   packets still queued when a decision lands are re-verdicted the same way.
+ * UDP 53: DNS queries through DNS filtering (blocked: NXDOMAIN injected, query dropped).
+ * UDP 443: QUIC per policy.
+ * Every failure before a decision follows the policy's fail behaviour and is counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+
+#include "tlsgate/caps.h"
+#include "tlsgate/cidr.h"
+#include "tlsgate/dns.h"
+#include "tlsgate/domain.h"
+#include "tlsgate/http.h"
+#include "tlsgate/ja4.h"
+#include "tlsgate/oshint.h"
+#include "tlsgate/pkt.h"
+#include "tlsgate/reasm.h"
+#include "tlsgate/tls_ch.h"
+
+#include "adopt.h"
+#include "decide.h"
+#include "engine.h"
+#include "jsonw.h"
+#include "log.h"
+#include "marks.h"
+#include "relay.h"
+
+enum eflow_state {
+	EF_SYN,     /* SYN seen */
+	EF_SYNACK,  /* SYN-ACK seen: facts complete for adoption */
+	EF_HOLD,    /* first data held */
+	EF_DECIDED, /* verdict mark chosen; late packets get the same */
+};
+
+struct eflow {
+	struct eflow *next;
+	struct eflow *lru_prev, *lru_next;
+	enum eflow_state state;
+	struct adopt_facts f;
+	struct tg_reasm *reasm;
+	uint32_t held[ENG_MAX_HELD];
+	unsigned n_held;
+	uint64_t created_ms, hold_ms, decided_ms;
+	uint32_t mark;   /* decided: the mark late packets get */
+	bool drop;       /* decided: late packets are dropped */
+	bool has_mac;
+	uint8_t mac[6];
+	int os_hint;
+	unsigned os_conf;
+};
+
+struct engine {
+	struct engine_cfg cfg;
+	struct nfq *q;
+	struct eflow **tab;
+	size_t tab_mask, nflows;
+	struct eflow lru; /* sentinel: lru.lru_next is the oldest */
+	struct eng_counters c;
+	uint8_t scratch[TG_CAP_CH_BYTES];
+	struct tg_dns_msg dns;
+	char logbuf[4096];
+};
+
+static uint64_t key_hash(uint8_t family, const uint8_t *c, uint16_t cp, const uint8_t *s,
+			 uint16_t sp)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ family;
+	size_t i, n = family == 4 ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ull;
+	h = (h ^ cp) * 0x100000001b3ull;
+	h = (h ^ sp) * 0x100000001b3ull;
+	return h ^ (h >> 31);
+}
+
+static bool key_eq(const struct eflow *fl, uint8_t family, const uint8_t *c, uint16_t cp,
+		   const uint8_t *s, uint16_t sp)
+{
+	size_t n = family == 4 ? 4 : 16;
+
+	return fl->f.family == family && fl->f.cport == cp && fl->f.sport == sp &&
+	       !memcmp(fl->f.client, c, n) && !memcmp(fl->f.server, s, n);
+}
+
+struct engine *engine_new(const struct engine_cfg *cfg, struct nfq *q)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	size_t size = 1;
+
+	if (e == NULL)
+		return NULL;
+	while (size < ENG_MAX_FLOWS)
+		size <<= 1;
+	e->tab = calloc(size, sizeof(*e->tab));
+	if (e->tab == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->tab_mask = size - 1;
+	e->cfg = *cfg;
+	e->q = q;
+	e->lru.lru_next = e->lru.lru_prev = &e->lru;
+	return e;
+}
+
+static void lru_unlink(struct eflow *fl)
+{
+	fl->lru_prev->lru_next = fl->lru_next;
+	fl->lru_next->lru_prev = fl->lru_prev;
+}
+
+static void lru_push(struct engine *e, struct eflow *fl)
+{
+	fl->lru_prev = e->lru.lru_prev;
+	fl->lru_next = &e->lru;
+	e->lru.lru_prev->lru_next = fl;
+	e->lru.lru_prev = fl;
+}
+
+static void flow_remove(struct engine *e, struct eflow *fl)
+{
+	struct eflow **pp = &e->tab[key_hash(fl->f.family, fl->f.client, fl->f.cport,
+					     fl->f.server, fl->f.sport) &
+				    e->tab_mask];
+
+	while (*pp != NULL && *pp != fl)
+		pp = &(*pp)->next;
+	if (*pp == fl)
+		*pp = fl->next;
+	lru_unlink(fl);
+	tg_reasm_free(fl->reasm);
+	free(fl);
+	e->nflows--;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	while (e->lru.lru_next != &e->lru)
+		flow_remove(e, e->lru.lru_next);
+	free(e->tab);
+	free(e);
+}
+
+/* Find the flow of a packet in either direction; *to_server tells which. */
+static struct eflow *flow_find(struct engine *e, const struct tg_pkt *p, bool *to_server)
+{
+	struct eflow *fl;
+
+	for (fl = e->tab[key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) &
+			 e->tab_mask];
+	     fl != NULL; fl = fl->next)
+		if (key_eq(fl, p->ip_version, p->src, p->sport, p->dst, p->dport)) {
+			*to_server = true;
+			return fl;
+		}
+	for (fl = e->tab[key_hash(p->ip_version, p->dst, p->dport, p->src, p->sport) &
+			 e->tab_mask];
+	     fl != NULL; fl = fl->next)
+		if (key_eq(fl, p->ip_version, p->dst, p->dport, p->src, p->sport)) {
+			*to_server = false;
+			return fl;
+		}
+	return NULL;
+}
+
+static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t now_ms)
+{
+	struct eflow *fl;
+	size_t i;
+
+	if (e->nflows >= ENG_MAX_FLOWS)
+		return NULL;
+	fl = calloc(1, sizeof(*fl));
+	if (fl == NULL)
+		return NULL;
+	fl->f.family = p->ip_version;
+	memcpy(fl->f.client, p->src, 16);
+	memcpy(fl->f.server, p->dst, 16);
+	fl->f.cport = p->sport;
+	fl->f.sport = p->dport;
+	fl->created_ms = now_ms;
+	i = key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask;
+	fl->next = e->tab[i];
+	e->tab[i] = fl;
+	lru_push(e, fl);
+	e->nflows++;
+	e->c.flows_new++;
+	return fl;
+}
+
+/* Verdict one packet; a failed verdict leaves it to the kernel's queue timeout: counted. */
+static void verdict(struct engine *e, uint32_t id, int v, uint32_t mark)
+{
+	if (nfq_verdict(e->q, id, v, mark != 0, mark) == -1)
+		e->c.verdict_fail++;
+}
+
+static const char *action_mark_name(uint32_t mark)
+{
+	switch (mark & TG_MARK_STATE_MASK) {
+	case TG_MARK_PASS: return "pass";
+	case TG_MARK_BLOCK: return "block";
+	case TG_MARK_ADOPTED: return "decrypt";
+	default: return "none";
+	}
+}
+
+/* One JSON line per decision, written with a single write() so threads never interleave. */
+static void log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
+			 const uint8_t *sni, size_t sni_len, const struct dec_result *r)
+{
+	FILE *m;
+	struct jw w;
+	char a[64];
+	struct timespec ts;
+	long n;
+
+	if (e->cfg.log == NULL)
+		return;
+	m = fmemopen(e->logbuf, sizeof(e->logbuf), "w");
+	if (m == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	jw_init(&w, m);
+	jw_obj_begin(&w);
+	jw_key(&w, "time");
+	fprintf(m, "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	jw_kv_str(&w, "proto", proto);
+	tg_addr_format(f->family, f->client, a, sizeof(a));
+	jw_kv_str(&w, "src", a);
+	jw_kv_uint(&w, "sport", f->cport);
+	tg_addr_format(f->family, f->server, a, sizeof(a));
+	jw_kv_str(&w, "dst", a);
+	jw_kv_uint(&w, "dport", f->sport);
+	if (r->user[0])
+		jw_kv_str(&w, "user", r->user);
+	if (sni != NULL)
+		jw_kv_bytes(&w, "sni", sni, sni_len);
+	if (r->app[0])
+		jw_kv_str(&w, "app", r->app);
+	if (r->category[0])
+		jw_kv_str(&w, "category", r->category);
+	jw_kv_str(&w, "action", dec_action_name(r->action));
+	jw_kv_str(&w, "reason", r->reason);
+	if (r->rule >= 0) {
+		jw_kv_uint(&w, "rule", (uint64_t)r->rule);
+		if (r->rule_name[0])
+			jw_kv_str(&w, "rule_name", r->rule_name);
+	}
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	n = ftell(m);
+	fclose(m);
+	if (n > 0 && (size_t)n < sizeof(e->logbuf))
+		log_line(e->cfg.log, e->logbuf, (size_t)n);
+}
+
+static void fail_result(struct dec_result *r, enum dec_action a, enum dec_fail why)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = a;
+	r->rule = -1;
+	snprintf(r->reason, sizeof(r->reason), "fail-%s", dec_fail_name(why));
+}
+
+static int raw_fd(const struct engine *e, uint8_t family)
+{
+	return family == 4 ? e->cfg.raw4 : e->cfg.raw6;
+}
+
+/* Release every held packet with @v and @mark, and remember them for late packets. */
+static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, bool drop,
+			uint64_t now_ms)
+{
+	unsigned i;
+
+	for (i = 0; i < fl->n_held; i++)
+		verdict(e, fl->held[i], v, mark);
+	fl->n_held = 0;
+	fl->state = EF_DECIDED;
+	fl->mark = mark;
+	fl->drop = drop;
+	fl->decided_ms = now_ms;
+	tg_reasm_free(fl->reasm);
+	fl->reasm = NULL;
+}
+
+static uint32_t held_bytes(const struct eflow *fl)
+{
+	return fl->reasm ? (uint32_t)tg_reasm_contig(fl->reasm).len : 0;
+}
+
+static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
+{
+	int fd = raw_fd(e, fl->f.family);
+
+	/* The held data never reaches the server: its RST acknowledges nothing of it. */
+	if (adopt_reset_client(fd, &fl->f, held_bytes(fl)) == -1 ||
+	    (fl->state >= EF_SYNACK && adopt_reset_server(fd, &fl->f) == -1)) {
+		e->c.rst_fail++;
+		log_warn("queue %u: block: RST", e->cfg.queue);
+	}
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	e->c.block++;
+}
+
+static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
+{
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
+	e->c.pass++;
+}
+
+static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms);
+
+static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
+{
+	const char *step = NULL;
+	struct dec_result r;
+	int fd;
+
+	fd = adopt_socket(&fl->f, TG_MARK_LOCAL, now_ms, &step);
+	if (fd == -1) {
+		e->c.adopt_fail++;
+		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
+		fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION), DEC_FAIL_ADOPTION);
+		log_decision(e, &fl->f, "tls", NULL, 0, &r);
+		flow_apply(e, fl, r.action, now_ms);
+		return;
+	}
+	e->c.adopt_ok++;
+	/* The held segments now reach the adopted socket through the socket match. */
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPTED, false, now_ms);
+	if (adopt_reset_server(raw_fd(e, fl->f.family), &fl->f) == -1) {
+		e->c.rst_fail++;
+		log_warn("queue %u: reset server half", e->cfg.queue);
+	}
+	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
+	e->c.decrypt++;
+}
+
+static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms)
+{
+	switch (a) {
+	case DEC_DECRYPT:
+		if (fl->state < EF_SYNACK) {
+			/* No SYN-ACK facts: cannot adopt. */
+			struct dec_result r;
+
+			fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION),
+				    DEC_FAIL_ADOPTION);
+			e->c.adopt_fail++;
+			flow_apply(e, fl, r.action, now_ms);
+			return;
+		}
+		flow_decrypt(e, fl, now_ms);
+		return;
+	case DEC_BLOCK:
+		flow_block(e, fl, now_ms);
+		return;
+	case DEC_PASS:
+	default:
+		flow_pass(e, fl, now_ms);
+		return;
+	}
+}
+
+static void flow_fail(struct engine *e, struct eflow *fl, enum dec_fail why, uint64_t now_ms)
+{
+	struct dec_result r;
+
+	fail_result(&r, decider_fail(e->cfg.decider, why), why);
+	log_decision(e, &fl->f, "tcp", NULL, 0, &r);
+	flow_apply(e, fl, r.action, now_ms);
+}
+
+static void dec_flow_of(struct dec_flow *df, const struct eflow *fl)
+{
+	memset(df, 0, sizeof(*df));
+	df->family = fl->f.family;
+	df->src = fl->f.client;
+	df->dst = fl->f.server;
+	df->sport = fl->f.cport;
+	df->dport = fl->f.sport;
+	df->mac = fl->has_mac ? fl->mac : NULL;
+	df->os_hint = fl->os_hint;
+	df->os_conf = fl->os_conf;
+}
+
+/* The held bytes are a complete request head or ClientHello, or not yet, or never will be. */
+static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
+{
+	struct tg_span s = tg_reasm_contig(fl->reasm);
+	struct dec_flow df;
+	struct dec_result r;
+	struct tg_ch ch;
+	struct tg_http_req req;
+	enum tg_err err;
+
+	if (s.len == 0)
+		return;
+	dec_flow_of(&df, fl);
+	if (s.p[0] != 0x16) {
+		err = tg_http_req_parse(&req, s.p, s.len);
+		if (err == TG_NEED_MORE)
+			return;
+		if (err != TG_OK) {
+			e->c.non_tls++;
+			flow_fail(e, fl, DEC_FAIL_NON_TLS, now_ms);
+			return;
+		}
+		decider_http(e->cfg.decider, &df, (const char *)req.host.p, req.host.len,
+			     (const char *)req.target.p, req.target.len, &r);
+		log_decision(e, &fl->f, "http", req.host.p, req.host.len, &r);
+		if (r.action == DEC_BLOCK)
+			e->c.http_blocked++;
+		else
+			e->c.http_passed++;
+		/* Plain HTTP is never adopted here: pass or block. */
+		flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+		return;
+	}
+	err = tg_tls_ch_parse(&ch, s.p, s.len, e->scratch);
+	if (err == TG_NEED_MORE)
+		return;
+	if (err != TG_OK) {
+		e->c.ch_invalid++;
+		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
+		return;
+	}
+	decider_tls(e->cfg.decider, &df, &ch, now_ms, &r);
+	log_decision(e, &fl->f, "tls", ch.has_sni ? ch.sni.p : NULL, ch.sni.len, &r);
+	flow_apply(e, fl, r.action, now_ms);
+}
+
+static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+		    uint64_t now_ms)
+{
+	bool to_server;
+	struct eflow *fl = flow_find(e, p, &to_server);
+	struct tg_oshint_in oin;
+	struct tg_oshint oh;
+	struct dec_flow df;
+	struct dec_result r;
+
+	if (fl != NULL) {
+		/* A retransmitted SYN, or a decided flow's late SYN. */
+		if (fl->state == EF_DECIDED)
+			verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, 0);
+		else
+			verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	fl = flow_new(e, p, now_ms);
+	if (fl == NULL) {
+		e->c.flows_full++;
+		verdict(e, np->id,
+			decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK ? NF_DROP
+										   : NF_ACCEPT,
+			0);
+		return;
+	}
+	fl->state = EF_SYN;
+	fl->f.client_isn = p->seq;
+	fl->f.client_mss = p->opts.has_mss ? p->opts.mss : 0;
+	fl->f.client_wscale = p->opts.wscale;
+	fl->f.wscale_ok = p->opts.has_wscale;
+	fl->f.sack_ok = p->opts.sack_perm;
+	fl->f.ts_ok = p->opts.has_ts;
+	fl->f.client_window = p->window;
+	if (np->has_hwaddr && np->hwaddr_len == 6) {
+		fl->has_mac = true;
+		memcpy(fl->mac, np->hwaddr, 6);
+	}
+	tg_oshint_in_from_pkt(&oin, p);
+	tg_oshint_guess(&oin, &oh);
+	fl->os_hint = (int)oh.family;
+	fl->os_conf = oh.confidence;
+	if (p->payload.len) {
+		/* TCP Fast Open: data in the SYN cannot be adopted (HANDOFF: untested). */
+		e->c.tfo_data++;
+		flow_fail(e, fl, DEC_FAIL_TFO, now_ms);
+		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+		return;
+	}
+	dec_flow_of(&df, fl);
+	decider_ip(e->cfg.decider, &df, &r);
+	if (r.action == DEC_BLOCK) {
+		log_decision(e, &fl->f, "tcp", NULL, 0, &r);
+		fl->state = EF_DECIDED;
+		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
+		fl->drop = true;
+		fl->decided_ms = now_ms;
+		e->c.block++;
+		verdict(e, np->id, NF_REPEAT, fl->mark);
+		return;
+	}
+	verdict(e, np->id, NF_ACCEPT, 0);
+}
+
+static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+		       uint64_t now_ms)
+{
+	bool to_server;
+	struct eflow *fl = flow_find(e, p, &to_server);
+
+	if (fl == NULL || to_server) {
+		verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	if (fl->state == EF_SYN) {
+		fl->f.server_isn = p->seq;
+		fl->f.server_mss = p->opts.has_mss ? p->opts.mss : 0;
+		fl->f.server_wscale = p->opts.wscale;
+		fl->f.wscale_ok = fl->f.wscale_ok && p->opts.has_wscale;
+		fl->f.sack_ok = fl->f.sack_ok && p->opts.sack_perm;
+		fl->f.ts_ok = fl->f.ts_ok && p->opts.has_ts;
+		fl->f.server_tsval = p->opts.tsval;
+		fl->f.server_tsval_ms = now_ms;
+		fl->f.synack_window = p->window;
+		fl->state = EF_SYNACK;
+	}
+	if (fl->state == EF_DECIDED && fl->drop)
+		verdict(e, np->id, NF_DROP, 0);
+	else
+		verdict(e, np->id, NF_ACCEPT, 0);
+}
+
+static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+		      uint64_t now_ms)
+{
+	bool to_server;
+	struct eflow *fl = flow_find(e, p, &to_server);
+	enum tg_err err;
+
+	if (fl == NULL) {
+		/* A flow that began before we did: nothing to classify it with. */
+		e->c.midstream++;
+		verdict(e, np->id,
+			decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK
+				? NF_DROP
+				: NF_REPEAT,
+			TG_MARK_PASS);
+		return;
+	}
+	if (fl->state == EF_DECIDED) {
+		e->c.late_reverdict++;
+		verdict(e, np->id, NF_REPEAT, fl->mark);
+		return;
+	}
+	if (to_server && p->window)
+		fl->f.client_window = p->window;
+	if (!to_server || p->payload.len == 0) {
+		verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	if (fl->reasm == NULL) {
+		fl->reasm = tg_reasm_new(fl->f.client_isn);
+		if (fl->reasm == NULL) {
+			flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
+			verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+			return;
+		}
+		fl->hold_ms = now_ms;
+	}
+	if (fl->n_held >= ENG_MAX_HELD) {
+		e->c.hold_cap++;
+		flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
+		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+		return;
+	}
+	fl->held[fl->n_held++] = np->id;
+	e->c.held++;
+	if (fl->state == EF_SYNACK)
+		fl->state = EF_HOLD;
+	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
+	if (err != TG_OK) {
+		e->c.ch_invalid++;
+		flow_fail(e, fl, err == TG_ERR_CAP ? DEC_FAIL_HOLD_CAP : DEC_FAIL_UNPARSABLE,
+			  now_ms);
+		return;
+	}
+	flow_examine(e, fl, now_ms);
+}
+
+static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+		       uint64_t now_ms)
+{
+	struct adopt_facts f;
+	struct dec_flow df;
+	struct dec_result r;
+
+	(void)now_ms;
+	memset(&f, 0, sizeof(f));
+	f.family = p->ip_version;
+	memcpy(f.client, p->src, 16);
+	memcpy(f.server, p->dst, 16);
+	f.cport = p->sport;
+	f.sport = p->dport;
+	memset(&df, 0, sizeof(df));
+	df.family = p->ip_version;
+	df.src = p->src;
+	df.dst = p->dst;
+	df.sport = p->sport;
+	df.dport = p->dport;
+	if (p->dport == 443) {
+		decider_quic(e->cfg.decider, &df, &r);
+		log_decision(e, &f, "quic", NULL, 0, &r);
+		if (r.action == DEC_BLOCK) {
+			e->c.quic_blocked++;
+			verdict(e, np->id, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP);
+		} else {
+			e->c.quic_passed++;
+			verdict(e, np->id, NF_REPEAT, TG_MARK_PASS);
+		}
+		return;
+	}
+	if (p->dport == 53) {
+		e->c.dns_queries++;
+		if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK ||
+		    e->dns.n_q == 0) {
+			e->c.dns_invalid++;
+			verdict(e, np->id, NF_ACCEPT, 0);
+			return;
+		}
+		decider_dns(e->cfg.decider, &df, e->dns.q[0].name.text, e->dns.q[0].name.len, &r);
+		if (r.action == DEC_BLOCK) {
+			uint8_t out[TG_PKT_DNS_ANSWER_MAX];
+			size_t n;
+
+			log_decision(e, &f, "dns", (const uint8_t *)e->dns.q[0].name.text,
+				     e->dns.q[0].name.len, &r);
+			e->c.dns_blocked++;
+			n = tg_pkt_build_dns_nxdomain(out, sizeof(out), p);
+			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
+						     p->src, out, n) == -1)
+				e->c.rst_fail++;
+			verdict(e, np->id, NF_DROP, 0);
+			return;
+		}
+		verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	verdict(e, np->id, NF_ACCEPT, 0);
+}
+
+void engine_packet(struct engine *e, const struct nfq_pkt *np, uint64_t now_ms)
+{
+	struct tg_pkt p;
+
+	e->c.packets++;
+	if (np->data == NULL || tg_pkt_parse(&p, np->data, np->len) != TG_OK) {
+		/* Not ours to judge (fragments, other protocols): let it through untouched. */
+		e->c.unparsable++;
+		verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	if (p.proto == 17) {
+		udp_packet(e, np, &p, now_ms);
+		return;
+	}
+	if (p.proto != 6) {
+		verdict(e, np->id, NF_ACCEPT, 0);
+		return;
+	}
+	if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN)
+		tcp_syn(e, np, &p, now_ms);
+	else if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == (TG_TCP_SYN | TG_TCP_ACK))
+		tcp_synack(e, np, &p, now_ms);
+	else
+		tcp_other(e, np, &p, now_ms);
+}
+
+void engine_tick(struct engine *e, uint64_t now_ms)
+{
+	struct eflow *fl, *next;
+
+	for (fl = e->lru.lru_next; fl != &e->lru; fl = next) {
+		next = fl->lru_next;
+		switch (fl->state) {
+		case EF_DECIDED:
+			if (now_ms - fl->decided_ms >= ENG_DECIDED_LINGER_MS)
+				flow_remove(e, fl);
+			break;
+		case EF_HOLD:
+			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
+				e->c.hold_timeouts++;
+				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
+			}
+			break;
+		case EF_SYN:
+		case EF_SYNACK:
+		default:
+			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
+				e->c.hold_timeouts++;
+				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
+			} else if (now_ms - fl->created_ms >= ENG_SYN_TIMEOUT_MS) {
+				flow_remove(e, fl);
+			}
+			break;
+		}
+	}
+}
+
+const struct eng_counters *engine_counters(const struct engine *e)
+{
+	return &e->c;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine.h - the per-queue classifier: what each queued packet means for its flow, and the
+ * verdicts that follow (DESIGN.md §1). One engine per queue thread; engines share only the
+ * read-only decision context and the relay hand-off, both thread-safe.
+ */
+#ifndef TLSGATE_ENGINE_H
+#define TLSGATE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nfq.h"
+
+struct decider;
+struct relay;
+
+/* Caps and timeouts of the per-queue flow table (daemon side, so not in lib's caps.h). */
+#define ENG_MAX_FLOWS 65536         /* flows tracked per queue */
+#define ENG_MAX_HELD 64             /* packets held per flow while the ClientHello completes */
+#define ENG_HOLD_TIMEOUT_MS 3000    /* a ClientHello not complete by then: fail behaviour */
+#define ENG_SYN_TIMEOUT_MS 30000    /* handshake seen, no data: forget the flow */
+#define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
+
+/* Counters, one set per engine; the control socket sums them. */
+#define ENG_COUNTERS(X)                                                                            \
+	X(packets)                                                                                 \
+	X(unparsable)                                                                              \
+	X(flows_new)                                                                               \
+	X(flows_full)                                                                              \
+	X(midstream)                                                                               \
+	X(held)                                                                                    \
+	X(hold_timeouts)                                                                           \
+	X(hold_cap)                                                                                \
+	X(ch_invalid)                                                                              \
+	X(non_tls)                                                                                 \
+	X(tfo_data)                                                                                \
+	X(pass)                                                                                    \
+	X(block)                                                                                   \
+	X(decrypt)                                                                                 \
+	X(adopt_ok)                                                                                \
+	X(adopt_fail)                                                                              \
+	X(rst_fail)                                                                                \
+	X(late_reverdict)                                                                          \
+	X(verdict_fail)                                                                            \
+	X(dns_queries)                                                                             \
+	X(dns_blocked)                                                                             \
+	X(dns_invalid)                                                                             \
+	X(dns_answers_learned)                                                                     \
+	X(quic_blocked)                                                                            \
+	X(quic_passed)                                                                             \
+	X(http_blocked)                                                                            \
+	X(http_passed)
+
+struct eng_counters {
+#define ENG_CTR_FIELD(n) uint64_t n;
+	ENG_COUNTERS(ENG_CTR_FIELD)
+#undef ENG_CTR_FIELD
+};
+
+struct engine;
+
+struct engine_cfg {
+	uint16_t queue;
+	const struct decider *decider;
+	struct relay *relay;
+	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
+	FILE *log;      /* decision log: one JSON line per decision (shared; lines written whole) */
+};
+
+struct engine *engine_new(const struct engine_cfg *cfg, struct nfq *q);
+void engine_free(struct engine *e);
+void engine_packet(struct engine *e, const struct nfq_pkt *p, uint64_t now_ms);
+/* Hold timeouts and expiry; call at least every 100 ms. */
+void engine_tick(struct engine *e, uint64_t now_ms);
+const struct eng_counters *engine_counters(const struct engine *e);
+
+#endif

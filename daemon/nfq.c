@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nfq.c - NFQUEUE through libmnl + libnetfilter_queue (mnl API); see nfq.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "nfq.h"
+
+/* Receive buffer: a batch of packets, each up to copy_len plus netlink overhead. */
+#define NFQ_BUF_SIZE (0xffff + (MNL_SOCKET_BUFFER_SIZE / 2))
+
+struct nfq {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint16_t num;
+	struct nfq_stats st;
+	nfq_cb cb;
+	void *cb_arg;
+	char *buf;
+};
+
+static int nfq_send_config(struct nfq *q, struct nlmsghdr *nlh)
+{
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return 0;
+}
+
+struct nfq *nfq_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
+{
+	char cbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nfq *q;
+	int one = 1, saved;
+
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->num = num;
+	q->buf = malloc(NFQ_BUF_SIZE);
+	if (q->buf == NULL)
+		goto fail;
+	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (q->nl == NULL)
+		goto fail;
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	q->portid = mnl_socket_get_portid(q->nl);
+
+	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	if (nfq_send_config(q, nlh) == -1)
+		goto fail;
+	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_len);
+	/*
+	 * Fail open: when the queue is full the kernel accepts instead of dropping. No GSO flag:
+	 * the kernel then segments GSO packets into MSS-sized entries (HANDOFF.md).
+	 */
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	if (nfq_send_config(q, nlh) == -1)
+		goto fail;
+	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	if (nfq_send_config(q, nlh) == -1)
+		goto fail;
+	/* A full socket buffer must not turn into ENOBUFS errors on every later receive. */
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
+		       sizeof(one)) == -1)
+		goto fail;
+	return q;
+fail:
+	saved = errno;
+	nfq_close(q);
+	errno = saved;
+	return NULL;
+}
+
+void nfq_close(struct nfq *q)
+{
+	if (q == NULL)
+		return;
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
+	free(q->buf);
+	free(q);
+}
+
+int nfq_fd(const struct nfq *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfq *q = data;
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct nfq_pkt p;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
+		return MNL_CB_OK;
+	memset(&p, 0, sizeof(p));
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	p.id = ntohl(ph->packet_id);
+	p.hw_proto = ntohs(ph->hw_protocol);
+	p.hook = ph->hook;
+	if (attr[NFQA_MARK])
+		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_IFINDEX_INDEV])
+		p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_IFINDEX_OUTDEV])
+		p.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	if (attr[NFQA_HWADDR]) {
+		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);
+		uint16_t hl = ntohs(hw->hw_addrlen);
+
+		if (hl <= sizeof(p.hwaddr)) {
+			p.has_hwaddr = true;
+			p.hwaddr_len = hl;
+			memcpy(p.hwaddr, hw->hw_addr, hl);
+		}
+	}
+	if (attr[NFQA_PAYLOAD]) {
+		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	q->st.received++;
+	q->cb(q->cb_arg, &p);
+	return MNL_CB_OK;
+}
+
+int nfq_receive(struct nfq *q, nfq_cb cb, void *arg)
+{
+	uint64_t before = q->st.received;
+
+	q->cb = cb;
+	q->cb_arg = arg;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, NFQ_BUF_SIZE);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {
+				q->st.enobufs++;
+				continue;
+			}
+			q->st.recv_errors++;
+			return -1;
+		}
+		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, nfq_msg_cb, q) < 0)
+			q->st.recv_errors++;
+	}
+	return (int)(q->st.received - before);
+}
+
+int nfq_verdict(struct nfq *q, uint32_t id, int verdict, bool set_mark, uint32_t mark)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->st.verdict_errors++;
+		return -1;
+	}
+	q->st.verdicts++;
+	return 0;
+}
+
+void nfq_stats_get(const struct nfq *q, struct nfq_stats *out)
+{
+	*out = q->st;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tlsgated - the datapath daemon: NFQUEUE classifier threads (one per queue), the relay
+ * thread, and the main thread, which owns signals (SIGHUP reload, SIGTERM/SIGINT stop),
+ * sd_notify and the watchdog. No work happens in signal handlers: signals arrive on a signalfd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "decide.h"
+#include "decider_load.h"
+#include "engine.h"
+#include "log.h"
+#include "marks.h"
+#include "nfq.h"
+#include "notify.h"
+#include "adopt.h"
+#include "relay.h"
+
+#define TLSGATED_MAX_QUEUES 64
+#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: fail-open */
+#define TLSGATED_TICK_MS 100
+
+struct opts {
+	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
+	unsigned queue_num, queues;
+	bool foreground, check_config;
+	int verbose;
+};
+
+struct qthread {
+	pthread_t thread;
+	unsigned num;
+	struct nfq *q;
+	struct engine *eng;
+	int epfd, tfd;
+	uint64_t heartbeat_ms; /* atomically written by the thread */
+};
+
+static volatile bool running = true; /* only main thread writes; threads read atomically */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int timer_arm(int fd, unsigned ms)
+{
+	struct itimerspec it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_sec = ms / 1000;
+	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
+	it.it_value = it.it_interval;
+	return timerfd_settime(fd, 0, &it, NULL);
+}
+
+static void qthread_packet(void *arg, const struct nfq_pkt *p)
+{
+	struct qthread *t = arg;
+
+	engine_packet(t->eng, p, mono_ms());
+}
+
+static void *qthread_main(void *arg)
+{
+	struct qthread *t = arg;
+	struct epoll_event evs[2];
+
+	while (__atomic_load_n(&running, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(t->epfd, evs, 2, 500), i;
+		uint64_t now = mono_ms();
+
+		if (n == -1 && errno != EINTR) {
+			log_warn("queue %u: epoll_wait", t->num);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == t->tfd) {
+				uint64_t exp;
+
+				(void)!read(t->tfd, &exp, sizeof(exp));
+				engine_tick(t->eng, now);
+			} else if (nfq_receive(t->q, qthread_packet, t) == -1) {
+				log_warn("queue %u: receive", t->num);
+			}
+		}
+		__atomic_store_n(&t->heartbeat_ms, now, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static int qthread_start(struct qthread *t, const struct engine_cfg *base)
+{
+	struct engine_cfg cfg = *base;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int e;
+
+	t->epfd = t->tfd = -1;
+	t->q = nfq_open((uint16_t)t->num, 0xffff, TLSGATED_QUEUE_MAXLEN);
+	if (t->q == NULL) {
+		log_warn("queue %u: open", t->num);
+		return -1;
+	}
+	cfg.queue = (uint16_t)t->num;
+	t->eng = engine_new(&cfg, t->q);
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->eng == NULL || t->epfd == -1 || t->tfd == -1 ||
+	    timer_arm(t->tfd, TLSGATED_TICK_MS) == -1) {
+		log_warn("queue %u: setup", t->num);
+		return -1;
+	}
+	ev.data.fd = nfq_fd(t->q);
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
+		return -1;
+	ev.data.fd = t->tfd;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->tfd, &ev) == -1)
+		return -1;
+	t->heartbeat_ms = mono_ms();
+	e = pthread_create(&t->thread, NULL, qthread_main, t);
+	if (e != 0) {
+		errno = e;
+		log_warn("queue %u: thread", t->num);
+		return -1;
+	}
+	return 0;
+}
+
+static void qthread_stop(struct qthread *t)
+{
+	if (t->epfd != -1)
+		close(t->epfd);
+	if (t->tfd != -1)
+		close(t->tfd);
+	engine_free(t->eng);
+	nfq_close(t->q);
+	t->eng = NULL;
+	t->q = NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tlsgated [options]\n"
+		"  --policy FILE       policy JSON (default /etc/tlsgate/policy.json)\n"
+		"  --content DIR       content package (default /usr/share/tlsgate/content)\n"
+		"  --queue-num N       first NFQUEUE number (default 0)\n"
+		"  --queues N          number of queues, one thread each (default 1)\n"
+		"  --state-dir DIR     state (default /var/lib/tlsgate)\n"
+		"  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca)\n"
+		"  --control PATH      control socket (default /run/tlsgate/control)\n"
+		"  --log FILE|-        decision log, one JSON line per decision (default -: stdout)\n"
+		"  --foreground        stay in the foreground (the default under systemd)\n"
+		"  --check-config      load and validate policy and content, then exit\n"
+		"  -v, --verbose       debug messages\n");
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "content", required_argument, NULL, 'c' },
+		{ "queue-num", required_argument, NULL, 'n' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "ca-dir", required_argument, NULL, 'a' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->policy = "/etc/tlsgate/policy.json";
+	o->content = "/usr/share/tlsgate/content";
+	o->state_dir = "/var/lib/tlsgate";
+	o->ca_dir = "/var/lib/tlsgate/ca";
+	o->control = "/run/tlsgate/control";
+	o->log_path = "-";
+	o->queues = 1;
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy = optarg; break;
+		case 'c': o->content = optarg; break;
+		case 'n':
+			if (parse_uint(optarg, 65535, &o->queue_num) == -1)
+				fatalx("--queue-num: expected 0..65535, got \"%s\"", optarg);
+			break;
+		case 'q':
+			if (parse_uint(optarg, TLSGATED_MAX_QUEUES, &o->queues) == -1 ||
+			    o->queues == 0)
+				fatalx("--queues: expected 1..%d, got \"%s\"", TLSGATED_MAX_QUEUES,
+				       optarg);
+			break;
+		case 's': o->state_dir = optarg; break;
+		case 'a': o->ca_dir = optarg; break;
+		case 'C': o->control = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'k': o->check_config = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	if (o->queue_num + o->queues > 65536)
+		fatalx("--queue-num + --queues exceeds the last queue number 65535");
+}
+
+static void reload(struct decider *d, const struct opts *o)
+{
+	char err[512];
+
+	notify_send("RELOADING=1");
+	if (decider_reload(d, o->policy, o->content, err, sizeof(err)) == -1)
+		log_warnx("reload failed, keeping the running policy: %s", err);
+	else
+		log_info("policy reloaded from %s", o->policy);
+	notify_send("READY=1");
+}
+
+/* WATCHDOG=1 only while every queue thread has looped recently. */
+static void watchdog(const struct qthread *qs, unsigned n, uint64_t usec)
+{
+	uint64_t now = mono_ms(), limit = usec / 1000;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (now - __atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE) > limit) {
+			log_warnx("queue %u: no progress for %" PRIu64 " ms", qs[i].num,
+				  now - qs[i].heartbeat_ms);
+			return;
+		}
+	notify_send("WATCHDOG=1");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct decider *d = NULL;
+	struct relay *relay = NULL;
+	struct qthread qs[TLSGATED_MAX_QUEUES];
+	struct engine_cfg ecfg;
+	FILE *log = NULL;
+	char err[512];
+	sigset_t mask;
+	int sfd = -1, wfd = -1, epfd = -1, rc = 1;
+	uint64_t wd_usec = 0;
+	unsigned i, started = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(qs, 0, sizeof(qs));
+	log_init("tlsgated", 0);
+	parse_opts(argc, argv, &o);
+	log_init("tlsgated", o.verbose);
+
+	d = decider_load(o.policy, o.content, err, sizeof(err));
+	if (d == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (o.check_config) {
+		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
+		decider_free(d);
+		return 0;
+	}
+	if (strcmp(o.log_path, "-") == 0) {
+		log = stdout;
+	} else {
+		log = fopen(o.log_path, "ae");
+		if (log == NULL)
+			fatal("%s", o.log_path);
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* Blocked before any thread starts, so every thread inherits the mask. */
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+		fatal("sigmask");
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd == -1 || epfd == -1)
+		fatal("signalfd/epoll");
+
+	memset(&ecfg, 0, sizeof(ecfg));
+	ecfg.decider = d;
+	ecfg.log = log;
+	ecfg.raw4 = adopt_raw_open(4, TG_MARK_RST);
+	ecfg.raw6 = adopt_raw_open(6, TG_MARK_RST);
+	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
+		fatal("raw socket (needs CAP_NET_RAW)");
+	relay = relay_new();
+	if (relay == NULL || relay_start(relay) == -1)
+		fatal("relay");
+	ecfg.relay = relay;
+
+	for (i = 0; i < o.queues; i++) {
+		qs[i].num = o.queue_num + i;
+		if (qthread_start(&qs[i], &ecfg) == -1) {
+			qthread_stop(&qs[i]);
+			goto out;
+		}
+		started++;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = sfd };
+
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
+			fatal("epoll_ctl");
+		wd_usec = notify_watchdog_usec();
+		if (wd_usec) {
+			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+			if (wfd == -1 || timer_arm(wfd, (unsigned)(wd_usec / 2000)) == -1)
+				fatal("watchdog timer");
+			ev.data.fd = wfd;
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &ev) == -1)
+				fatal("epoll_ctl");
+		}
+	}
+	log_info("running: queues %u..%u, policy %s", o.queue_num, o.queue_num + o.queues - 1,
+		 o.policy);
+	notify_send("READY=1");
+
+	while (running) {
+		struct epoll_event ev;
+		int n = epoll_wait(epfd, &ev, 1, -1);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		if (n == 0)
+			continue;
+		if (ev.data.fd == wfd) {
+			uint64_t exp;
+
+			(void)!read(wfd, &exp, sizeof(exp));
+			watchdog(qs, started, wd_usec);
+			continue;
+		}
+		for (;;) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				break;
+			if (si.ssi_signo == SIGHUP) {
+				reload(d, &o);
+			} else {
+				log_info("signal %u: stopping", si.ssi_signo);
+				__atomic_store_n(&running, false, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	notify_send("STOPPING=1");
+	rc = 0;
+out:
+	__atomic_store_n(&running, false, __ATOMIC_RELEASE);
+	for (i = 0; i < started; i++)
+		pthread_join(qs[i].thread, NULL);
+	for (i = 0; i < started; i++)
+		qthread_stop(&qs[i]);
+	relay_free(relay);
+	decider_free(d);
+	if (ecfg.raw4 > 0)
+		close(ecfg.raw4);
+	if (ecfg.raw6 > 0)
+		close(ecfg.raw6);
+	if (wfd != -1)
+		close(wfd);
+	if (sfd != -1)
+		close(sfd);
+	if (epfd != -1)
+		close(epfd);
+	if (log != NULL && log != stdout)
+		fclose(log);
+	return rc;
+}
