@@ -56,6 +56,11 @@ static enum tg_err pkt_short(const struct tg_pkt *out, enum tg_err lying)
 	return lying;
 }
 
+static uint32_t pkt_len32(size_t len)
+{
+	return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+}
+
 /*
  * Decide how much of the buffer is the packet: @ip_len bytes if they were all captured;
  * otherwise TRUNCATED, or what was captured under TG_PKT_F_PARTIAL. Sets l3.
@@ -184,9 +189,9 @@ static enum tg_err pkt_udp(struct tg_pkt *out, struct tg_span seg)
 	/* Bytes after the UDP length are not part of the datagram (RFC 768). */
 	avail = out->udp_len < seg.len ? out->udp_len : seg.len;
 	tg_cur_init(&c, seg.p, avail);
-	out->l4 = tg_cur_rest(&c);
 	(void)tg_cur_skip(&c, UDP_HDR_LEN);
 	out->payload = tg_cur_rest(&c);
+	out->l4.len = avail;
 	return TG_OK;
 }
 
@@ -254,6 +259,8 @@ static enum tg_err pkt_ip4(struct tg_pkt *out, struct tg_span all, unsigned flag
 	out->fragment = out->more_frags || out->frag_off != 0;
 	ihl = (size_t)(vihl & 0x0f) * 4;
 	out->ip_hdr_len = (uint16_t)ihl;
+	if (out->ip_len == 0 && (flags & TG_PKT_F_TSO))
+		out->ip_len = pkt_len32(all.len);
 	if (ihl < IP4_HDR_MIN || out->ip_len < ihl)
 		return TG_ERR_IP_HEADER;
 	err = pkt_l3_set(out, all, flags);
@@ -366,6 +373,8 @@ static enum tg_err pkt_ip6(struct tg_pkt *out, struct tg_span all, unsigned flag
 	out->flow_label = vtf & 0xfffff;
 	memcpy(out->src, src.p, 16);
 	memcpy(out->dst, dst.p, 16);
+	if (out->ip_len == IP6_HDR_LEN && out->proto != TG_IPPROTO_NONE && (flags & TG_PKT_F_TSO))
+		out->ip_len = pkt_len32(all.len);
 	err = pkt_l3_set(out, all, flags);
 	if (err != TG_OK)
 		return err;
@@ -499,7 +508,7 @@ enum tg_err tg_pkt_parse_flags(struct tg_pkt *out, enum tg_linktype lt, const ui
 	enum tg_err err;
 
 	memset(out, 0, sizeof(*out));
-	if (flags & ~TG_PKT_F_PARTIAL) {
+	if (flags & ~(TG_PKT_F_PARTIAL | TG_PKT_F_TSO)) {
 		err = TG_ERR_ARG;
 		goto out;
 	}

@@ -14,6 +14,8 @@
  *   - a buffer shorter than it is a truncated capture: TG_ERR_TRUNCATED, unless the caller
  *     passes TG_PKT_F_PARTIAL (pcap files with a small snaplen), in which case the headers must
  *     still be complete, the spans cover what was captured and out->truncated is set;
+ *   - a length of 0 is a lying length too, except under TG_PKT_F_TSO (captures of TCP
+ *     segmentation offload), where it stands for the captured length;
  *   - headers that do not fit inside it are lying lengths: TG_ERR_IP_HEADER, TG_ERR_IP6_EXT,
  *     TG_ERR_TCP_HEADER or TG_ERR_UDP_HEADER, for the header that does not fit.
  *
@@ -74,6 +76,12 @@ enum tg_linktype {
 
 /* Flags for tg_pkt_parse_flags(). */
 #define TG_PKT_F_PARTIAL 0x1u /* accept a capture shorter than the IP length (pcap snaplen) */
+/*
+ * An IP length of 0 (IPv4 total length; IPv6 payload length with a next header other than
+ * no-next-header) stands for "everything captured": captures taken on a sender that uses TCP
+ * segmentation offload (or Linux BIG TCP) show the super-packet before the NIC fills it in.
+ */
+#define TG_PKT_F_TSO 0x2u
 
 struct tg_tcp_opts {
 	bool has_mss;
