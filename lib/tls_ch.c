@@ -399,7 +399,8 @@ static enum tg_err join_frag(struct ch_join *j, struct tg_span frag, size_t rlen
 		size_t n = TG_TLS_HS_HEADER - j->have;
 
 		part = tg_cur_span(&f, n < frag.len ? n : frag.len);
-		memcpy(j->buf + j->have, part.p, part.len);
+		if (part.len > 0)
+			memcpy(j->buf + j->have, part.p, part.len);
 		j->have += part.len;
 		rlen -= part.len;
 		tg_cur_init(&h, j->buf, j->have);
@@ -412,7 +413,8 @@ static enum tg_err join_frag(struct ch_join *j, struct tg_span frag, size_t rlen
 	if (rlen > j->total - j->have)
 		return TG_ERR_TRAILING;
 	part = tg_cur_rest(&f);
-	memcpy(j->buf + j->have, part.p, part.len);
+	if (part.len > 0)
+		memcpy(j->buf + j->have, part.p, part.len);
 	j->have += part.len;
 	return TG_OK;
 }
@@ -437,15 +439,14 @@ static size_t join_need(const struct ch_join *j, size_t next, size_t have)
  * The message fits in the first record: parse it where it lies. The caller made sure the
  * record is complete and holds the 4 header bytes.
  */
-static bool rec_whole(struct tg_span frag, size_t *total)
+static bool rec_whole(struct tg_span frag)
 {
 	struct tg_cur h;
 
 	tg_cur_init(&h, frag.p, frag.len);
 	if (tg_cur_u8(&h) != TG_TLS_HS_CLIENT_HELLO)
 		return false;
-	*total = TG_TLS_HS_HEADER + tg_cur_u24(&h);
-	return *total == frag.len;
+	return TG_TLS_HS_HEADER + tg_cur_u24(&h) == frag.len;
 }
 
 enum tg_err tg_tls_ch_parse(struct tg_ch *out, const uint8_t *stream, size_t len,
@@ -461,46 +462,41 @@ enum tg_err tg_tls_ch_parse(struct tg_ch *out, const uint8_t *stream, size_t len
 		struct tg_cur h;
 		struct tg_span frag;
 		uint16_t version;
-		size_t rlen, at = tg_cur_pos(&c), left = tg_cur_left(&c), msg_total;
+		size_t rlen, rec_end, at = tg_cur_pos(&c), left = tg_cur_left(&c);
 
+		/* No completion fits the stream cap: stop reading here (see tls_ch.h). */
+		out->need = join_need(&j, at, j.have);
+		if (out->need > TG_CAP_CH_STREAM)
+			return TG_ERR_CAP;
 		(void)tg_cur_sub(&c, left < TG_TLS_RECORD_HEADER ? left : TG_TLS_RECORD_HEADER, &h);
 		err = rec_header(&h, out->n_records == 0, &version, &rlen);
 		if (err != TG_OK)
 			return err;
-		if (left < TG_TLS_RECORD_HEADER) {
-			out->need = join_need(&j, at, j.have);
-			err = TG_NEED_MORE;
-			goto out;
-		}
+		if (left < TG_TLS_RECORD_HEADER)
+			return TG_NEED_MORE;
+		/* Every completion contains this whole record. */
+		rec_end = at + TG_TLS_RECORD_HEADER + rlen;
+		if (rec_end > TG_CAP_CH_STREAM)
+			return TG_ERR_CAP;
 		if (out->n_records++ == 0)
 			out->record_version = version;
 		left = tg_cur_left(&c);
 		frag = tg_cur_span(&c, rlen < left ? rlen : left);
 		if (out->n_records == 1 && frag.len == rlen && rlen >= TG_TLS_HS_HEADER &&
-		    rec_whole(frag, &msg_total)) {
-			if (msg_total > TG_CAP_CH_BYTES)
-				return TG_ERR_CAP;
-			out->consumed = tg_cur_pos(&c);
-			err = ch_body(out, frag);
-			goto out;
+		    rec_whole(frag)) {
+			out->consumed = rec_end;
+			out->need = 0;
+			return ch_body(out, frag);
 		}
 		err = join_frag(&j, frag, rlen);
 		if (err != TG_OK)
 			return err;
 		if (frag.len < rlen) {
-			out->need = join_need(&j, at + TG_TLS_RECORD_HEADER + rlen,
-					      j.have + (rlen - frag.len));
-			err = TG_NEED_MORE;
-			goto out;
+			out->need = join_need(&j, rec_end, j.have + (rlen - frag.len));
+			return out->need > TG_CAP_CH_STREAM ? TG_ERR_CAP : TG_NEED_MORE;
 		}
 	}
 	out->consumed = tg_cur_pos(&c);
-	err = ch_body(out, (struct tg_span){ j.buf, j.total });
-out:
-	/* See tls_ch.h: NEED_MORE never waits past the stream cap, and OK agrees with that. */
-	if (err == TG_NEED_MORE && out->need > TG_CAP_CH_STREAM)
-		return TG_ERR_CAP;
-	if (err == TG_OK && out->consumed > TG_CAP_CH_STREAM)
-		return TG_ERR_CAP;
-	return err;
+	out->need = 0;
+	return ch_body(out, (struct tg_span){ j.buf, j.total });
 }

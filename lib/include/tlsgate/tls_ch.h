@@ -31,12 +31,14 @@
  *    TG_ERR_CAP at once. A record that declares more bytes than the message still needs is
  *    TG_ERR_TRAILING at once (a client sends nothing after its ClientHello before the server
  *    answers, so a coalesced second message is not a valid first flight).
- *  - On NEED_MORE the parser also computes out->need, a lower bound on the stream length any
- *    completion needs (every further record costs a 5-byte header plus at least one byte). When
- *    that bound exceeds TG_CAP_CH_STREAM the answer is TG_ERR_CAP instead. Hence a stream that
- *    is still NEED_MORE is never longer than TG_CAP_CH_STREAM, a prefix of a stream that parses
- *    OK never gets an error, and a caller that holds TG_CAP_CH_STREAM bytes always gets a final
- *    answer.
+ *  - Before each record, and once a record's length is known, the parser computes a lower bound
+ *    on the stream length any completion needs (every further record costs a 5-byte header
+ *    plus at least one byte, and the current record must arrive whole). When it exceeds
+ *    TG_CAP_CH_STREAM the answer is TG_ERR_CAP at once; on NEED_MORE it is out->need. Hence no
+ *    byte past TG_CAP_CH_STREAM is ever looked at, a stream that is still NEED_MORE is shorter
+ *    than that, a prefix of a stream that parses OK is NEED_MORE (shorter than out->consumed)
+ *    or OK, and a caller that holds TG_CAP_CH_STREAM bytes always has a final answer. A peer
+ *    trickling 1-byte records is refused after at most TG_CAP_CH_STREAM bytes.
  */
 #ifndef TLSGATE_TLS_CH_H
 #define TLSGATE_TLS_CH_H
