@@ -235,14 +235,31 @@ static enum tg_err ext_parse(struct tg_ch *ch, uint16_t type, struct tg_cur *bod
 	return TG_OK;
 }
 
+/* True if @type is among the extensions seen; @seen is a 256-bit filter of their types. */
+static bool ext_seen(const struct tg_ch *ch, uint64_t seen[static 4], uint16_t type)
+{
+	unsigned bit = (uint16_t)(type * 0x9e37u) >> 8;
+	size_t i;
+
+	if (!(seen[bit / 64] & (uint64_t)1 << (bit % 64))) {
+		seen[bit / 64] |= (uint64_t)1 << (bit % 64);
+		return false;
+	}
+	for (i = 0; i < ch->n_exts; i++)
+		if (ch->exts[i] == type)
+			return true;
+	return false;
+}
+
 /* The extensions block: type(2) | data<0..2^16-1>, each type at most once (RFC 8446 4.2). */
 static enum tg_err ch_exts(struct tg_ch *ch, struct tg_cur *blk)
 {
+	uint64_t seen[4] = { 0, 0, 0, 0 };
+
 	while (tg_cur_left(blk) > 0) {
 		struct tg_cur body;
 		uint16_t type;
 		enum tg_err err;
-		size_t i;
 
 		type = tg_cur_u16(blk);
 		(void)tg_cur_vec16(blk, &body);
@@ -251,9 +268,8 @@ static enum tg_err ch_exts(struct tg_ch *ch, struct tg_cur *blk)
 		/* RFC 8446 4.2.11: pre_shared_key MUST be the last extension. */
 		if (ch->has_psk)
 			return TG_ERR_TLS_EXTENSION;
-		for (i = 0; i < ch->n_exts; i++)
-			if (ch->exts[i] == type)
-				return TG_ERR_TLS_DUP_EXTENSION;
+		if (ext_seen(ch, seen, type))
+			return TG_ERR_TLS_DUP_EXTENSION;
 		if (ch->n_exts == TG_CAP_CH_EXTENSIONS)
 			return TG_ERR_CAP;
 		ch->exts[ch->n_exts++] = type;

@@ -311,6 +311,70 @@ static void test_captures(void)
 	}
 }
 
+/* The memo gives what tg_ja4() gives: on captures, across collisions, for over-long parts. */
+static void test_memo(void)
+{
+	static const char *const files[] = { "chromium.bin",   "curl_h2.bin",
+					     "node_tls.bin",   "openssl_s_client.bin",
+					     "python_ssl.bin", "openssl_tls12.bin" };
+	struct tg_ja4_memo *m = tg_ja4_memo_new();
+	char want[TG_JA4_LEN + 1], got[TG_JA4_LEN + 1];
+	uint64_t hits, misses;
+	size_t i, round, bad = 0;
+
+	if (m == NULL) {
+		CHECK(m != NULL);
+		return;
+	}
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			if (!tb_load(&cap_buf, NULL, files[i]))
+				continue;
+			CHECK_ERR(tg_tls_ch_parse(&ch, cap_buf.b, cap_buf.n, scratch), TG_OK);
+			CHECK_ERR(tg_ja4(&ch, 't', want), TG_OK);
+			CHECK_ERR(tg_ja4_memo_get(m, &ch, 't', got), TG_OK);
+			CHECK_MEM(got, strlen(got), want);
+		}
+		tg_ja4_memo_stats(m, &hits, &misses);
+		/*
+		 * 12 parts, 10 distinct (curl and openssl s_client share their ciphers, node and
+		 * openssl s_client their extensions): round one hashes 10, round two none.
+		 */
+		CHECK_INT(misses, 10);
+		CHECK_INT(hits, round == 0 ? 2 : 14);
+	}
+	/* 300 distinct hellos cycling through 64 slots twice: every answer still exact. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 300; i++) {
+			spec_hello();
+			ch.ciphers[1] = (uint16_t)(0x0100 + i);
+			ch.sigalgs[0] = (uint16_t)(0x0100 + i % 7);
+			if (tg_ja4(&ch, 'q', want) != TG_OK ||
+			    tg_ja4_memo_get(m, &ch, 'q', got) != TG_OK || strcmp(want, got) != 0)
+				bad++;
+		}
+	}
+	CHECK_INT(bad, 0);
+	/* A part longer than the memo's text cap is hashed every time, never stored. */
+	spec_hello();
+	for (i = 0; i <= TG_CAP_JA4_MEMO_VALUES; i++)
+		ch.ciphers[i] = (uint16_t)(0x0100 + i);
+	ch.n_ciphers = TG_CAP_JA4_MEMO_VALUES + 1;
+	tg_ja4_memo_stats(m, &hits, &misses);
+	CHECK_ERR(tg_ja4_memo_get(m, &ch, 't', got), TG_OK);
+	CHECK_ERR(tg_ja4_memo_get(m, &ch, 't', got), TG_OK);
+	CHECK_ERR(tg_ja4(&ch, 't', want), TG_OK);
+	CHECK_MEM(got, strlen(got), want);
+	{
+		uint64_t h2, m2;
+
+		tg_ja4_memo_stats(m, &h2, &m2);
+		CHECK_INT(h2 + m2 - hits - misses, 2); /* only the c part went through the memo */
+	}
+	CHECK_ERR(tg_ja4_memo_get(m, &ch, 'x', got), TG_ERR_ARG);
+	tg_ja4_memo_free(m);
+}
+
 int main(void)
 {
 	test_spec_example();
@@ -319,5 +383,6 @@ int main(void)
 	test_counts_and_empty_lists();
 	test_raw_buffer();
 	test_captures();
+	test_memo();
 	return tg_test_done();
 }

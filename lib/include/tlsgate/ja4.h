@@ -27,6 +27,7 @@
 #define TLSGATE_JA4_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tlsgate/caps.h"
 #include "tlsgate/err.h"
@@ -56,5 +57,27 @@ enum tg_err tg_ja4_raw(const struct tg_ch *ch, char transport, char *out, size_t
 
 /* tg_ja4_ro() - the raw fingerprint in wire order (JA4_ro); as tg_ja4_raw(). */
 enum tg_err tg_ja4_ro(const struct tg_ch *ch, char transport, char *out, size_t cap) TG_WUR;
+
+/*
+ * A memo of recent fingerprint parts (the lists behind b and c) and their hashes. JA4 costs two
+ * SHA-256 over a few hundred bytes, several times the cost of parsing; on a network a handful of
+ * client stacks send most ClientHellos, so a small memo removes most of that work. Exact: a hit
+ * needs the same list of values. One memo per thread; not shared.
+ */
+struct tg_ja4_memo;
+
+/* tg_ja4_memo_new() - an empty memo of TG_CAP_JA4_MEMO_SLOTS parts (about 20 KB), owned by the
+ * caller; NULL if allocation fails. */
+struct tg_ja4_memo *tg_ja4_memo_new(void);
+
+/* tg_ja4_memo_free() - release @m; NULL is fine. */
+void tg_ja4_memo_free(struct tg_ja4_memo *m);
+
+/* tg_ja4_memo_get() - tg_ja4() through the memo @m: same result, same errors. */
+enum tg_err tg_ja4_memo_get(struct tg_ja4_memo *m, const struct tg_ch *ch, char transport,
+			    char out[static TG_JA4_LEN + 1]) TG_WUR;
+
+/* tg_ja4_memo_stats() - parts found in the memo (@hits) and hashed (@misses) so far. */
+void tg_ja4_memo_stats(const struct tg_ja4_memo *m, uint64_t *hits, uint64_t *misses);
 
 #endif
