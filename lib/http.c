@@ -2,7 +2,7 @@
 /*
  * http.c - HTTP/1.x request head parser (RFC 9112 2.1, 3, 5, 6; RFC 9110 4.2, 5.6.2, 7.2).
  *
- *   request-head  = *( CRLF ) request-line *( field-line CRLF ) CRLF
+ *   request-head  = *( CRLF ) request-line *( field-line CRLF ) CRLF   (CRLF or bare LF)
  *   request-line  = method SP request-target SP HTTP-version CRLF
  *   method        = token                    token = 1*tchar
  *   HTTP-version  = "HTTP/1.0" / "HTTP/1.1"  (case-sensitive)
@@ -103,21 +103,19 @@ static struct tg_span http_trim(struct tg_cur *c)
 }
 
 /*
- * A line end at the read position: CRLF is TG_OK; a bare LF or a CR not followed by LF is
+ * A line end at the read position: CRLF or a bare LF is TG_OK; a CR not followed by LF is
  * TG_ERR_HTTP_EOL; any other byte is @other (the element before it was not finished).
  */
 static enum tg_err http_eol(struct tg_cur *c, enum tg_err other)
 {
-	uint8_t b;
+	uint8_t b = tg_cur_u8(c);
 
-	if (!tg_cur_need(c, 1))
+	if (!tg_cur_ok(c))
 		return c->err;
-	b = tg_cur_peek(c, 0);
 	if (b == '\n')
-		return TG_ERR_HTTP_EOL;
+		return TG_OK;
 	if (b != '\r')
 		return other;
-	(void)tg_cur_u8(c);
 	b = tg_cur_u8(c);
 	if (!tg_cur_ok(c))
 		return c->err;
@@ -213,6 +211,8 @@ static enum tg_err http_te(struct http_state *st, struct tg_span v)
 {
 	struct tg_cur c;
 
+	/* Present, even empty: framing by Transfer-Encoding then needs a final chunked. */
+	st->has_te = true;
 	tg_cur_init(&c, v.p, v.len);
 	while (tg_cur_left(&c) > 0) {
 		struct tg_cur ec;
@@ -227,7 +227,6 @@ static enum tg_err http_te(struct http_state *st, struct tg_span v)
 		elem = http_trim(&ec);
 		if (elem.len == 0)
 			continue;
-		st->has_te = true;
 		tg_cur_init(&ec, elem.p, elem.len);
 		n = http_run(&ec, 0, HC_TCHAR);
 		st->te_last_chunked = tg_span_eq_str_ci(tg_cur_span(&ec, n), "chunked");

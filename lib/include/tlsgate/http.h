@@ -8,8 +8,12 @@
  * two readers could disagree about the request - a middlebox that reads a request differently
  * from the server is how request smuggling and filter bypasses work:
  *
- *  - Lines end in CRLF. A bare LF or bare CR anywhere in the head is TG_ERR_HTTP_EOL (RFC 9112
- *    2.2 lets a recipient accept bare LF; servers differ, so we refuse the ambiguity).
+ *  - Lines end in CRLF or a bare LF. RFC 9112 2.2 lets a recipient accept bare LF, and most
+ *    servers do (nginx, Go, Netty, Python; real clients send it): refusing what the server
+ *    serves would let such requests pass unread. A server that does not accept it refuses the
+ *    request outright (LF is not allowed inside any element), so no server acts on a reading
+ *    other than ours. A CR not followed by LF is never a line end: TG_ERR_HTTP_EOL (RFC 9112
+ *    2.2: reject, or replace by SP - which would change what a filter sees).
  *  - Request line: method SP request-target SP HTTP-version CRLF with single spaces; the method
  *    a token (RFC 9110 5.6.2), else TG_ERR_HTTP_METHOD; the version "HTTP/1.0" or "HTTP/1.1"
  *    exactly, else TG_ERR_HTTP_VERSION. Empty lines before the request line are skipped
@@ -32,7 +36,8 @@
  *    Host and an origin-form target yields an empty `host`.
  *  - Body framing (RFC 9112 6): Content-Length once, digits only, else TG_ERR_HTTP_FRAMING;
  *    Transfer-Encoding only in HTTP/1.1, whose last coding must be "chunked" (and no other
- *    coding may be), and never together with Content-Length: else TG_ERR_HTTP_FRAMING.
+ *    coding may be; an empty field has none), and never together with Content-Length: else
+ *    TG_ERR_HTTP_FRAMING.
  *
  * Host and port are views, not normalized: compare host case-insensitively; a trailing dot
  * is kept. The target is raw too (no percent-decoding or dot-segment removal).
@@ -67,12 +72,13 @@ struct tg_http_req {
 	bool has_port;
 	uint16_t port; /* when has_port */
 	uint8_t version_minor; /* HTTP/1.0 or HTTP/1.1 */
-	size_t head_len; /* bytes up to and including the blank line's CRLF */
+	size_t head_len; /* bytes up to and including the blank line's line end */
 	bool has_content_length;
 	uint64_t content_length;
 	bool chunked; /* Transfer-Encoding ends in chunked */
-	struct tg_http_field fields[TG_CAP_HTTP_HEADERS];
 	size_t n_fields;
+	/* Last, so a parse resets everything before it in one go; valid up to n_fields. */
+	struct tg_http_field fields[TG_CAP_HTTP_HEADERS];
 };
 
 /*
