@@ -43,24 +43,26 @@ static inline bool dns_label_byte_ok(uint8_t b)
 	return b >= 0x21 && b <= 0x7e && b != '.';
 }
 
-/* Append one label to @out, lowercased; the caller has bounded the total length. */
-static enum tg_err dns_label_copy(struct tg_dns_name *out, struct tg_span label)
+/* Append the @n-octet label at @r to @out, lowercased; the caller has bounded the length. */
+static enum tg_err dns_label_copy(struct tg_dns_name *out, struct tg_cur *r, size_t n)
 {
-	size_t i, n = out->len;
+	size_t len = out->len;
 
-	if (n)
-		out->text[n++] = '.';
-	for (i = 0; i < label.len; i++) {
-		uint8_t b = label.p[i];
+	if (!tg_cur_need(r, n))
+		return r->err;
+	if (len)
+		out->text[len++] = '.';
+	while (n-- > 0) {
+		uint8_t b = tg_cur_u8(r);
 
 		if (!dns_label_byte_ok(b))
 			return TG_ERR_DNS_NAME;
 		if (b >= 'A' && b <= 'Z')
 			b = (uint8_t)(b + ('a' - 'A'));
-		out->text[n++] = (char)b;
+		out->text[len++] = (char)b;
 	}
-	out->len = (uint8_t)n;
-	out->text[n] = '\0';
+	out->len = (uint8_t)len;
+	out->text[len] = '\0';
 	return TG_OK;
 }
 
@@ -84,7 +86,6 @@ static enum tg_err dns_name_read(const struct dns_ctx *x, struct tg_cur *c, size
 	out->text[0] = '\0';
 	*compressed = false;
 	for (;;) {
-		struct tg_span label;
 		enum tg_err e;
 		uint8_t b = tg_cur_u8(r);
 		size_t target;
@@ -114,10 +115,7 @@ static enum tg_err dns_name_read(const struct dns_ctx *x, struct tg_cur *c, size
 		/* Leave room for the root octet. */
 		if (wire + 1 > DNS_NAME_WIRE_MAX)
 			return TG_ERR_DNS_NAME;
-		label = tg_cur_span(r, b);
-		if (!tg_cur_ok(r))
-			return r->err;
-		e = dns_label_copy(out, label);
+		e = dns_label_copy(out, r, b);
 		if (e != TG_OK)
 			return e;
 	}

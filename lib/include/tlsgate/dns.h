@@ -45,7 +45,7 @@
  *    TG_CAP_DNS_SVC_PARAMS params is TG_ERR_CAP. Any other violation is TG_ERR_DNS_SVCB. In
  *    AliasMode (priority 0) SvcParams are ignored, unparsed, as RFC 9460 2.4.2 tells clients.
  *
- * struct tg_dns_msg is large (about 50 KB: 64 answers of about 800 bytes each, dominated by the
+ * struct tg_dns_msg is large (about 52 KB: 64 answers of 800 bytes each, dominated by the
  * decoded names); callers keep one per thread or per parse context, not on small stacks.
  * All spans point into the caller's message buffer, which must outlive the result.
  */
