@@ -194,6 +194,9 @@ enum tg_err tg_domain_normalize(const uint8_t *in, size_t len, char out[static T
 	*out_len = 0;
 	if (in == NULL || len == 0)
 		return TG_ERR_NAME_EMPTY;
+	/* Too long even with a trailing dot: decided before reading a byte. */
+	if (len > TG_CAP_NAME_LEN + 1)
+		return TG_ERR_NAME_TOO_LONG;
 	/* Drop one trailing dot: the absolute form names the same host. */
 	tg_cur_init(&c, in, len);
 	(void)tg_cur_skip(&c, len - 1);

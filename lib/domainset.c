@@ -465,20 +465,25 @@ bool tg_dset_lookup(const struct tg_dset *s, const char *name, size_t len, uint3
 
 	if (len == 0 || len > TG_CAP_NAME_LEN || s->count == 0)
 		return false;
-	/* Right to left: hash each suffix that some pattern could have, and prefetch its buckets. */
-	while (labels < s->max_labels) {
+	/*
+	 * Right to left: hash each suffix that some pattern could have, and prefetch its buckets.
+	 * Labels beyond the longest pattern are only checked for length.
+	 */
+	for (;;) {
 		for (st = end; st > 0 && name[st - 1] != '.'; st--)
 			;
 		if (end - st == 0 || end - st > TG_CAP_LABEL_LEN)
 			return false;
-		dset_absorb_label(&h, name + st, end - st);
-		labels++;
-		if (dset_mask_has(s, labels)) {
-			hs[n] = tg_siphash_final(&h) & ~DSET_FP_KIND_MASK;
-			dset_buckets(hs[n], s->nb, &b1s[n], &b2s[n]);
-			__builtin_prefetch(&s->tab[b1s[n]]);
-			__builtin_prefetch(&s->tab[b2s[n]]);
-			starts[n++] = st;
+		if (labels < s->max_labels) {
+			dset_absorb_label(&h, name + st, end - st);
+			labels++;
+			if (dset_mask_has(s, labels)) {
+				hs[n] = tg_siphash_final(&h) & ~DSET_FP_KIND_MASK;
+				dset_buckets(hs[n], s->nb, &b1s[n], &b2s[n]);
+				__builtin_prefetch(&s->tab[b1s[n]]);
+				__builtin_prefetch(&s->tab[b2s[n]]);
+				starts[n++] = st;
+			}
 		}
 		if (st == 0)
 			break;
