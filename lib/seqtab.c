@@ -17,7 +17,12 @@
  *   reader: s1 = seq (acquire); data loads (acquire); s2 = seq (relaxed)
  * A reader that sees any store of the writer's section also sees seq = s+1 (release/acquire on
  * that store), and its later s2 load cannot move above its acquire loads, so s1 == s2 even means
- * the copy is whole. The table epoch brackets deletions the same way.
+ * the copy is whole. Stripe epochs bracket deletions the same way: a deletion first makes the
+ * epochs of every stripe of STRIPE slots its backward shift can touch odd (the stripes from the
+ * deleted slot to the end of its cluster), moves slots, then makes them even again; a reader
+ * notes the epoch of each stripe its probe enters and re-checks them before trusting a miss.
+ * Striping keeps a deletion (or a writer preempted inside one) from disturbing readers that
+ * probe elsewhere in the index.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,14 +30,17 @@
 
 #include "tlsgate/seqtab.h"
 
-#define NIL UINT32_MAX
+#define NIL	      UINT32_MAX
+#define STRIPE_SHIFT  4 /* 16 index slots (two cache lines) per stripe epoch */
+#define PROBE_STRIPES 8 /* stripes one probe may span before it must retry */
 
 struct tg_seqtab {
 	/* shared with readers */
 	_Atomic uint64_t *rec; /* nrec * stride words */
 	_Atomic uint64_t *idx; /* nidx slots */
 	_Atomic uint64_t *used; /* per record: last reader use, ms */
-	_Atomic uint64_t epoch; /* odd while the writer deletes (moves index slots) */
+	_Atomic uint64_t *stripe; /* per STRIPE index slots: odd while a deletion moves them */
+	uint64_t nstripes;
 	uint32_t nrec, stride, kw, vw;
 	uint64_t mask; /* nidx - 1 */
 	/* writer only */
@@ -42,6 +50,16 @@ struct tg_seqtab {
 	uint32_t nfree;
 	uint32_t head, tail; /* LRU end, MRU end */
 };
+
+/* A spin-wait hint: an instruction, not a syscall (lib stays pure). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
 
 static inline uint64_t rotl(uint64_t x, int b)
 {
@@ -166,14 +184,16 @@ enum tg_err tg_seqtab_new(uint32_t nrec, uint32_t key_words, uint32_t val_words,
 	t->prev = calloc(nrec, sizeof(*t->prev));
 	t->next = calloc(nrec, sizeof(*t->next));
 	t->freelist = calloc(nrec, sizeof(*t->freelist));
-	if (!t->rec || !t->idx || !t->used || !t->touch || !t->prev || !t->next || !t->freelist)
+	t->nstripes = nidx >> STRIPE_SHIFT ? nidx >> STRIPE_SHIFT : 1;
+	t->stripe = calloc(t->nstripes, sizeof(*t->stripe));
+	if (!t->rec || !t->idx || !t->used || !t->touch || !t->prev || !t->next || !t->freelist ||
+	    !t->stripe)
 		goto out;
 	/* Hand out low record numbers first: walks then touch the front of the array. */
 	for (i = 0; i < nrec; i++)
 		t->freelist[i] = nrec - 1 - i;
 	t->nfree = nrec;
 	t->head = t->tail = NIL;
-	atomic_init(&t->epoch, 0);
 	*out = t;
 	t = NULL;
 	err = TG_OK;
@@ -193,6 +213,7 @@ void tg_seqtab_free(struct tg_seqtab *t)
 	free(t->prev);
 	free(t->next);
 	free(t->freelist);
+	free(t->stripe);
 	free(t);
 }
 
@@ -260,8 +281,8 @@ enum rd { RD_MATCH, RD_NOMATCH, RD_BUSY };
 /*
  * Reader: does record @r hold @k? On a match, copy the value into @val (may be NULL). A key
  * mismatch needs no seqlock validation: the key words of a record reachable from the index only
- * change when it is deleted and reused, which happens inside an epoch window, and a miss is
- * re-checked against the epoch by the caller.
+ * change when it is deleted and reused, which happens inside a stripe epoch window, and a miss
+ * is re-checked against the stripe epochs by the caller.
  */
 static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_seqtab_key *k,
 			uint64_t *val)
@@ -374,13 +395,44 @@ static inline bool home_between(uint64_t i, uint64_t k, uint64_t j)
 	return i <= j ? (i < k && k <= j) : (i < k || k <= j);
 }
 
+static inline uint64_t stripe_of(const struct tg_seqtab *t, uint64_t pos)
+{
+	return t->nstripes == 1 ? 0 : pos >> STRIPE_SHIFT;
+}
+
+/*
+ * Bump the epoch of every stripe holding a slot in [@from, @end) (cyclic): to odd before a
+ * deletion moves slots (relaxed: the slot stores that follow are releases), to even after
+ * (release: publishes the moves). A cluster is at most half the index, so no stripe repeats
+ * unless there is only one.
+ */
+static void stripes_bump(struct tg_seqtab *t, uint64_t from, uint64_t end, bool done)
+{
+	uint64_t pos = from;
+
+	do {
+		if (pos == from || (t->nstripes > 1 && (pos & ((1u << STRIPE_SHIFT) - 1)) == 0)) {
+			_Atomic uint64_t *e = &t->stripe[stripe_of(t, pos)];
+
+			if (done)
+				st_rel(e, ld_rlx(e) + 1);
+			else
+				st_rlx(e, ld_rlx(e) + 1);
+		}
+		pos = (pos + 1) & t->mask;
+	} while (pos != end);
+}
+
 void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 {
-	uint64_t e = ld_rlx(&t->epoch), i = slot_of(t, r), j = i;
+	uint64_t i = slot_of(t, r), j = i, from = i, end = i;
 	_Atomic uint64_t *p = rec_at(t, r);
 	uint64_t s = ld_rlx(&p[0]);
 
-	st_rlx(&t->epoch, e + 1);
+	do
+		end = (end + 1) & t->mask;
+	while (ld_rlx(&t->idx[end]) != 0);
+	stripes_bump(t, from, end, false);
 	/* Backward-shift deletion (Knuth 6.4, Algorithm R): no tombstones, short probes. */
 	for (;;) {
 		uint64_t sl, home;
@@ -399,7 +451,7 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 	st_rlx(&p[0], s + 1);
 	st_rel(&p[1], 0);
 	st_rel(&p[0], s + 2);
-	st_rel(&t->epoch, e + 2);
+	stripes_bump(t, from, end, true);
 	lru_unlink(t, r);
 	t->freelist[t->nfree++] = r;
 }
@@ -467,19 +519,35 @@ uint32_t tg_seqtab_capacity(const struct tg_seqtab *t)
 	return t->nrec;
 }
 
-/* One probe of the index for @k: MATCH, NOMATCH (reached an empty slot) or BUSY. */
+/*
+ * One probe of the index for @k: MATCH, NOMATCH (reached an empty slot, and no deletion moved
+ * slots of the stripes crossed meanwhile) or BUSY (retry).
+ */
 static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, uint64_t *val,
-		     uint32_t *rec)
+		     uint32_t *rec, uint64_t *busy_stripe)
 {
 	uint64_t h = hash_of(k), pos = h & t->mask, n;
+	uint64_t seen_s[PROBE_STRIPES], seen_e[PROBE_STRIPES];
+	unsigned nseen = 0, i;
 	enum rd res = RD_NOMATCH;
 
 	for (n = 0; n <= t->mask; n++, pos = (pos + 1) & t->mask) {
-		uint64_t s = ld_acq(&t->idx[pos]);
+		uint64_t s;
 		uint32_t r;
 
+		if (n == 0 || (pos & ((1u << STRIPE_SHIFT) - 1)) == 0) {
+			if (nseen == PROBE_STRIPES)
+				return RD_BUSY;
+			seen_s[nseen] = stripe_of(t, pos);
+			seen_e[nseen] = ld_acq(&t->stripe[seen_s[nseen]]);
+			if (seen_e[nseen++] & 1) {
+				*busy_stripe = seen_s[nseen - 1];
+				return RD_BUSY;
+			}
+		}
+		s = ld_acq(&t->idx[pos]);
 		if (s == 0)
-			return res;
+			break;
 		if (!slot_tag_eq(s, h))
 			continue;
 		r = slot_rec(s);
@@ -496,20 +564,31 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 			break;
 		}
 	}
-	return res;
+	if (res != RD_NOMATCH)
+		return res;
+	for (i = 0; i < nseen; i++) {
+		if (ld_rlx(&t->stripe[seen_s[i]]) != seen_e[i]) {
+			*busy_stripe = seen_s[i];
+			return RD_BUSY;
+		}
+	}
+	return RD_NOMATCH;
 }
 
 bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, uint64_t *val,
-		      uint64_t now_ms)
+		      uint64_t now_ms, bool *unsure)
 {
 	unsigned tries;
 	uint32_t r;
 
+	if (unsure != NULL)
+		*unsure = false;
 	if (k->nw == 0 || k->nw > t->kw)
 		return false;
 	for (tries = 0; tries < TG_SEQTAB_READ_RETRIES; tries++) {
-		uint64_t e1 = ld_acq(&t->epoch);
-		enum rd res = probe(t, k, val, &r);
+		uint64_t busy = UINT64_MAX;
+		enum rd res = probe(t, k, val, &r, &busy);
+		unsigned spin;
 
 		if (res == RD_MATCH) {
 			_Atomic uint64_t *u = &t->used[r];
@@ -518,9 +597,16 @@ bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, 
 				st_rlx(u, now_ms);
 			return true;
 		}
-		if (res == RD_NOMATCH && !(e1 & 1) && ld_rlx(&t->epoch) == e1)
+		if (res == RD_NOMATCH)
 			return false;
+		/* A deletion is moving slots there: let it finish (bounded) before probing again. */
+		for (spin = 0;
+		     busy != UINT64_MAX && spin < TG_SEQTAB_SPIN && (ld_acq(&t->stripe[busy]) & 1);
+		     spin++)
+			cpu_relax();
 	}
+	if (unsure != NULL)
+		*unsure = true;
 	return false;
 }
 

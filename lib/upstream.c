@@ -205,7 +205,7 @@ bool tg_upstream_excl_lookup(const struct tg_upstream *t, const struct tg_upstre
 	if (!server_ok(srv))
 		return false;
 	key_pack(t, srv, &uk);
-	if (!tg_seqtab_lookup(t->tab, &uk.k, val, now_ms) || now_ms >= val[V_END])
+	if (!tg_seqtab_lookup(t->tab, &uk.k, val, now_ms, NULL) || now_ms >= val[V_END])
 		return false;
 	if (out != NULL) {
 		memset(out, 0, sizeof(*out));

@@ -12,9 +12,10 @@
  *
  * Readers. A record is read under its seqlock: an odd or changed sequence means the writer was
  * inside it and the read is retried. Deletion uses backward-shift (no tombstones), which moves
- * index slots; it runs inside a table-wide epoch (odd while moving). A reader's HIT is always
- * valid (the record's key was verified under its seqlock); a MISS is trusted only if the epoch
- * was even and unchanged across the probe, otherwise the lookup is retried, at most
+ * index slots; it runs inside epochs of the index stripes (16 slots each) it touches, odd while
+ * moving. A reader's HIT is always valid (the record's key was verified under its seqlock); a
+ * MISS is trusted only if the epochs of the stripes the probe crossed were even and unchanged
+ * across it, otherwise the lookup is retried, at most
  * TG_SEQTAB_READ_RETRIES times, after which it answers "miss". Readers never block the writer
  * and never spin unboundedly: the price is that a lookup racing a burst of deletions may miss an
  * entry that was present, which every user of this table tolerates (see bypass.h).
@@ -47,6 +48,8 @@ struct tg_seqtab;
 
 /* Lookup retries when a miss raced deletions; a lookup then answers "miss". */
 #define TG_SEQTAB_READ_RETRIES 64
+/* Waits (pause instructions) for a stripe a deletion is moving before probing again. */
+#define TG_SEQTAB_SPIN 4096
 /* Tries to read one record under its seqlock before treating it as busy. */
 #define TG_SEQTAB_RECORD_TRIES 1024
 /* A reader refreshes a record's "used" stamp at most this often. */
@@ -127,10 +130,11 @@ uint32_t tg_seqtab_capacity(const struct tg_seqtab *t);
 /*
  * tg_seqtab_lookup() - copy @k's value into @val (VAL words, may be NULL) and return true, or
  * return false. A hit refreshes the record's "used" stamp to @now_ms (see Recency). Lock-free;
- * bounded work (see Readers for the one way it can miss a present key).
+ * bounded work. *@unsure (may be NULL) is set when the answer is a miss only because every
+ * retry raced a deletion in the same index stripes (see Readers); otherwise a miss is exact.
  */
 bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, uint64_t *val,
-		      uint64_t now_ms);
+		      uint64_t now_ms, bool *unsure);
 
 /*
  * tg_seqtab_walk() - call @cb with a consistent copy of each record in use (key, value; both
