@@ -196,11 +196,13 @@ static void json_head(struct inspect *in, const char *type, uint8_t family, cons
 		      uint16_t sport, const uint8_t *dst, uint16_t dport)
 {
 	struct jw *w = &in->w;
+	char ts[32];
 
 	jw_obj_begin(w);
 	jw_kv_str(w, "type", type);
+	snprintf(ts, sizeof(ts), "%.6f", in->ts);
 	jw_key(w, "ts");
-	fprintf(w->f, "%.6f", in->ts);
+	jw_raw(w, ts);
 	json_addr(w, "src", family, src);
 	json_addr(w, "dst", family, dst);
 	jw_kv_uint(w, "sport", sport);

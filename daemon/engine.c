@@ -246,8 +246,9 @@ static void log_decision(struct engine *e, const struct adopt_facts *f, const ch
 	clock_gettime(CLOCK_REALTIME, &ts);
 	jw_init(&w, m);
 	jw_obj_begin(&w);
+	snprintf(a, sizeof(a), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
 	jw_key(&w, "time");
-	fprintf(m, "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	jw_raw(&w, a);
 	jw_kv_str(&w, "proto", proto);
 	tg_addr_format(f->family, f->client, a, sizeof(a));
 	jw_kv_str(&w, "src", a);

@@ -124,6 +124,12 @@ void jw_null(struct jw *w)
 	fputs("null", w->f);
 }
 
+void jw_raw(struct jw *w, const char *json)
+{
+	jw_sep(w);
+	fputs(json, w->f);
+}
+
 void jw_line_end(struct jw *w)
 {
 	fputc('\n', w->f);

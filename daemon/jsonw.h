@@ -33,6 +33,8 @@ void jw_uint(struct jw *w, uint64_t v);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
+/* A value already in JSON form (a number formatted by the caller). */
+void jw_raw(struct jw *w, const char *json);
 /* Finish a top-level object with a newline. */
 void jw_line_end(struct jw *w);
 
