@@ -281,3 +281,77 @@ def atomic_write(path, data):
         except OSError:
             pass
         raise
+
+
+TSV_HEADER = "#tlsgate-categories 1"
+
+
+def check_category(name):
+    """Return None if name is in the closed list or the ut1- extension namespace."""
+    if name in CATEGORIES or CATEGORY_EXT_RE.match(name):
+        return None
+    return "unknown category %r (not in the closed list, README.md)" % name
+
+
+def parse_tsv_line(line):
+    """Parse one data line 'pattern<TAB>cat[,cat...]<TAB>reputation'; raise ContentError.
+
+    Returns (pattern, [categories], reputation).
+    """
+    if len(line) > MAX_TSV_LINE:
+        raise ContentError("line longer than %d characters" % MAX_TSV_LINE)
+    if line != line.strip(" \t\r"):
+        raise ContentError("leading or trailing whitespace (or CR)")
+    fields = line.split("\t")
+    if len(fields) != 3:
+        raise ContentError("expected 3 tab-separated fields, got %d" % len(fields))
+    pattern, cats_s, rep_s = fields
+    try:
+        parse_pattern(pattern)
+    except ContentError as exc:
+        raise ContentError("pattern %r: %s" % (pattern, exc)) from None
+    cats = cats_s.split(",")
+    if len(cats) > MAX_CATS_PER_LINE:
+        raise ContentError("more than %d categories" % MAX_CATS_PER_LINE)
+    for cat in cats:
+        why = check_category(cat)
+        if why:
+            raise ContentError(why)
+    if len(set(cats)) != len(cats):
+        raise ContentError("a category is listed twice")
+    if rep_s not in ("1", "2", "3", "4", "5"):
+        raise ContentError("reputation %r is not one of 1..5" % rep_s)
+    return pattern, cats, int(rep_s)
+
+
+def parse_tsv(path):
+    """Parse a categories.tsv file; return {pattern: (categories, reputation)}.
+
+    Raises ContentError naming the file and line of the first error.
+    """
+    entries = {}
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise ContentError("%s: cannot read: %s" % (path, exc.strerror)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError("%s: not UTF-8 (byte offset %d)" % (path, exc.start)) from None
+    if not text.endswith("\n"):
+        raise ContentError("%s: the last line has no newline" % path)
+    lines = text[:-1].split("\n")
+    if lines[0] != TSV_HEADER:
+        raise ContentError("%s:1: expected the header line %r" % (path, TSV_HEADER))
+    for no, line in enumerate(lines[1:], start=2):
+        if line == "" or line.startswith("#"):
+            continue
+        try:
+            pattern, cats, rep = parse_tsv_line(line)
+        except ContentError as exc:
+            raise ContentError("%s:%d: %s" % (path, no, exc)) from None
+        if pattern in entries:
+            raise ContentError("%s:%d: duplicate pattern %r" % (path, no, pattern))
+        entries[pattern] = (cats, rep)
+    return entries
