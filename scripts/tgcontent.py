@@ -355,3 +355,26 @@ def parse_tsv(path):
             raise ContentError("%s:%d: duplicate pattern %r" % (path, no, pattern))
         entries[pattern] = (cats, rep)
     return entries
+
+
+def path_matches(pattern, path):
+    """Reference matcher for activity paths (README.md, apps.json).
+
+    path is the request-target path with the query removed. '*' matches one or more characters
+    other than '/'; the pattern matches a prefix of the path unless it ends with '$'.
+    """
+    anchored = pattern.endswith("$")
+    if anchored:
+        pattern = pattern[:-1]
+    rx = "^" + "[^/]+".join(re.escape(part) for part in pattern.split("*"))
+    if anchored:
+        rx += "$"
+    return re.match(rx, path) is not None
+
+
+def query_matches(spec, query):
+    """Reference matcher for an activity 'query' field against a raw query string."""
+    params = query.split("&") if query else []
+    if "=" in spec:
+        return spec in params
+    return any(p == spec or p.startswith(spec + "=") for p in params)

@@ -177,6 +177,21 @@ def test_matchers():
                                                "autodiscover.a.b.onmicrosoft.com"))
     check("glob prefix", g("*cdn.onenote.net", "xcdn.onenote.net"))
     check("glob literal dot", not g("*cdn.onenote.net", "cdnXonenote.net"))
+    pm = tc.path_matches
+    check("path prefix", pm("/2/files/upload", "/2/files/upload_session/start"))
+    check("path prefix is anchored at the start", not pm("/2/files/upload", "/x/2/files/upload"))
+    check("path * is one segment", pm("/repos/*/*/issues", "/repos/o/r/issues"))
+    check("path * does not cross /", not pm("/repos/*/issues", "/repos/o/r/issues"))
+    check("path * is not empty", not pm("/repos/*/*/issues", "/repos//r/issues"))
+    check("path $ anchors the end", pm("/repos/*/*$", "/repos/o/r"))
+    check("path $ rejects longer paths", not pm("/repos/*/*$", "/repos/o/r/issues"))
+    check("path is case-sensitive", not pm("/api/files.upload", "/API/files.upload"))
+    check("path characters are literal", not pm("/v1.0/me", "/v1x0/me"))
+    qm = tc.query_matches
+    check("query name=value", qm("alt=media", "fields=x&alt=media"))
+    check("query value is exact", not qm("alt=media", "alt=mediax"))
+    check("query name only", qm("alt", "alt=json"))
+    check("query name is exact", not qm("alt", "alternative=1"))
 
 
 # ---------------------------------------------------------------- check-content negatives
