@@ -378,3 +378,22 @@ def query_matches(spec, query):
     if "=" in spec:
         return spec in params
     return any(p == spec or p.startswith(spec + "=") for p in params)
+
+
+def pattern_covers(outer, inner):
+    """True if every host matched by pattern inner is also matched by pattern outer."""
+    k1, n1 = parse_pattern(outer)
+    k2, n2 = parse_pattern(inner)
+
+    def below(name, base):          # name is base or a subdomain of base
+        return name == base or name.endswith("." + base)
+    if k2 == "exact":
+        return pattern_matches(outer, n2)
+    if k2 == "sub":                 # hosts strictly below n2
+        return (k1 in ("tree", "sub") and below(n2, n1)) or False
+    # k2 == "tree": n2 itself and everything below it
+    if k1 == "tree":
+        return below(n2, n1)
+    if k1 == "sub":
+        return n2.endswith("." + n1)
+    return False

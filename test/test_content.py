@@ -65,6 +65,7 @@ def write(path, text):
 def test_shipped_package():
     rc, out, err = run("check-content", CONTENT)
     check("check-content accepts the shipped package", rc == 0, err)
+    check("shipped package has no warnings", "warning" not in err, err)
     check("check-content reports counts", "pinned " in out and "categories " in out, out)
 
     pinned = load("pinned.json")["entries"]
@@ -177,6 +178,14 @@ def test_matchers():
                                                "autodiscover.a.b.onmicrosoft.com"))
     check("glob prefix", g("*cdn.onenote.net", "xcdn.onenote.net"))
     check("glob literal dot", not g("*cdn.onenote.net", "cdnXonenote.net"))
+    cv = tc.pattern_covers
+    check("tree covers exact below", cv(".zoom.us", "api.zoom.us"))
+    check("tree covers itself", cv(".zoom.us", ".zoom.us"))
+    check("sub covers deeper tree", cv("*.zoom.us", ".a.zoom.us"))
+    check("sub does not cover the tree at its own name", not cv("*.zoom.us", ".zoom.us"))
+    check("sub does not cover the name", not cv("*.zoom.us", "zoom.us"))
+    check("exact does not cover sub", not cv("api.zoom.us", "*.api.zoom.us"))
+    check("coverage is label-aligned", not cv(".oom.us", "api.zoom.us"))
     pm = tc.path_matches
     check("path prefix", pm("/2/files/upload", "/2/files/upload_session/start"))
     check("path prefix is anchored at the start", not pm("/2/files/upload", "/x/2/files/upload"))
@@ -286,6 +295,14 @@ def test_check_content_rejects():
             check("check-content rejects: %s (exit 1)" % name, rc == 1, "rc=%d" % rc)
             check("check-content rejects: %s (message)" % name, expect in err,
                   "want %r in %r" % (expect, err[:600]))
+        d = broken_copy(tmp, lambda d: edit_json(d, "pinned.json", lambda j: j["entries"].append(
+            {"pattern": ".slack.com", "app": "Slack", "reason": "test", "source": "test"})))
+        run("check-content", "--write-manifest", d)
+        rc, out, err = run("check-content", d)
+        check("activity shadowed by the pinned list is only a warning", rc == 0, err)
+        check("shadowed activity warning names app, activity and pattern",
+              "warning: apps.json: Slack: activities.upload[0]: host 'slack.com' is covered by "
+              "pinned pattern '.slack.com' and can never be inspected" in err, err)
         d = broken_copy(tmp, lambda d: edit_text(d, "categories.tsv",
                                                  lambda t: t + "# added\n"))
         rc, out, err = run("check-content", "--write-manifest", d)
