@@ -22,6 +22,7 @@ SCRIPTS = os.path.join(SRC, "scripts")
 CONTENT = os.path.join(SRC, "policy", "content")
 M365_INPUT = os.path.join(SRC, "test", "data", "m365", "worldwide.json")
 sys.path.insert(0, SCRIPTS)
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 import tgcontent as tc  # noqa: E402
 
 try:
