@@ -8,10 +8,12 @@
   local                    in the router namespace: TCP echo on 443 (traffic to the router
                            itself), and a transparent listener bound to the server's own
                            addresses on 9443 that answers "router" (the socket match's path)
-  client HOST PORT MSG...  connect, send each MSG and print what comes back (TIMEOUT if nothing
-                           within 1.5 s); prints REFUSED/UNREACHABLE when the connect fails
+  client [--from SRC] HOST PORT MSG...
+                           connect (from address SRC), send each MSG and print what comes back
+                           (TIMEOUT if nothing within 1.5 s); REFUSED/UNREACHABLE when the
+                           connect fails
+  udp HOST PORT MSG...     send datagrams from one socket, print each answer, TIMEOUT or REFUSED
   banner HOST PORT         connect and print the first line received
-  udp HOST PORT MSG        send one datagram, print the answer, TIMEOUT or REFUSED
 A READY file argument (serve/local) is created once every socket listens.
 """
 import socket
@@ -106,10 +108,12 @@ def local(server4, server6, ready):
     run_forever(listeners, ready)
 
 
-def connect(host, port):
+def connect(host, port, source=None):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(3)
+    if source:
+        s.bind((source, 0))
     try:
         s.connect((host, port))
     except ConnectionRefusedError:
@@ -121,8 +125,8 @@ def connect(host, port):
     return s
 
 
-def client(host, port, msgs):
-    s = connect(host, port)
+def client(host, port, msgs, source=None):
+    s = connect(host, port, source)
     s.settimeout(1.5)
     out = []
     for m in msgs:
@@ -141,6 +145,8 @@ def main():
         serve(sys.argv[2])
     elif cmd == "local":
         local(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "client" and sys.argv[2] == "--from":
+        client(sys.argv[4], int(sys.argv[5]), sys.argv[6:], sys.argv[3])
     elif cmd == "client":
         client(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif cmd == "banner":
@@ -155,13 +161,16 @@ def main():
         s.settimeout(1.5)
         # Connected, so that an ICMP port unreachable comes back as ECONNREFUSED.
         s.connect((sys.argv[2], int(sys.argv[3])))
-        s.send(sys.argv[4].encode())
-        try:
-            print(s.recv(4096).decode(errors="replace"))
-        except socket.timeout:
-            print("TIMEOUT")
-        except ConnectionRefusedError:
-            print("REFUSED")
+        out = []
+        for m in sys.argv[4:]:
+            s.send(m.encode())
+            try:
+                out.append(s.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                out.append("TIMEOUT")
+            except ConnectionRefusedError:
+                out.append("REFUSED")
+        print(" ".join(out))
     else:
         sys.exit("unknown command " + cmd)
 

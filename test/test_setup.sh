@@ -88,6 +88,9 @@ ip link add tgs$$ netns "$S" type veth peer name wan0 netns "$R"
 ip -n "$C" link set tgc$$ name eth0
 ip -n "$S" link set tgs$$ name eth0
 ip -n "$C" addr add 10.77.0.2/24 dev eth0
+# More client addresses: NFQUEUE balances on the address pair, so several pairs are needed to
+# see that replies follow their flow's queue.
+for i in 3 4 5 6 7 8 9; do ip -n "$C" addr add 10.77.0.$i/24 dev eth0; done
 ip -n "$C" addr add fd77::2/64 dev eth0 nodad
 ip -n "$R" addr add 10.77.0.1/24 dev lan0
 ip -n "$R" addr add fd77::1/64 dev lan0 nodad
@@ -346,26 +349,37 @@ check "no daemon: TCP 443 through the router works (queue bypass)" \
 check "no daemon: that flow went through the NFQUEUE rule" test "$(queued)" -gt "$q0"
 
 # Now the stub daemon on all four queues: port 443 passes at the first client data, 8443 blocks
-# there (and drops the packet), 7443 adopts there, 80 is never decided.
+# there (and drops the packet), 7443 adopts there, UDP 443 (QUIC) blocks at the first packet, 80
+# is never decided.
 ip netns exec "$R" python3 "$stub" --marks "$marks" --queues 0,1,2,3 --log "$tmp/q.log" \
 	--ready "$tmp/q.ready" --rule tcp:443:pass@data --rule tcp:8443:block@data \
-	--rule tcp:7443:adopt@data >"$tmp/stub.out" 2>&1 &
+	--rule tcp:7443:adopt@data --rule udp:443:block@syn >"$tmp/stub.out" 2>&1 &
 pids+=($!)
 wait_file "$tmp/q.ready"
 
 # flow_log ADDR PORT: the stub's lines for the flows to ADDR:PORT, both directions.
 flow_log() { grep -F -e ">$1:$2 " -e " $1:$2>" "$tmp/q.log" || true; }
 
-out=$(ip netns exec "$C" python3 "$traffic" client 10.78.0.2 80 hello world)
-check "undecided flow (TCP 80) works: $out" test "$out" = "hello world"
+# Undecided flows (TCP 80) from eight client addresses: every packet of each flow, both
+# directions, must reach the daemon on one queue. Replies are queued in FORWARD, de-NATed; queued
+# in PREROUTING they would still be addressed to the router's WAN address and hash elsewhere.
+for i in 2 3 4 5 6 7 8 9; do
+	out=$(ip netns exec "$C" python3 "$traffic" client --from 10.77.0.$i 10.78.0.2 80 hello world)
+	[ "$out" = "hello world" ] || bad "undecided flow from 10.77.0.$i: $out"
+done
 flow_log 10.78.0.2 80 >"$tmp/f80"
-check "undecided flow: the SYN was queued in PREROUTING" grep -q 'hook=0 tcp .* flags=S len=0' "$tmp/f80"
-check "undecided flow: the SYN-ACK was queued in FORWARD, de-NATed" \
-	grep -qE 'hook=2 tcp 10\.78\.0\.2:80>10\.77\.0\.2:[0-9]+ flags=SA ' "$tmp/f80"
-check "undecided flow: server data reached the queue while undecided" \
+check "undecided flows: the SYNs were queued in PREROUTING" \
+	test "$(grep -c 'hook=0 tcp .* flags=S len=0' "$tmp/f80")" -ge 8
+check "undecided flows: the SYN-ACKs were queued in FORWARD, de-NATed" \
+	test "$(grep -cE 'hook=2 tcp 10\.78\.0\.2:80>10\.77\.0\.[2-9]:[0-9]+ flags=SA ' "$tmp/f80")" -ge 8
+check "undecided flows: server data reached the queue while undecided" \
 	grep -qE 'hook=2 tcp 10\.78\.0\.2:80>.* len=[1-9]' "$tmp/f80"
-check "undecided flow: every packet, both directions, on one queue (NAT-proof hash)" \
-	test "$(sed -E 's/ .*//' "$tmp/f80" | sort -u | wc -l)" = 1
+for i in 2 3 4 5 6 7 8 9; do
+	grep -F "10.77.0.$i:" "$tmp/f80" | sed -E 's/ .*//' | sort -u
+done >"$tmp/f80q"
+check "undecided flows: each flow's packets, both directions, on one queue" \
+	test "$(wc -l <"$tmp/f80q")" = 8
+check "undecided flows: spread over more than one queue" test "$(sort -u "$tmp/f80q" | wc -l)" -gt 1
 
 # check_pass ADDR LOGADDR: a flow to ADDR:443 that the stub passes at the client's first data;
 # LOGADDR is ADDR as the stub writes it.
@@ -406,6 +420,14 @@ check "ADOPT flow: one adopt verdict and nothing of the flow queued after it" \
 	test "$(grep -c 'verdict=adopt' "$tmp/f7443"):$(tail -1 "$tmp/f7443" | grep -c 'verdict=adopt')" = 1:1
 check "ADOPT flow: the server's late packets were dropped on arrival" \
 	test "$(rule_pkts iptables TLSGATE-PRE 5)" -gt 0
+
+# A drop of a flow's FIRST packet cannot be remembered by the kernel: its conntrack entry is not
+# confirmed yet and dies with the packet, connmark and all. Every retransmission comes to the
+# queue again, and the daemon must answer it from its own flow table.
+out=$(ip netns exec "$C" python3 "$traffic" udp 10.78.0.2 443 i1 i2 i3)
+check "QUIC blocked at the first packet: nothing comes back: $out" test "$out" = "TIMEOUT TIMEOUT TIMEOUT"
+check "QUIC blocked at the first packet: each datagram reaches the daemon again" \
+	test "$(flow_log 10.78.0.2 443 | grep -c 'udp .*verdict=block')" = 3
 
 out=$(ip netns exec "$C" python3 "$traffic" udp 10.78.0.2 53 query)
 check "DNS over UDP works: $out" test "$out" = query
