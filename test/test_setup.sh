@@ -304,6 +304,12 @@ check "up twice: byte-identical iptables-save, ip6tables-save, ip rule, routes" 
 	cmp "$tmp/up1" "$tmp/up2"
 check "up twice: one jump each" \
 	test "$(inR iptables-save -t mangle | grep -c -- '-j TLSGATE-PRE$')" = 1
+tg down --dry-run >"$tmp/dry-down"
+ruleset >"$tmp/up-dry-down"
+check "down --dry-run changed nothing" cmp -s "$tmp/up1" "$tmp/up-dry-down"
+check "down --dry-run prints the removal of jumps, chains, ip rules and routes" \
+	test "$(grep -cE '^(-D (PREROUTING|FORWARD|OUTPUT) -j TLSGATE-|-X TLSGATE-|ip -[46] (rule|route) del )' \
+		"$tmp/dry-down")" = $((2 * (3 + 7 + 2)))
 
 # --- traffic ---------------------------------------------------------------------------------------
 # queued: packets that went through the NFQUEUE rule, IPv4 and IPv6.
