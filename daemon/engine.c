@@ -56,7 +56,8 @@ struct eflow {
 	enum eflow_state state;
 	struct adopt_facts f;
 	struct tg_reasm *reasm;
-	uint32_t held[ENG_MAX_HELD];
+	uint32_t held[ENG_MAX_HELD];      /* packet ids, no verdict yet */
+	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;
 	uint64_t created_ms, hold_ms, decided_ms;
 	uint32_t mark;   /* decided: the mark late packets get */
@@ -211,19 +212,25 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
 	return fl;
 }
 
-/* Verdict one packet; a failed verdict leaves it to the kernel's queue timeout: counted. */
-static void verdict(struct engine *e, uint32_t id, int v, uint32_t mark)
+/*
+ * Verdict one packet. @decision (decision and DROP bits) replaces those bits of the packet's
+ * own mark @pmark and keeps the rest (the ruleset's INSPECT bit). A failed verdict leaves the
+ * packet to the kernel's queue: counted.
+ */
+static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
 {
-	if (nfq_verdict(e->q, id, v, mark != 0, mark) == -1)
+	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
+
+	if (nfq_verdict(e->q, id, v, decision != 0, mark) == -1)
 		e->c.verdict_fail++;
 }
 
 static const char *action_mark_name(uint32_t mark)
 {
-	switch (mark & TG_MARK_STATE_MASK) {
+	switch (mark & TG_MARK_DECISION_MASK) {
 	case TG_MARK_PASS: return "pass";
 	case TG_MARK_BLOCK: return "block";
-	case TG_MARK_ADOPTED: return "decrypt";
+	case TG_MARK_ADOPT: return "decrypt";
 	default: return "none";
 	}
 }
@@ -299,7 +306,7 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	unsigned i;
 
 	for (i = 0; i < fl->n_held; i++)
-		verdict(e, fl->held[i], v, mark);
+		verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
 	fl->state = EF_DECIDED;
 	fl->mark = mark;
@@ -353,7 +360,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	}
 	e->c.adopt_ok++;
 	/* The held segments now reach the adopted socket through the socket match. */
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPTED, false, now_ms);
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
 	if (adopt_reset_server(raw_fd(e, fl->f.family), &fl->f) == -1) {
 		e->c.rst_fail++;
 		log_warn("queue %u: reset server half", e->cfg.queue);
@@ -469,18 +476,18 @@ static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_
 	if (fl != NULL) {
 		/* A retransmitted SYN, or a decided flow's late SYN. */
 		if (fl->state == EF_DECIDED)
-			verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, 0);
+			verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, np->mark, 0);
 		else
-			verdict(e, np->id, NF_ACCEPT, 0);
+			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	fl = flow_new(e, p, now_ms);
 	if (fl == NULL) {
 		e->c.flows_full++;
-		verdict(e, np->id,
-			decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK ? NF_DROP
-										   : NF_ACCEPT,
-			0);
+		if (decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK)
+			verdict(e, np->id, NF_DROP, np->mark, 0);
+		else
+			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	fl->state = EF_SYN;
@@ -503,7 +510,7 @@ static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_
 		/* TCP Fast Open: data in the SYN cannot be adopted (HANDOFF: untested). */
 		e->c.tfo_data++;
 		flow_fail(e, fl, DEC_FAIL_TFO, now_ms);
-		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	dec_flow_of(&df, fl);
@@ -515,10 +522,10 @@ static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_
 		fl->drop = true;
 		fl->decided_ms = now_ms;
 		e->c.block++;
-		verdict(e, np->id, NF_REPEAT, fl->mark);
+		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
-	verdict(e, np->id, NF_ACCEPT, 0);
+	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
@@ -528,7 +535,7 @@ static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct 
 	struct eflow *fl = flow_find(e, p, &to_server);
 
 	if (fl == NULL || to_server) {
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (fl->state == EF_SYN) {
@@ -544,9 +551,9 @@ static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct 
 		fl->state = EF_SYNACK;
 	}
 	if (fl->state == EF_DECIDED && fl->drop)
-		verdict(e, np->id, NF_DROP, 0);
+		verdict(e, np->id, NF_DROP, np->mark, 0);
 	else
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
@@ -559,29 +566,28 @@ static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct t
 	if (fl == NULL) {
 		/* A flow that began before we did: nothing to classify it with. */
 		e->c.midstream++;
-		verdict(e, np->id,
-			decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK
-				? NF_DROP
-				: NF_REPEAT,
-			TG_MARK_PASS);
+		if (decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK)
+			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
+		else
+			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 		return;
 	}
 	if (fl->state == EF_DECIDED) {
 		e->c.late_reverdict++;
-		verdict(e, np->id, NF_REPEAT, fl->mark);
+		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	if (to_server && p->window)
 		fl->f.client_window = p->window;
 	if (!to_server || p->payload.len == 0) {
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (fl->reasm == NULL) {
 		fl->reasm = tg_reasm_new(fl->f.client_isn);
 		if (fl->reasm == NULL) {
 			flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-			verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+			verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 			return;
 		}
 		fl->hold_ms = now_ms;
@@ -589,9 +595,10 @@ static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct t
 	if (fl->n_held >= ENG_MAX_HELD) {
 		e->c.hold_cap++;
 		flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, fl->mark);
+		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
+	fl->held_mark[fl->n_held] = np->mark;
 	fl->held[fl->n_held++] = np->id;
 	e->c.held++;
 	if (fl->state == EF_SYNACK)
@@ -631,10 +638,10 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 		log_decision(e, &f, "quic", NULL, 0, &r);
 		if (r.action == DEC_BLOCK) {
 			e->c.quic_blocked++;
-			verdict(e, np->id, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP);
+			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
 		} else {
 			e->c.quic_passed++;
-			verdict(e, np->id, NF_REPEAT, TG_MARK_PASS);
+			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 		}
 		return;
 	}
@@ -643,7 +650,7 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 		if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK ||
 		    e->dns.n_q == 0) {
 			e->c.dns_invalid++;
-			verdict(e, np->id, NF_ACCEPT, 0);
+			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 			return;
 		}
 		decider_dns(e->cfg.decider, &df, e->dns.q[0].name.text, e->dns.q[0].name.len, &r);
@@ -658,13 +665,13 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
 						     p->src, out, n) == -1)
 				e->c.rst_fail++;
-			verdict(e, np->id, NF_DROP, 0);
+			verdict(e, np->id, NF_DROP, np->mark, 0);
 			return;
 		}
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	verdict(e, np->id, NF_ACCEPT, 0);
+	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 void engine_packet(struct engine *e, const struct nfq_pkt *np, uint64_t now_ms)
@@ -675,7 +682,7 @@ void engine_packet(struct engine *e, const struct nfq_pkt *np, uint64_t now_ms)
 	if (np->data == NULL || tg_pkt_parse(&p, np->data, np->len) != TG_OK) {
 		/* Not ours to judge (fragments, other protocols): let it through untouched. */
 		e->c.unparsable++;
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (p.proto == 17) {
@@ -683,7 +690,7 @@ void engine_packet(struct engine *e, const struct nfq_pkt *np, uint64_t now_ms)
 		return;
 	}
 	if (p.proto != 6) {
-		verdict(e, np->id, NF_ACCEPT, 0);
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN)
