@@ -254,7 +254,7 @@ static void hash12(const char *p, size_t n, char out[13])
 {
 	static const char hx[] = "0123456789abcdef";
 	uint8_t md[32];
-	int i;
+	size_t i;
 
 	if (tg_sha256((const uint8_t *)p, n, md) != 0)
 		memset(md, 0, sizeof(md));
