@@ -30,6 +30,21 @@
 #define TG_CAP_CH_SIGALGS    128
 #define TG_CAP_CH_VERSIONS   32
 #define TG_CAP_CH_GROUPS     64
+/*
+ * Stream bytes (record headers included) the ClientHello parser waits for: as many as the
+ * reassembly holds, so a consistent prefix can hold a flow for at most that many bytes. A
+ * ClientHello cut into 1-byte records costs 6 stream bytes per message byte: up to ~2.7 KB of
+ * message parse that way, more than a post-quantum ClientHello.
+ */
+#define TG_CAP_CH_STREAM TG_CAP_REASM_BYTES
+
+/*
+ * JA4 memo (ja4.h): recent fingerprint parts and their SHA-256, so a client stack seen again
+ * costs no hashing. A part of more values (ciphers; extensions + signature algorithms) than
+ * the cap is hashed every time; real clients send 15-60 ciphers, 10-20 extensions.
+ */
+#define TG_CAP_JA4_MEMO_SLOTS  64
+#define TG_CAP_JA4_MEMO_VALUES 128
 
 /* DNS: RFC 1035 message caps; a query carries one question in practice. */
 #define TG_CAP_DNS_MSG	      65535
