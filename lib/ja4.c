@@ -91,7 +91,15 @@ static void put_alpn(char *p, const struct tg_ch *ch)
 	first = ch->alpn[0];
 	lo = first.p[0];
 	hi = first.p[first.len - 1];
-	if (is_alnum(lo) && is_alnum(hi)) {
+	if (lo >= 0x80) {
+		/*
+		 * A first byte outside ASCII: "99", as FoxIO's reference implementation does and as
+		 * the published expected outputs (tls-non-ascii-alpn.pcapng) record. The prose of
+		 * the specification would give hex digits here; the fingerprints seen in the wild
+		 * and in every JA4 database come from the reference code, so we match it.
+		 */
+		p[0] = p[1] = '9';
+	} else if (is_alnum(lo) && is_alnum(hi)) {
 		p[0] = (char)lo;
 		p[1] = (char)hi;
 	} else {

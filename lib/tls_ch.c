@@ -484,6 +484,8 @@ enum tg_err tg_tls_ch_parse(struct tg_ch *out, const uint8_t *stream, size_t len
 		out->need = join_need(&j, at, j.have);
 		if (out->need > TG_CAP_CH_STREAM)
 			return TG_ERR_CAP;
+		if (left == 0)
+			return TG_NEED_MORE;
 		(void)tg_cur_sub(&c, left < TG_TLS_RECORD_HEADER ? left : TG_TLS_RECORD_HEADER, &h);
 		err = rec_header(&h, out->n_records == 0, &version, &rlen);
 		if (err != TG_OK)

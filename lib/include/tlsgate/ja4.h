@@ -15,9 +15,10 @@
  * GREASE values (RFC 8701) are ignored everywhere: counts, lists, versions. The version is the
  * highest non-GREASE supported_versions entry, else legacy_version: 0304 "13", 0303 "12",
  * 0302 "11", 0301 "10", 0300 "s3", 0200/0002 "s2", 0100 "s1", feff "d1", fefd "d2", fefc "d3",
- * anything else "00". ALPN is the first and last character of the first protocol name when both
- * are ASCII letters or digits, else the first and last hex digit of the name's bytes; "00"
- * without ALPN. The ALPN characters keep their case; every other character of a JA4 is one of
+ * anything else "00". ALPN is "99" when the first protocol name starts with a non-ASCII byte
+ * (as the reference implementation and its published outputs do), else its first and last
+ * character when both are ASCII letters or digits, else the first and last hex digit of the
+ * name's bytes; "00" without ALPN. The ALPN characters keep their case; every other character of a JA4 is one of
  * [a-z0-9_].
  *
  * The raw form (JA4_r) prints b and c unhashed: the exact strings the hashes are taken over.
