@@ -262,6 +262,8 @@ static void cl_app(const struct tg_policy *p, const struct tg_content *c,
 		out->app = (int32_t)va;
 	else if (hc)
 		out->app = (int32_t)vc;
+	else if (f->kind == TG_FLOW_DNS)
+		out->app = -1; /* a DNS query's destination is the resolver, not the subject */
 	else if (p->app_nets && tg_cidrset_lookup(p->app_nets, f->family, f->dst, &va, NULL))
 		out->app = (int32_t)va;
 	else if (c->app_nets && tg_cidrset_lookup(c->app_nets, f->family, f->dst, &vc, NULL))

@@ -106,6 +106,11 @@ const char *tg_content_group_name(const struct tg_content *c, size_t idx)
 	return idx < c->n_groups ? c->groups[idx].name : NULL;
 }
 
+const char *tg_content_category_name(const struct tg_content *c, unsigned id)
+{
+	return tg_catdb_category_name(c->cat, id);
+}
+
 bool content_glob_match(const char *glob, const char *name, size_t len)
 {
 	size_t g = 0, n = 0, star_g = (size_t)-1, star_n = 0;

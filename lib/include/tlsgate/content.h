@@ -82,6 +82,9 @@ const char *tg_content_app_name(const struct tg_content *c, size_t idx);
 size_t tg_content_group_count(const struct tg_content *c);
 const char *tg_content_group_name(const struct tg_content *c, size_t idx);
 
+/* Name of URL category @id (catdb.h ids) in this package's database, NULL if unknown. */
+const char *tg_content_category_name(const struct tg_content *c, unsigned id);
+
 /* Microsoft 365 endpoint set categories. */
 enum tg_m365_cat {
 	TG_M365_CAT_NONE,
