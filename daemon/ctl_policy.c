@@ -474,7 +474,7 @@ int ctl_explain_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL, *content_dir = NULL, *src = NULL, *dst = NULL;
-	bool dport_set = false;
+	bool dport_set = false, quic = false;
 	struct tg_flow_facts f;
 	struct tg_decision dc;
 	struct tg_content *c = NULL;
@@ -561,7 +561,7 @@ int ctl_explain_main(int argc, char **argv)
 				f.dport = 53;
 			break;
 		case OPT_QUIC:
-			f.kind = TG_FLOW_QUIC;
+			quic = true;
 			break;
 		case OPT_JA4:
 			f.ja4 = ctl_span(optarg);
@@ -582,11 +582,11 @@ int ctl_explain_main(int argc, char **argv)
 		}
 	}
 	if (policy == NULL || src == NULL || optind != argc ||
-	    (f.kind == TG_FLOW_OTHER && f.ch_state == TG_CH_OK))
+	    (f.kind == TG_FLOW_OTHER && f.ch_state == TG_CH_OK && !quic))
 		return ctl_explain_usage(stderr);
 	if (f.ch_state != TG_CH_OK)
 		f.kind = TG_FLOW_TLS;
-	if (f.kind == TG_FLOW_QUIC && f.sni.len == 0 && f.dns_name.len == 0)
+	if (quic)
 		f.kind = TG_FLOW_QUIC;
 	if (tg_addr_parse(src, strlen(src), &f.family, f.src) != TG_OK) {
 		fprintf(stderr, "tlsgatectl explain: bad --src %s\n", src);

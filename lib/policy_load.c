@@ -336,7 +336,7 @@ static bool ld_int(struct ld *l, const cJSON *v, const char *key, long lo, long 
 	*out = def;
 	if (v == NULL)
 		return true;
-	old = ld_push_key(l, key);
+	old = key && *key ? ld_push_key(l, key) : l->plen;
 	if (!cJSON_IsNumber(v)) {
 		ld_err(l, "expected an integer");
 		goto bad;
@@ -403,6 +403,23 @@ static bool ld_name_ok(const char *s)
 	return true;
 }
 
+/* @s, at most 80 bytes of it, with bytes outside printable ASCII as \xNN, into @out. */
+static const char *ld_quote(const char *s, char out[static 330])
+{
+	size_t i, n = 0;
+
+	for (i = 0; s[i] && i < 80; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(out + n, 330 - n, "\\x%02x", ch);
+		else
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* A name-valued item at the current path: returns the string or NULL (reported). */
 static const char *ld_name_at(struct ld *l, const cJSON *v)
 {
@@ -411,10 +428,12 @@ static const char *ld_name_at(struct ld *l, const cJSON *v)
 		return NULL;
 	}
 	if (!ld_name_ok(v->valuestring)) {
+		char q[330];
+
 		ld_err(l,
-		       "invalid name \"%.80s\": 1-%d printable ASCII characters, no space at "
+		       "invalid name \"%s\": 1-%d printable ASCII characters, no space at "
 		       "either end",
-		       v->valuestring, TG_CAP_POLICY_NAME);
+		       ld_quote(v->valuestring, q), TG_CAP_POLICY_NAME);
 		return NULL;
 	}
 	return v->valuestring;
