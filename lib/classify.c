@@ -283,23 +283,18 @@ static bool cl_port_in(const uint16_t *ports, size_t n, uint16_t port)
 	return false;
 }
 
+/* Who the bypass table knows: the user if known (and not over-long), else the client address. */
 static void cl_principal(const struct tg_flow_facts *f, const struct tg_decision *out,
 			 struct tg_principal *who)
 {
 	memset(who, 0, sizeof(*who));
-	if (out->user_name) {
-		size_t n = strlen(out->user_name);
-
-		who->kind = TG_PRINCIPAL_USER;
-		if (n > sizeof(who->user) - 1)
-			n = sizeof(who->user) - 1;
-		memcpy(who->user, out->user_name, n);
-		who->user_len = n;
+	if (out->user_name && tg_bypass_principal_user(who, (const uint8_t *)out->user_name,
+						       strlen(out->user_name)) == TG_OK)
 		return;
-	}
-	who->kind = TG_PRINCIPAL_ADDR;
-	who->family = f->family;
-	memcpy(who->addr, f->src, 16);
+	if (f->family == 4)
+		tg_bypass_principal_addr4(who, f->src);
+	else
+		tg_bypass_principal_addr6(who, f->src);
 }
 
 static void cl_decide(struct tg_decision *out, enum tg_action a, enum tg_reason r)
@@ -419,7 +414,8 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	if (bypass)
 		cl_principal(f, out, &who);
 	if (bypass && bypass_ok &&
-	    tg_bypass_lookup(bypass, &who, out->name, out->name_len, now_ms, NULL)) {
+	    tg_bypass_lookup(bypass, &who, (const uint8_t *)out->name, out->name_len, now_ms,
+			     NULL)) {
 		cl_decide(out, TG_ACTION_PASS, TG_REASON_DYNAMIC_BYPASS);
 		return TG_OK;
 	}
@@ -444,7 +440,7 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	} else if (f->upstream_excluded && s->upstream_excl_ttl_s) {
 		cl_decide(out, TG_ACTION_PASS, TG_REASON_UPSTREAM_EXCLUDED);
 	} else if (bypass && s->dynamic_bypass.enabled &&
-		   tg_bypass_ca_missing(bypass, &who, now_ms) &&
+		   tg_bypass_ca_missing(bypass, &who, now_ms, NULL) &&
 		   s->dynamic_bypass.ca_missing_action != TG_ACTION_DECRYPT) {
 		cl_decide(out, s->dynamic_bypass.ca_missing_action, TG_REASON_CA_MISSING);
 	}
