@@ -120,31 +120,33 @@ static char ld_lower(char ch)
 	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
 }
 
-/* Levenshtein distance, case-insensitive, of strings of at most TG_CAP_POLICY_NAME bytes. */
+/* Edit distance (optimal string alignment: insert, delete, substitute, swap two adjacent),
+ * case-insensitive, of strings of at most TG_CAP_POLICY_NAME bytes. */
 static size_t ld_distance(const char *a, const char *b)
 {
 	size_t la = strnlen(a, TG_CAP_POLICY_NAME), lb = strnlen(b, TG_CAP_POLICY_NAME), i, j;
-	size_t row[TG_CAP_POLICY_NAME + 1];
+	size_t rows[3][TG_CAP_POLICY_NAME + 1];
 
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		rows[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
+		size_t *cur = rows[i % 3], *up = rows[(i - 1) % 3], *up2 = rows[(i + 1) % 3];
 
-		row[0] = i;
+		cur[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j],
-			       best = diag + (ld_lower(a[i - 1]) != ld_lower(b[j - 1]));
+			size_t best = up[j - 1] + (ld_lower(a[i - 1]) != ld_lower(b[j - 1]));
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
+			if (up[j] + 1 < best)
+				best = up[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ld_lower(a[i - 1]) == ld_lower(b[j - 2]) &&
+			    ld_lower(a[i - 2]) == ld_lower(b[j - 1]) && up2[j - 2] + 1 < best)
+				best = up2[j - 2] + 1;
+			cur[j] = best;
 		}
 	}
-	return row[lb];
+	return rows[la % 3][lb];
 }
 
 struct ld_sugg {
@@ -2273,7 +2275,11 @@ static bool ld_app_decrypted(const struct ld *l, uint32_t app)
 
 		if (!r->enabled || r->action != TG_ACTION_DECRYPT)
 			continue;
-		if (!(r->m.have & CRIT_APPS) || (r->m.apps[app / 64] >> (app % 64) & 1))
+		/* Covered: the rule names the application, or does not narrow on the server
+		 * side at all (who it applies to is the CASB rule's business). */
+		if ((r->m.have & CRIT_APPS) ? (r->m.apps[app / 64] >> (app % 64) & 1)
+					    : !(r->m.have & (CRIT_NAMES | CRIT_CATS | CRIT_REP |
+							     CRIT_DESTS | CRIT_JA4)))
 			return true;
 	}
 	return l->p->set.default_decrypt;
