@@ -93,7 +93,8 @@ static void ld_pop(struct ld *l, size_t old)
 	l->path[old] = '\0';
 }
 
-static void ld_vmsg(struct ld *l, enum tg_diag_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void ld_vmsg(struct ld *l, enum tg_diag_level level,
+							  const char *fmt, va_list ap)
 {
 	char msg[TG_CAP_DIAG_TEXT];
 
