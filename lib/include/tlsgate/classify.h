@@ -80,7 +80,7 @@ struct tg_flow_facts {
 	struct tg_span user; /* user the daemon authenticated (empty: unknown) */
 	uint8_t hint_os_mask; /* passive OS hint as an OS set (TG_OS_MASK_*), 0: none */
 	uint8_t hint_confidence; /* 0..100 */
-	bool upstream_excluded; /* the server is in the unsupported-upstream exclusion table */
+	bool upstream_excluded; /* the daemon found the server with tg_upstream_excl_lookup() */
 };
 
 enum tg_reason {
