@@ -22,55 +22,65 @@
 #define CATDB_LINE_CATS 8
 #define CATDB_HEADER	"#tlsgate-categories 1"
 
-/* The closed list, in id order (policy/content/README.md). */
-static const char *const catdb_fixed[TG_CATDB_FIXED] = {
-	"adult",
-	"ads-tracking",
-	"blogs",
-	"business",
-	"chat-messaging",
-	"cheating",
-	"collaboration",
-	"cryptomining",
-	"dating",
-	"doh",
-	"drugs",
-	"education",
-	"entertainment",
-	"file-sharing",
-	"finance",
-	"forums",
-	"gambling",
-	"games",
-	"government",
-	"hacking",
-	"hate",
-	"health",
-	"job-search",
-	"lifestyle",
-	"malware",
-	"mixed-adult",
-	"news",
-	"phishing",
-	"piracy",
-	"proxy-avoidance",
-	"reference",
-	"religion",
-	"remote-access",
-	"search-engines",
-	"shopping",
-	"social-networking",
-	"software-downloads",
-	"software-updates",
-	"sports",
-	"streaming-media",
-	"technology",
-	"translation",
-	"travel",
-	"url-shorteners",
-	"vpn",
-	"weapons",
-	"webmail",
+/* The closed list, in id order (policy/content/README.md), with lengths for fast compares. */
+struct catdb_name {
+	const char *name;
+	uint8_t len;
+};
+
+#define CATDB_NAME(s)            \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
+
+static const struct catdb_name catdb_fixed[TG_CATDB_FIXED] = {
+	CATDB_NAME("adult"),
+	CATDB_NAME("ads-tracking"),
+	CATDB_NAME("blogs"),
+	CATDB_NAME("business"),
+	CATDB_NAME("chat-messaging"),
+	CATDB_NAME("cheating"),
+	CATDB_NAME("collaboration"),
+	CATDB_NAME("cryptomining"),
+	CATDB_NAME("dating"),
+	CATDB_NAME("doh"),
+	CATDB_NAME("drugs"),
+	CATDB_NAME("education"),
+	CATDB_NAME("entertainment"),
+	CATDB_NAME("file-sharing"),
+	CATDB_NAME("finance"),
+	CATDB_NAME("forums"),
+	CATDB_NAME("gambling"),
+	CATDB_NAME("games"),
+	CATDB_NAME("government"),
+	CATDB_NAME("hacking"),
+	CATDB_NAME("hate"),
+	CATDB_NAME("health"),
+	CATDB_NAME("job-search"),
+	CATDB_NAME("lifestyle"),
+	CATDB_NAME("malware"),
+	CATDB_NAME("mixed-adult"),
+	CATDB_NAME("news"),
+	CATDB_NAME("phishing"),
+	CATDB_NAME("piracy"),
+	CATDB_NAME("proxy-avoidance"),
+	CATDB_NAME("reference"),
+	CATDB_NAME("religion"),
+	CATDB_NAME("remote-access"),
+	CATDB_NAME("search-engines"),
+	CATDB_NAME("shopping"),
+	CATDB_NAME("social-networking"),
+	CATDB_NAME("software-downloads"),
+	CATDB_NAME("software-updates"),
+	CATDB_NAME("sports"),
+	CATDB_NAME("streaming-media"),
+	CATDB_NAME("technology"),
+	CATDB_NAME("translation"),
+	CATDB_NAME("travel"),
+	CATDB_NAME("url-shorteners"),
+	CATDB_NAME("vpn"),
+	CATDB_NAME("weapons"),
+	CATDB_NAME("webmail"),
 };
 
 struct catdb_combo {
@@ -80,6 +90,11 @@ struct catdb_combo {
 
 struct tg_catdb {
 	struct tg_dset *set;
+	/* build time: the previous line's categories and reputation field, and its combo index
+	 * (databases list lines grouped by category, so most lines reuse it) */
+	char last_field[CATDB_LINE_MAX];
+	size_t last_len;
+	int64_t last_idx;
 	struct catdb_combo *combos;
 	size_t n_combos, cap_combos;
 	uint32_t *combo_hash; /* open addressing over combos (index + 1), build time only */
@@ -99,7 +114,8 @@ int tg_catdb_category_id(const struct tg_catdb *db, const char *name, size_t len
 	size_t i;
 
 	for (i = 0; i < TG_CATDB_FIXED; i++)
-		if (catdb_name_eq(catdb_fixed[i], name, len))
+		if (catdb_fixed[i].len == len && catdb_fixed[i].name[0] == name[0] &&
+		    memcmp(catdb_fixed[i].name, name, len) == 0)
 			return (int)i;
 	for (i = 0; db && i < db->n_ext; i++)
 		if (catdb_name_eq(db->ext[i], name, len))
@@ -110,7 +126,7 @@ int tg_catdb_category_id(const struct tg_catdb *db, const char *name, size_t len
 const char *tg_catdb_category_name(const struct tg_catdb *db, unsigned id)
 {
 	if (id < TG_CATDB_FIXED)
-		return catdb_fixed[id];
+		return catdb_fixed[id].name;
 	if (db && id - TG_CATDB_FIXED < db->n_ext)
 		return db->ext[id - TG_CATDB_FIXED];
 	return NULL;
@@ -308,12 +324,20 @@ static enum tg_err catdb_line(struct tg_catdb *db, struct tg_dset_builder *b, st
 		return TG_ERR_CATDB;
 	}
 	c.rep = (uint8_t)(s[l.len - 1] - '0');
-	e = catdb_parse_cats(db, t1 + 1, (size_t)(t2 - t1 - 1), &c.cats, why);
-	if (e != TG_OK)
-		return e;
-	idx = catdb_combo_index(db, &c);
-	if (idx < 0)
-		return TG_ERR_NOMEM;
+	if (db->last_idx >= 0 && db->last_len == l.len - (size_t)(t1 + 1 - s) &&
+	    memcmp(db->last_field, t1 + 1, db->last_len) == 0) {
+		idx = db->last_idx;
+	} else {
+		e = catdb_parse_cats(db, t1 + 1, (size_t)(t2 - t1 - 1), &c.cats, why);
+		if (e != TG_OK)
+			return e;
+		idx = catdb_combo_index(db, &c);
+		if (idx < 0)
+			return TG_ERR_NOMEM;
+		db->last_len = l.len - (size_t)(t1 + 1 - s);
+		memcpy(db->last_field, t1 + 1, db->last_len);
+		db->last_idx = idx;
+	}
 	e = tg_dset_builder_add_pattern(b, s, (size_t)(t1 - s), (uint32_t)idx);
 	if (e != TG_OK) {
 		*why = e == TG_ERR_CAP ? "too many entries" : tg_strerror(e);
@@ -345,6 +369,7 @@ enum tg_err tg_catdb_parse(const uint8_t *tsv, size_t len, const uint8_t key[sta
 		e = TG_ERR_NOMEM;
 		goto out;
 	}
+	db->last_idx = -1;
 	tg_cur_init(&c, tsv, len);
 	while (tg_cur_left(&c) > 0) {
 		struct tg_span rest = { c.p + c.off, tg_cur_left(&c) };

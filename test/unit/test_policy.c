@@ -345,8 +345,8 @@ static void test_catdb(void)
 			  TG_ERR_CATDB);                                                   \
 		CHECK(db == NULL);                                                         \
 		CHECK(d.n == 1 && strcmp(d.msg[0].text, (M_)) == 0);                       \
-		if (d.n)                                                                   \
-			fprintf(stderr, "  catdb: %s\n", d.msg[0].text);                   \
+		if (d.n != 1 || strcmp(d.msg[0].text, (M_)) != 0)                          \
+			fprintf(stderr, "  catdb: %s\n", d.n ? d.msg[0].text : "-");       \
 	} while (0)
 	BAD("a.com\tnews\t1\n",
 	    "categories.tsv: line 1: expected the header \"#tlsgate-categories 1\"");
