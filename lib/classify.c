@@ -246,17 +246,21 @@ static void cl_identity(const struct tg_policy *p, const struct tg_flow_facts *f
 
 /* The most specific host match over the content's and the policy's applications. */
 static void cl_app(const struct tg_policy *p, const struct tg_content *c,
-		   const struct tg_flow_facts *f, struct tg_decision *out)
+		   const struct tg_flow_facts *f, const struct content_rec *cr,
+		   struct tg_decision *out)
 {
 	size_t la = 0, lc = 0;
 	uint32_t va = 0, vc = 0;
 	bool ha = false, hc = false;
 
-	if (out->name_len) {
-		if (p->app_hosts)
-			ha = tg_dset_lookup(p->app_hosts, out->name, out->name_len, &va, NULL, &la);
-		if (c->app_hosts)
-			hc = tg_dset_lookup(c->app_hosts, out->name, out->name_len, &vc, NULL, &lc);
+	if (out->name_len && p->app_hosts)
+		ha = tg_dset_lookup(p->app_hosts, out->name, out->name_len, &va, NULL, &la);
+	if (cr->app >= 0) {
+		vc = (uint32_t)cr->app;
+		hc = true;
+		/* a policy application wins over a content one only when more specific */
+		if (ha)
+			tg_dset_lookup(c->app_hosts, out->name, out->name_len, NULL, NULL, &lc);
 	}
 	if (ha && (!hc || la >= lc))
 		out->app = (int32_t)va;
@@ -317,6 +321,7 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 {
 	const struct tg_policy_settings *s = &p->set;
 	struct tg_principal who;
+	struct content_rec cr;
 	struct cl_ctx x;
 	int32_t fr, dr;
 	bool bypass_ok;
@@ -335,7 +340,8 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 
 	cl_name(f, out);
 	cl_identity(p, f, out);
-	cl_app(p, c, f, out);
+	content_names_lookup(c, out->name, out->name_len, &cr);
+	cl_app(p, c, f, &cr, out);
 	if (out->name_len)
 		tg_catdb_lookup(c->cat, out->name, out->name_len, &out->categories,
 				&out->reputation);
@@ -391,15 +397,17 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	}
 
 	/* 2. The implicit lists. */
-	if (s->implicit_bypass && out->name_len)
-		out->pinned = tg_content_pin_lookup(c, out->name, out->name_len);
+	if (s->implicit_bypass)
+		out->pinned = cr.pin;
 	if (out->pinned >= 0) {
 		cl_decide(out, TG_ACTION_PASS, TG_REASON_IMPLICIT_PINNED);
 		return TG_OK;
 	}
 	if (s->m365 != TG_M365_OFF)
-		out->m365 = tg_content_m365_lookup(c, out->name, out->name_len, f->family, f->dst,
-						   NULL);
+		out->m365 = cr.m365 >= 0 && (size_t)cr.m365 < c->n_m365
+				    ? c->m365[cr.m365].cat
+				    : content_m365_lookup(c, out->name, out->name_len, f->family,
+							  f->dst, NULL, false);
 	if (s->m365 == TG_M365_MICROSOFT &&
 	    (out->m365 == TG_M365_CAT_OPTIMIZE || out->m365 == TG_M365_CAT_ALLOW)) {
 		cl_decide(out, TG_ACTION_PASS, TG_REASON_M365_BYPASS);

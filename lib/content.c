@@ -33,6 +33,11 @@ void tg_content_free(struct tg_content *c)
 
 	if (c == NULL)
 		return;
+	tg_dset_free(c->names);
+	free(c->recs);
+	for (i = 0; i < c->n_notes; i++)
+		free(c->notes[i].name);
+	free(c->notes);
 	tg_catdb_free(c->cat);
 	for (i = 0; i < c->n_pins; i++) {
 		free((char *)(uintptr_t)c->pins[i].pattern);
@@ -138,10 +143,17 @@ bool content_glob_match(const char *glob, const char *name, size_t len)
 enum tg_m365_cat tg_content_m365_lookup(const struct tg_content *c, const char *name, size_t len,
 					uint8_t family, const uint8_t addr[static 16], uint32_t *id)
 {
+	return content_m365_lookup(c, name, len, family, addr, id, true);
+}
+
+enum tg_m365_cat content_m365_lookup(const struct tg_content *c, const char *name, size_t len,
+				     uint8_t family, const uint8_t addr[static 16], uint32_t *id,
+				     bool urls)
+{
 	uint32_t v;
 	size_t i;
 
-	if (len && c->m365_urls && tg_dset_lookup(c->m365_urls, name, len, &v, NULL, NULL))
+	if (urls && len && c->m365_urls && tg_dset_lookup(c->m365_urls, name, len, &v, NULL, NULL))
 		goto found;
 	for (i = 0; len && i < c->n_m365_globs; i++)
 		if (content_glob_match(c->m365_globs[i].glob, name, len)) {
@@ -172,4 +184,112 @@ const char *tg_m365_cat_text(enum tg_m365_cat cat)
 	default:
 		return "";
 	}
+}
+
+bool content_note(struct tg_content *c, enum tg_dset_kind kind, const char *name, size_t len)
+{
+	struct pol_pattern *n;
+
+	if (c->n_notes == c->cap_notes) {
+		size_t cap = c->cap_notes ? c->cap_notes * 2 : 256;
+
+		n = realloc(c->notes, cap * sizeof(*n));
+		if (n == NULL)
+			return false;
+		c->notes = n;
+		c->cap_notes = cap;
+	}
+	n = &c->notes[c->n_notes];
+	n->name = malloc(len + 1);
+	if (n->name == NULL)
+		return false;
+	memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	n->len = len;
+	n->kind = kind;
+	c->n_notes++;
+	return true;
+}
+
+/* What the three sets say about @name itself. */
+static void content_rec_of(const struct tg_content *c, const char *name, size_t len,
+			   struct content_rec *r)
+{
+	uint32_t v;
+
+	r->pin = r->app = r->m365 = -1;
+	if (c->pin_set && tg_dset_lookup(c->pin_set, name, len, &v, NULL, NULL))
+		r->pin = (int32_t)v;
+	if (c->app_hosts && tg_dset_lookup(c->app_hosts, name, len, &v, NULL, NULL))
+		r->app = (int32_t)v;
+	if (c->m365_urls && tg_dset_lookup(c->m365_urls, name, len, &v, NULL, NULL))
+		r->m365 = (int32_t)v;
+}
+
+/*
+ * Every pattern's record is what the separate sets answer for a name it decides: the name
+ * itself (EXACT, DOMAIN_AND_SUBS) or a name below it that no more specific pattern of the
+ * index covers (SUBDOMAINS, DOMAIN_AND_SUBS), computed for the stand-in child "_.<name>" (a
+ * label no real pattern uses). The index then answers with one lookup what the three sets
+ * answer with three.
+ */
+enum tg_err content_index_build(struct tg_content *c, const uint8_t key[static 16])
+{
+	struct tg_dset_builder *b = tg_dset_builder_new();
+	size_t i, n = 0;
+	enum tg_err e = TG_ERR_NOMEM;
+
+	c->recs = calloc(2 * c->n_notes + 1, sizeof(*c->recs));
+	if (b == NULL || c->recs == NULL)
+		goto out;
+	for (i = 0; i < c->n_notes; i++) {
+		const struct pol_pattern *pt = &c->notes[i];
+		char child[TG_CAP_NAME_LEN + 1];
+		uint32_t first = (uint32_t)n;
+
+		if (pt->kind != TG_DSET_SUBDOMAINS)
+			content_rec_of(c, pt->name, pt->len, &c->recs[n++]);
+		if (pt->kind != TG_DSET_EXACT) {
+			if (pt->len + 2 > TG_CAP_NAME_LEN) {
+				c->recs[n].pin = c->recs[n].app = c->recs[n].m365 = -1;
+				n++;
+			} else {
+				child[0] = '_';
+				child[1] = '.';
+				memcpy(child + 2, pt->name, pt->len);
+				content_rec_of(c, child, pt->len + 2, &c->recs[n++]);
+			}
+		}
+		e = tg_dset_builder_add(b, pt->name, pt->len, pt->kind, first);
+		if (e != TG_OK)
+			goto out;
+	}
+	c->n_recs = n;
+	c->names = tg_dset_build(b, key);
+	b = NULL;
+	e = c->names ? TG_OK : TG_ERR_NOMEM;
+out:
+	tg_dset_builder_free(b);
+	for (i = 0; i < c->n_notes; i++)
+		free(c->notes[i].name);
+	free(c->notes);
+	c->notes = NULL;
+	c->n_notes = c->cap_notes = 0;
+	return e;
+}
+
+void content_names_lookup(const struct tg_content *c, const char *name, size_t len,
+			  struct content_rec *out)
+{
+	enum tg_dset_kind kind;
+	size_t mlen;
+	uint32_t v;
+
+	out->pin = out->app = out->m365 = -1;
+	if (c->names == NULL || len == 0 || !tg_dset_lookup(c->names, name, len, &v, &kind, &mlen))
+		return;
+	if (kind == TG_DSET_DOMAIN_AND_SUBS && mlen != len)
+		v++;
+	if (v < c->n_recs)
+		*out = c->recs[v];
 }

@@ -22,6 +22,8 @@
 #define POL_GROUP_WORDS (TG_CAP_GROUPS / 64)
 #define POL_ACTIVITIES	6 /* login upload download share post delete */
 
+struct pol_pattern;
+
 /* --- content ---------------------------------------------------------------------------------- */
 
 struct content_app {
@@ -45,8 +47,22 @@ struct content_glob {
 	uint32_t ep;
 };
 
+/* What the pinned list, the applications and the M365 URLs say about a name (-1: nothing). */
+struct content_rec {
+	int32_t pin;
+	int32_t app;
+	int32_t m365;
+};
+
 struct tg_content {
 	char version[64];
+	/* One index over the small name sets: value = record; a DOMAIN_AND_SUBS entry has two
+	 * records, for the name itself (value) and for names below it (value + 1). */
+	struct tg_dset *names;
+	struct content_rec *recs;
+	size_t n_recs;
+	struct pol_pattern *notes; /* load time only: every pattern of the three sets */
+	size_t n_notes, cap_notes;
 	struct tg_catdb *cat;
 	struct tg_content_pin *pins;
 	size_t n_pins;
@@ -199,5 +215,13 @@ int pol_bind_compile(struct tg_policy *p, struct tg_cidr *pfx, struct pol_bind *
 
 /* content.c */
 bool content_glob_match(const char *glob, const char *name, size_t len);
+bool content_note(struct tg_content *c, enum tg_dset_kind kind, const char *name, size_t len);
+enum tg_err content_index_build(struct tg_content *c, const uint8_t key[static 16]);
+/* tg_content_m365_lookup(), the URL set consulted only if @urls (the index did already). */
+enum tg_m365_cat content_m365_lookup(const struct tg_content *c, const char *name, size_t len,
+				     uint8_t family, const uint8_t addr[static 16], uint32_t *id,
+				     bool urls);
+void content_names_lookup(const struct tg_content *c, const char *name, size_t len,
+			  struct content_rec *out);
 
 #endif

@@ -2631,7 +2631,8 @@ static void ld_content_pinned(struct ld *l, struct tg_content *c, const cJSON *r
 
 		if (ld_pattern(l, pv, &pt)) {
 			if (tg_dset_builder_add(b, pt.name, pt.len, pt.kind, (uint32_t)c->n_pins) !=
-			    TG_OK)
+				    TG_OK ||
+			    !content_note(c, pt.kind, pt.name, pt.len))
 				ld_err(l, "cannot add the pattern");
 			f[0] = pv->valuestring;
 			for (k = 0; k < 4; k++) {
@@ -2690,7 +2691,7 @@ static void ld_cgroup_add(struct tg_content *c, int g, uint32_t app)
 }
 
 /* Add @hosts patterns and @ips networks (arrays, may be NULL) with value @app. */
-static void ld_content_hosts(struct ld *l, struct tg_dset_builder *hb,
+static void ld_content_hosts(struct ld *l, struct tg_content *c, struct tg_dset_builder *hb,
 			     struct tg_cidrset_builder *nb, const cJSON *hosts, const cJSON *ips,
 			     uint32_t app)
 {
@@ -2705,7 +2706,8 @@ static void ld_content_hosts(struct ld *l, struct tg_dset_builder *hb,
 			struct pol_pattern pt;
 
 			if (ld_pattern(l, h, &pt) &&
-			    tg_dset_builder_add(hb, pt.name, pt.len, pt.kind, app) != TG_OK)
+			    (tg_dset_builder_add(hb, pt.name, pt.len, pt.kind, app) != TG_OK ||
+			     !content_note(c, pt.kind, pt.name, pt.len)))
 				ld_err(l, "cannot add the pattern");
 			free(pt.name);
 			ld_pop(l, o);
@@ -2795,7 +2797,7 @@ static void ld_content_apps(struct ld *l, struct tg_content *c, const cJSON *app
 		else if (hosts && !cJSON_IsArray(hosts))
 			ld_err(l, "hosts: expected an array");
 		else if (ld_content_app(l, c, it, ld_cstr(it, "name"), ld_cstr(it, "group")))
-			ld_content_hosts(l, hb, nb, hosts, NULL, (uint32_t)(c->n_apps - 1));
+			ld_content_hosts(l, c, hb, nb, hosts, NULL, (uint32_t)(c->n_apps - 1));
 		ld_pop(l, o);
 	}
 	ld_pop(l, old);
@@ -2818,7 +2820,7 @@ static void ld_content_apps(struct ld *l, struct tg_content *c, const cJSON *app
 			if ((hosts && !cJSON_IsArray(hosts)) || (ips && !cJSON_IsArray(ips)))
 				ld_err(l, "hosts and ips must be arrays");
 			else
-				ld_content_hosts(l, hb, nb, hosts, ips, doh_app);
+				ld_content_hosts(l, c, hb, nb, hosts, ips, doh_app);
 			ld_pop(l, o);
 		}
 		ld_pop(l, old);
@@ -2874,7 +2876,7 @@ static void ld_content_m365(struct ld *l, struct tg_content *c, const cJSON *roo
 		c->m365[idx].id = (uint32_t)id->valuedouble;
 		c->m365[idx].cat = (enum tg_m365_cat)cat;
 		c->n_m365++;
-		ld_content_hosts(l, ub, ib, NULL, ips, idx);
+		ld_content_hosts(l, c, ub, ib, NULL, ips, idx);
 		if (urls) {
 			o2 = ld_push_key(l, "urls");
 			cJSON_ArrayForEach(g, urls)
@@ -2883,7 +2885,9 @@ static void ld_content_m365(struct ld *l, struct tg_content *c, const cJSON *roo
 				struct pol_pattern pt;
 
 				if (ld_pattern(l, g, &pt) &&
-				    tg_dset_builder_add(ub, pt.name, pt.len, pt.kind, idx) != TG_OK)
+				    (tg_dset_builder_add(ub, pt.name, pt.len, pt.kind, idx) !=
+					     TG_OK ||
+				     !content_note(c, pt.kind, pt.name, pt.len)))
 					ld_err(l, "cannot add the pattern");
 				free(pt.name);
 				ld_pop(l, o3);
@@ -2983,6 +2987,9 @@ enum tg_err tg_content_load(const struct tg_content_files *files, const uint8_t 
 		e = TG_ERR_POLICY;
 		goto out;
 	}
+	e = content_index_build(c, key);
+	if (e != TG_OK)
+		goto out;
 	if (files->categories.p && files->categories.len) {
 		struct tg_catdb *db = NULL;
 

@@ -12,6 +12,7 @@
 #include "tlsgate/content.h"
 #include "tlsgate/policy.h"
 
+#include "policy_impl.h"
 #include "tg_test.h"
 
 static const uint8_t key[16] = "0123456789abcdef";
@@ -550,6 +551,51 @@ static void test_doh_and_errors(void)
 	tg_content_free(other);
 }
 
+/* The combined name index answers exactly what the three separate sets answer. */
+static void test_name_index(void)
+{
+	static const char *const names[] = {
+		"push.apple.com",
+		"a.push.apple.com",
+		"b.a.push.apple.com",
+		"pinned.example",
+		"x.pinned.example",
+		"dropbox.com",
+		"www.dropbox.com",
+		"a.b.dropbox.com",
+		"outlook.office365.com",
+		"x.outlook.office365.com",
+		"teams.microsoft.com",
+		"a.teams.microsoft.com",
+		"smtp.office365.com",
+		"r1.res.office365.com",
+		"dns.google",
+		"x.dns.google",
+		"_.dns.google",
+		"example.org",
+		"com",
+		"apple.com",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *n = names[i];
+		size_t len = strlen(n);
+		struct content_rec r;
+		uint32_t v;
+		int32_t app = -1, m365 = -1;
+
+		content_names_lookup(content, n, len, &r);
+		if (tg_dset_lookup(content->app_hosts, n, len, &v, NULL, NULL))
+			app = (int32_t)v;
+		if (tg_dset_lookup(content->m365_urls, n, len, &v, NULL, NULL))
+			m365 = (int32_t)v;
+		CHECK_INT(r.pin, tg_content_pin_lookup(content, n, len));
+		CHECK_INT(r.app, app);
+		CHECK_INT(r.m365, m365);
+	}
+}
+
 int main(void)
 {
 	struct tg_content_files files;
@@ -574,6 +620,7 @@ int main(void)
 	test_global_modes();
 	test_m365();
 	test_doh_and_errors();
+	test_name_index();
 	tg_content_free(content);
 	return tg_test_done();
 }
