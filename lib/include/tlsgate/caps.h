@@ -94,6 +94,8 @@
 
 /* Passive OS hint: TCP option kinds kept from a SYN (40 option bytes hold at most 40 kinds). */
 #define TG_CAP_TCP_OPT_KINDS 40
+
+/*
  * Policy and content package (policy_load.c, policy.c, catdb.c). A policy is an admin-written
  * file: 16 MiB holds ~500k domain patterns. Depth: the format nests 6 levels at most.
  */
