@@ -285,7 +285,7 @@ enum rd { RD_MATCH, RD_NOMATCH, RD_BUSY };
  * is re-checked against the stripe epochs by the caller.
  */
 static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_seqtab_key *k,
-			uint64_t *val)
+			uint64_t *val, const _Atomic uint64_t **busy)
 {
 	const _Atomic uint64_t *p = rec_at(t, r);
 	uint64_t h = hash_of(k), tmp[TG_CAP_SEQTAB_WORDS];
@@ -295,8 +295,10 @@ static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_s
 	for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES; tries++) {
 		uint64_t s1 = ld_acq(&p[0]);
 
-		if (s1 & 1)
+		if (s1 & 1) {
+			cpu_relax();
 			continue;
+		}
 		if (ld_acq(&p[1]) != h)
 			return RD_NOMATCH;
 		for (i = 0; i < k->nw; i++)
@@ -310,6 +312,7 @@ static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_s
 			memcpy(val, tmp, t->vw * sizeof(*val));
 		return RD_MATCH;
 	}
+	*busy = &p[0];
 	return RD_BUSY;
 }
 
@@ -521,10 +524,11 @@ uint32_t tg_seqtab_capacity(const struct tg_seqtab *t)
 
 /*
  * One probe of the index for @k: MATCH, NOMATCH (reached an empty slot, and no deletion moved
- * slots of the stripes crossed meanwhile) or BUSY (retry).
+ * slots of the stripes crossed meanwhile) or BUSY (retry; *@busy names the stripe epoch or
+ * record sequence the writer holds odd, or stays NULL when a stripe merely changed).
  */
 static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, uint64_t *val,
-		     uint32_t *rec, uint64_t *busy_stripe)
+		     uint32_t *rec, const _Atomic uint64_t **busy)
 {
 	uint64_t h = hash_of(k), pos = h & t->mask, n;
 	uint64_t seen_s[PROBE_STRIPES], seen_e[PROBE_STRIPES];
@@ -541,7 +545,7 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 			seen_s[nseen] = stripe_of(t, pos);
 			seen_e[nseen] = ld_acq(&t->stripe[seen_s[nseen]]);
 			if (seen_e[nseen++] & 1) {
-				*busy_stripe = seen_s[nseen - 1];
+				*busy = &t->stripe[seen_s[nseen - 1]];
 				return RD_BUSY;
 			}
 		}
@@ -553,7 +557,7 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 		r = slot_rec(s);
 		if (r >= t->nrec)
 			continue;
-		switch (rec_read(t, r, k, val)) {
+		switch (rec_read(t, r, k, val, busy)) {
 		case RD_MATCH:
 			*rec = r;
 			return RD_MATCH;
@@ -566,12 +570,9 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 	}
 	if (res != RD_NOMATCH)
 		return res;
-	for (i = 0; i < nseen; i++) {
-		if (ld_rlx(&t->stripe[seen_s[i]]) != seen_e[i]) {
-			*busy_stripe = seen_s[i];
+	for (i = 0; i < nseen; i++)
+		if (ld_rlx(&t->stripe[seen_s[i]]) != seen_e[i])
 			return RD_BUSY;
-		}
-	}
 	return RD_NOMATCH;
 }
 
@@ -586,23 +587,22 @@ bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, 
 	if (k->nw == 0 || k->nw > t->kw)
 		return false;
 	for (tries = 0; tries < TG_SEQTAB_READ_RETRIES; tries++) {
-		uint64_t busy = UINT64_MAX;
+		const _Atomic uint64_t *busy = NULL;
 		enum rd res = probe(t, k, val, &r, &busy);
 		unsigned spin;
 
 		if (res == RD_MATCH) {
 			_Atomic uint64_t *u = &t->used[r];
+			uint64_t old = ld_rlx(u);
 
-			if (now_ms >= ld_rlx(u) + TG_SEQTAB_USE_GRAIN_MS)
+			if (now_ms > old && now_ms - old >= TG_SEQTAB_USE_GRAIN_MS)
 				st_rlx(u, now_ms);
 			return true;
 		}
 		if (res == RD_NOMATCH)
 			return false;
-		/* A deletion is moving slots there: let it finish (bounded) before probing again. */
-		for (spin = 0;
-		     busy != UINT64_MAX && spin < TG_SEQTAB_SPIN && (ld_acq(&t->stripe[busy]) & 1);
-		     spin++)
+		/* The writer is inside a deletion or a record: let it finish (bounded). */
+		for (spin = 0; busy != NULL && spin < TG_SEQTAB_SPIN && (ld_acq(busy) & 1); spin++)
 			cpu_relax();
 	}
 	if (unsure != NULL)
@@ -624,8 +624,10 @@ void tg_seqtab_walk(const struct tg_seqtab *t,
 		for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES && !whole; tries++) {
 			uint64_t s1 = ld_acq(&p[0]), h;
 
-			if (s1 & 1)
+			if (s1 & 1) {
+				cpu_relax();
 				continue;
+			}
 			h = ld_acq(&p[1]);
 			for (i = 0; i < t->kw + t->vw; i++)
 				buf[i] = ld_acq(&p[2 + i]);
