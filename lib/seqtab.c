@@ -2,14 +2,17 @@
 /*
  * seqtab.c - single-writer, lock-free-reader hash table (see seqtab.h for the contract).
  *
- * Record r occupies words [r*stride, (r+1)*stride) of rec[]:
+ * Record r occupies words [r*stride, (r+1)*stride) of rec[], stride a multiple of 8 words and
+ * rec[] 64-byte aligned, so a record starts on a cache line:
  *
- *   +-----+------+------------------+------------------+
- *   | seq | hash | key[0..KEY-1]    | val[0..VAL-1]    |
- *   +-----+------+------------------+------------------+
+ *   +-----+------+------+------------------+------------------+
+ *   | seq | hash | used | val[0..VAL-1]    | key[0..KEY-1]    |
+ *   +-----+------+------+------------------+------------------+
  *
  * seq is even when the record is stable; hash is the caller's hash with bit 0 forced to 1, and 0
- * while the record is free. An index slot is (hash >> 32) << 32 | (r + 1), 0 when empty; the
+ * while the record is free; used is the readers' recency stamp (outside the seqlock: a single
+ * word, stored by readers at most once a grain). The value comes before the key so that a
+ * lookup (seq, hash, used, value, the first key words) reads one or two adjacent cache lines. An index slot is (hash >> 32) << 32 | (r + 1), 0 when empty; the
  * probe starts at hash & mask.
  *
  * Memory order (no standalone fences, so ThreadSanitizer models it exactly):
@@ -36,12 +39,12 @@
 
 struct tg_seqtab {
 	/* shared with readers */
-	_Atomic uint64_t *rec; /* nrec * stride words */
+	_Atomic uint64_t *rec; /* nrec * stride words, 64-byte aligned inside rec_mem */
+	void *rec_mem;
 	_Atomic uint64_t *idx; /* nidx slots */
-	_Atomic uint64_t *used; /* per record: last reader use, ms */
 	_Atomic uint64_t *stripe; /* per STRIPE index slots: odd while a deletion moves them */
 	uint64_t nstripes;
-	uint32_t nrec, stride, kw, vw;
+	uint32_t nrec, stride, kw, vw, ko; /* ko: offset of the key words */
 	uint64_t mask; /* nidx - 1 */
 	/* writer only */
 	uint64_t *touch; /* per record: last writer touch, ms */
@@ -123,6 +126,8 @@ uint64_t tg_seqtab_hash(const uint8_t key[static 16], const void *p, size_t len)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+enum { R_SEQ = 0, R_HASH = 1, R_USED = 2, R_VAL = 3 };
+
 static inline _Atomic uint64_t *rec_at(const struct tg_seqtab *t, uint32_t r)
 {
 	return t->rec + (size_t)r * t->stride;
@@ -175,19 +180,20 @@ enum tg_err tg_seqtab_new(uint32_t nrec, uint32_t key_words, uint32_t val_words,
 	t->nrec = nrec;
 	t->kw = key_words;
 	t->vw = val_words;
-	t->stride = 2 + key_words + val_words;
+	t->ko = R_VAL + val_words;
+	t->stride = (t->ko + key_words + 7) & ~7u;
 	t->mask = nidx - 1;
-	t->rec = calloc((size_t)nrec * t->stride, sizeof(*t->rec));
+	t->rec_mem = calloc((size_t)nrec * t->stride + 8, sizeof(*t->rec));
+	if (t->rec_mem != NULL)
+		t->rec = (_Atomic uint64_t *)(((uintptr_t)t->rec_mem + 63) & ~(uintptr_t)63);
 	t->idx = calloc(nidx, sizeof(*t->idx));
-	t->used = calloc(nrec, sizeof(*t->used));
 	t->touch = calloc(nrec, sizeof(*t->touch));
 	t->prev = calloc(nrec, sizeof(*t->prev));
 	t->next = calloc(nrec, sizeof(*t->next));
 	t->freelist = calloc(nrec, sizeof(*t->freelist));
 	t->nstripes = nidx >> STRIPE_SHIFT ? nidx >> STRIPE_SHIFT : 1;
 	t->stripe = calloc(t->nstripes, sizeof(*t->stripe));
-	if (!t->rec || !t->idx || !t->used || !t->touch || !t->prev || !t->next || !t->freelist ||
-	    !t->stripe)
+	if (!t->rec || !t->idx || !t->touch || !t->prev || !t->next || !t->freelist || !t->stripe)
 		goto out;
 	/* Hand out low record numbers first: walks then touch the front of the array. */
 	for (i = 0; i < nrec; i++)
@@ -206,9 +212,8 @@ void tg_seqtab_free(struct tg_seqtab *t)
 {
 	if (t == NULL)
 		return;
-	free(t->rec);
+	free(t->rec_mem);
 	free(t->idx);
-	free(t->used);
 	free(t->touch);
 	free(t->prev);
 	free(t->next);
@@ -250,10 +255,10 @@ static bool rec_matches_w(const struct tg_seqtab *t, uint32_t r, const struct tg
 	const _Atomic uint64_t *p = rec_at(t, r);
 	uint32_t i;
 
-	if (ld_rlx(&p[1]) != hash_of(k))
+	if (ld_rlx(&p[R_HASH]) != hash_of(k))
 		return false;
 	for (i = 0; i < k->nw; i++)
-		if (ld_rlx(&p[2 + i]) != k->w[i])
+		if (ld_rlx(&p[t->ko + i]) != k->w[i])
 			return false;
 	return true;
 }
@@ -263,17 +268,17 @@ static void rec_write(struct tg_seqtab *t, uint32_t r, uint64_t hash, const uint
 		      const uint64_t *val)
 {
 	_Atomic uint64_t *p = rec_at(t, r);
-	uint64_t s = ld_rlx(&p[0]);
+	uint64_t s = ld_rlx(&p[R_SEQ]);
 	uint32_t i;
 
-	st_rlx(&p[0], s + 1);
-	st_rel(&p[1], hash);
+	st_rlx(&p[R_SEQ], s + 1);
+	st_rel(&p[R_HASH], hash);
+	for (i = 0; i < t->vw; i++)
+		st_rel(&p[R_VAL + i], val ? val[i] : 0);
 	if (key != NULL)
 		for (i = 0; i < t->kw; i++)
-			st_rel(&p[2 + i], key[i]);
-	for (i = 0; i < t->vw; i++)
-		st_rel(&p[2 + t->kw + i], val ? val[i] : 0);
-	st_rel(&p[0], s + 2);
+			st_rel(&p[t->ko + i], key[i]);
+	st_rel(&p[R_SEQ], s + 2);
 }
 
 enum rd { RD_MATCH, RD_NOMATCH, RD_BUSY };
@@ -293,26 +298,26 @@ static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_s
 	uint32_t i;
 
 	for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES; tries++) {
-		uint64_t s1 = ld_acq(&p[0]);
+		uint64_t s1 = ld_acq(&p[R_SEQ]);
 
 		if (s1 & 1) {
 			cpu_relax();
 			continue;
 		}
-		if (ld_acq(&p[1]) != h)
+		if (ld_acq(&p[R_HASH]) != h)
 			return RD_NOMATCH;
 		for (i = 0; i < k->nw; i++)
-			if (ld_acq(&p[2 + i]) != k->w[i])
+			if (ld_acq(&p[t->ko + i]) != k->w[i])
 				return RD_NOMATCH;
 		for (i = 0; i < t->vw; i++)
-			tmp[i] = ld_acq(&p[2 + t->kw + i]);
-		if (ld_rlx(&p[0]) != s1)
+			tmp[i] = ld_acq(&p[R_VAL + i]);
+		if (ld_rlx(&p[R_SEQ]) != s1)
 			continue;
 		if (val != NULL && t->vw)
 			memcpy(val, tmp, t->vw * sizeof(*val));
 		return RD_MATCH;
 	}
-	*busy = &p[0];
+	*busy = &p[R_SEQ];
 	return RD_BUSY;
 }
 
@@ -334,7 +339,7 @@ static inline bool slot_tag_eq(uint64_t s, uint64_t hash)
 /* Writer: the index position holding record @r, which must be in the index. */
 static uint64_t slot_of(const struct tg_seqtab *t, uint32_t r)
 {
-	uint64_t h = ld_rlx(&rec_at(t, r)[1]);
+	uint64_t h = ld_rlx(&rec_at(t, r)[R_HASH]);
 	uint64_t want = slot_make(h, r), pos = h & t->mask;
 
 	while (ld_rlx(&t->idx[pos]) != want)
@@ -376,7 +381,7 @@ enum tg_err tg_seqtab_insert(struct tg_seqtab *t, const struct tg_seqtab_key *k,
 	memcpy(key, k->w, k->nw * sizeof(*key));
 	rec_write(t, r, h, key, val);
 	t->touch[r] = now_ms;
-	st_rlx(&t->used[r], now_ms);
+	st_rlx(&rec_at(t, r)[R_USED], now_ms);
 	lru_append(t, r);
 	/* At most half full: an empty slot exists. Publish only after the record is whole. */
 	while (ld_rlx(&t->idx[pos]) != 0)
@@ -389,7 +394,7 @@ enum tg_err tg_seqtab_insert(struct tg_seqtab *t, const struct tg_seqtab_key *k,
 
 void tg_seqtab_set(struct tg_seqtab *t, uint32_t r, const uint64_t *val)
 {
-	rec_write(t, r, ld_rlx(&rec_at(t, r)[1]), NULL, val);
+	rec_write(t, r, ld_rlx(&rec_at(t, r)[R_HASH]), NULL, val);
 }
 
 /* Is @k cyclically in (i, j]? Then the entry at j (home k) must stay behind the hole at i. */
@@ -430,7 +435,7 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 {
 	uint64_t i = slot_of(t, r), j = i, from = i, end = i;
 	_Atomic uint64_t *p = rec_at(t, r);
-	uint64_t s = ld_rlx(&p[0]);
+	uint64_t s = ld_rlx(&p[R_SEQ]);
 
 	do
 		end = (end + 1) & t->mask;
@@ -444,16 +449,16 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 		sl = ld_rlx(&t->idx[j]);
 		if (sl == 0)
 			break;
-		home = ld_rlx(&rec_at(t, slot_rec(sl))[1]) & t->mask;
+		home = ld_rlx(&rec_at(t, slot_rec(sl))[R_HASH]) & t->mask;
 		if (home_between(i, home, j))
 			continue;
 		st_rel(&t->idx[i], sl);
 		i = j;
 	}
 	st_rel(&t->idx[i], 0);
-	st_rlx(&p[0], s + 1);
-	st_rel(&p[1], 0);
-	st_rel(&p[0], s + 2);
+	st_rlx(&p[R_SEQ], s + 1);
+	st_rel(&p[R_HASH], 0);
+	st_rel(&p[R_SEQ], s + 2);
 	stripes_bump(t, from, end, true);
 	lru_unlink(t, r);
 	t->freelist[t->nfree++] = r;
@@ -464,7 +469,7 @@ void tg_seqtab_touch(struct tg_seqtab *t, uint32_t r, uint64_t now_ms)
 	lru_unlink(t, r);
 	lru_append(t, r);
 	t->touch[r] = now_ms;
-	st_rlx(&t->used[r], now_ms);
+	st_rlx(&rec_at(t, r)[R_USED], now_ms);
 }
 
 bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
@@ -476,7 +481,7 @@ bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
 	/* Second chance: each record moves at most once per call, so this ends. */
 	for (n = 0; n < count; n++) {
 		uint32_t r = t->head;
-		uint64_t u = ld_rlx(&t->used[r]);
+		uint64_t u = ld_rlx(&rec_at(t, r)[R_USED]);
 
 		if (u <= t->touch[r])
 			break;
@@ -490,7 +495,7 @@ bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
 
 uint64_t tg_seqtab_recency(const struct tg_seqtab *t, uint32_t r)
 {
-	uint64_t u = ld_rlx(&t->used[r]);
+	uint64_t u = ld_rlx(&rec_at(t, r)[R_USED]);
 
 	return u > t->touch[r] ? u : t->touch[r];
 }
@@ -503,12 +508,12 @@ bool tg_seqtab_get(const struct tg_seqtab *t, uint32_t r, uint64_t *key, uint64_
 	if (r >= t->nrec)
 		return false;
 	p = rec_at(t, r);
-	if (ld_rlx(&p[1]) == 0)
+	if (ld_rlx(&p[R_HASH]) == 0)
 		return false;
 	for (i = 0; key != NULL && i < t->kw; i++)
-		key[i] = ld_rlx(&p[2 + i]);
+		key[i] = ld_rlx(&p[t->ko + i]);
 	for (i = 0; val != NULL && i < t->vw; i++)
-		val[i] = ld_rlx(&p[2 + t->kw + i]);
+		val[i] = ld_rlx(&p[R_VAL + i]);
 	return true;
 }
 
@@ -592,7 +597,7 @@ bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, 
 		unsigned spin;
 
 		if (res == RD_MATCH) {
-			_Atomic uint64_t *u = &t->used[r];
+			_Atomic uint64_t *u = &rec_at(t, r)[R_USED];
 			uint64_t old = ld_rlx(u);
 
 			if (now_ms > old && now_ms - old >= TG_SEQTAB_USE_GRAIN_MS)
@@ -622,16 +627,18 @@ void tg_seqtab_walk(const struct tg_seqtab *t,
 		bool whole = false;
 
 		for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES && !whole; tries++) {
-			uint64_t s1 = ld_acq(&p[0]), h;
+			uint64_t s1 = ld_acq(&p[R_SEQ]), h;
 
 			if (s1 & 1) {
 				cpu_relax();
 				continue;
 			}
-			h = ld_acq(&p[1]);
-			for (i = 0; i < t->kw + t->vw; i++)
-				buf[i] = ld_acq(&p[2 + i]);
-			if (ld_rlx(&p[0]) != s1)
+			h = ld_acq(&p[R_HASH]);
+			for (i = 0; i < t->kw; i++)
+				buf[i] = ld_acq(&p[t->ko + i]);
+			for (i = 0; i < t->vw; i++)
+				buf[t->kw + i] = ld_acq(&p[R_VAL + i]);
+			if (ld_rlx(&p[R_SEQ]) != s1)
 				continue;
 			whole = true;
 			if (h == 0)
