@@ -43,6 +43,7 @@ struct tg_seqtab {
 	void *rec_mem;
 	_Atomic uint64_t *idx; /* nidx slots */
 	_Atomic uint64_t *stripe; /* per STRIPE index slots: odd while a deletion moves them */
+	_Atomic uint32_t inuse; /* records in use, for tg_seqtab_count() from any thread */
 	uint64_t nstripes;
 	uint32_t nrec, stride, kw, vw, ko; /* ko: offset of the key words */
 	uint64_t mask; /* nidx - 1 */
@@ -199,6 +200,7 @@ enum tg_err tg_seqtab_new(uint32_t nrec, uint32_t key_words, uint32_t val_words,
 	for (i = 0; i < nrec; i++)
 		t->freelist[i] = nrec - 1 - i;
 	t->nfree = nrec;
+	atomic_init(&t->inuse, 0);
 	t->head = t->tail = NIL;
 	*out = t;
 	t = NULL;
@@ -378,6 +380,7 @@ enum tg_err tg_seqtab_insert(struct tg_seqtab *t, const struct tg_seqtab_key *k,
 	if (t->nfree == 0)
 		return TG_ERR_CAP;
 	r = t->freelist[--t->nfree];
+	atomic_store_explicit(&t->inuse, t->nrec - t->nfree, memory_order_relaxed);
 	memcpy(key, k->w, k->nw * sizeof(*key));
 	rec_write(t, r, h, key, val);
 	t->touch[r] = now_ms;
@@ -462,6 +465,7 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 	stripes_bump(t, from, end, true);
 	lru_unlink(t, r);
 	t->freelist[t->nfree++] = r;
+	atomic_store_explicit(&t->inuse, t->nrec - t->nfree, memory_order_relaxed);
 }
 
 void tg_seqtab_touch(struct tg_seqtab *t, uint32_t r, uint64_t now_ms)
@@ -519,7 +523,7 @@ bool tg_seqtab_get(const struct tg_seqtab *t, uint32_t r, uint64_t *key, uint64_
 
 uint32_t tg_seqtab_count(const struct tg_seqtab *t)
 {
-	return t->nrec - t->nfree;
+	return atomic_load_explicit(&t->inuse, memory_order_relaxed);
 }
 
 uint32_t tg_seqtab_capacity(const struct tg_seqtab *t)

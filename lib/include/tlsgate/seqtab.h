@@ -122,7 +122,7 @@ uint64_t tg_seqtab_recency(const struct tg_seqtab *t, uint32_t rec);
  */
 bool tg_seqtab_get(const struct tg_seqtab *t, uint32_t rec, uint64_t *key, uint64_t *val);
 
-/* Records in use, and the capacity given to tg_seqtab_new(). */
+/* Records in use (also safe from any thread), and the capacity given to tg_seqtab_new(). */
 uint32_t tg_seqtab_count(const struct tg_seqtab *t);
 uint32_t tg_seqtab_capacity(const struct tg_seqtab *t);
 
