@@ -2,14 +2,17 @@
 /*
  * seqtab.c - single-writer, lock-free-reader hash table (see seqtab.h for the contract).
  *
- * Record r occupies words [r*stride, (r+1)*stride) of rec[]:
+ * Record r occupies words [r*stride, (r+1)*stride) of rec[], stride a multiple of 8 words and
+ * rec[] 64-byte aligned, so a record starts on a cache line:
  *
- *   +-----+------+------------------+------------------+
- *   | seq | hash | key[0..KEY-1]    | val[0..VAL-1]    |
- *   +-----+------+------------------+------------------+
+ *   +-----+------+------+------------------+------------------+
+ *   | seq | hash | used | val[0..VAL-1]    | key[0..KEY-1]    |
+ *   +-----+------+------+------------------+------------------+
  *
  * seq is even when the record is stable; hash is the caller's hash with bit 0 forced to 1, and 0
- * while the record is free. An index slot is (hash >> 32) << 32 | (r + 1), 0 when empty; the
+ * while the record is free; used is the readers' recency stamp (outside the seqlock: a single
+ * word, stored by readers at most once a grain). The value comes before the key so that a
+ * lookup (seq, hash, used, value, the first key words) reads one or two adjacent cache lines. An index slot is (hash >> 32) << 32 | (r + 1), 0 when empty; the
  * probe starts at hash & mask.
  *
  * Memory order (no standalone fences, so ThreadSanitizer models it exactly):
@@ -36,12 +39,13 @@
 
 struct tg_seqtab {
 	/* shared with readers */
-	_Atomic uint64_t *rec; /* nrec * stride words */
+	_Atomic uint64_t *rec; /* nrec * stride words, 64-byte aligned inside rec_mem */
+	void *rec_mem;
 	_Atomic uint64_t *idx; /* nidx slots */
-	_Atomic uint64_t *used; /* per record: last reader use, ms */
 	_Atomic uint64_t *stripe; /* per STRIPE index slots: odd while a deletion moves them */
+	_Atomic uint32_t inuse; /* records in use, for tg_seqtab_count() from any thread */
 	uint64_t nstripes;
-	uint32_t nrec, stride, kw, vw;
+	uint32_t nrec, stride, kw, vw, ko; /* ko: offset of the key words */
 	uint64_t mask; /* nidx - 1 */
 	/* writer only */
 	uint64_t *touch; /* per record: last writer touch, ms */
@@ -123,6 +127,8 @@ uint64_t tg_seqtab_hash(const uint8_t key[static 16], const void *p, size_t len)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+enum { R_SEQ = 0, R_HASH = 1, R_USED = 2, R_VAL = 3 };
+
 static inline _Atomic uint64_t *rec_at(const struct tg_seqtab *t, uint32_t r)
 {
 	return t->rec + (size_t)r * t->stride;
@@ -175,24 +181,26 @@ enum tg_err tg_seqtab_new(uint32_t nrec, uint32_t key_words, uint32_t val_words,
 	t->nrec = nrec;
 	t->kw = key_words;
 	t->vw = val_words;
-	t->stride = 2 + key_words + val_words;
+	t->ko = R_VAL + val_words;
+	t->stride = (t->ko + key_words + 7) & ~7u;
 	t->mask = nidx - 1;
-	t->rec = calloc((size_t)nrec * t->stride, sizeof(*t->rec));
+	t->rec_mem = calloc((size_t)nrec * t->stride + 8, sizeof(*t->rec));
+	if (t->rec_mem != NULL)
+		t->rec = (_Atomic uint64_t *)(((uintptr_t)t->rec_mem + 63) & ~(uintptr_t)63);
 	t->idx = calloc(nidx, sizeof(*t->idx));
-	t->used = calloc(nrec, sizeof(*t->used));
 	t->touch = calloc(nrec, sizeof(*t->touch));
 	t->prev = calloc(nrec, sizeof(*t->prev));
 	t->next = calloc(nrec, sizeof(*t->next));
 	t->freelist = calloc(nrec, sizeof(*t->freelist));
 	t->nstripes = nidx >> STRIPE_SHIFT ? nidx >> STRIPE_SHIFT : 1;
 	t->stripe = calloc(t->nstripes, sizeof(*t->stripe));
-	if (!t->rec || !t->idx || !t->used || !t->touch || !t->prev || !t->next || !t->freelist ||
-	    !t->stripe)
+	if (!t->rec || !t->idx || !t->touch || !t->prev || !t->next || !t->freelist || !t->stripe)
 		goto out;
 	/* Hand out low record numbers first: walks then touch the front of the array. */
 	for (i = 0; i < nrec; i++)
 		t->freelist[i] = nrec - 1 - i;
 	t->nfree = nrec;
+	atomic_init(&t->inuse, 0);
 	t->head = t->tail = NIL;
 	*out = t;
 	t = NULL;
@@ -206,9 +214,8 @@ void tg_seqtab_free(struct tg_seqtab *t)
 {
 	if (t == NULL)
 		return;
-	free(t->rec);
+	free(t->rec_mem);
 	free(t->idx);
-	free(t->used);
 	free(t->touch);
 	free(t->prev);
 	free(t->next);
@@ -250,10 +257,10 @@ static bool rec_matches_w(const struct tg_seqtab *t, uint32_t r, const struct tg
 	const _Atomic uint64_t *p = rec_at(t, r);
 	uint32_t i;
 
-	if (ld_rlx(&p[1]) != hash_of(k))
+	if (ld_rlx(&p[R_HASH]) != hash_of(k))
 		return false;
 	for (i = 0; i < k->nw; i++)
-		if (ld_rlx(&p[2 + i]) != k->w[i])
+		if (ld_rlx(&p[t->ko + i]) != k->w[i])
 			return false;
 	return true;
 }
@@ -263,17 +270,17 @@ static void rec_write(struct tg_seqtab *t, uint32_t r, uint64_t hash, const uint
 		      const uint64_t *val)
 {
 	_Atomic uint64_t *p = rec_at(t, r);
-	uint64_t s = ld_rlx(&p[0]);
+	uint64_t s = ld_rlx(&p[R_SEQ]);
 	uint32_t i;
 
-	st_rlx(&p[0], s + 1);
-	st_rel(&p[1], hash);
+	st_rlx(&p[R_SEQ], s + 1);
+	st_rel(&p[R_HASH], hash);
+	for (i = 0; i < t->vw; i++)
+		st_rel(&p[R_VAL + i], val ? val[i] : 0);
 	if (key != NULL)
 		for (i = 0; i < t->kw; i++)
-			st_rel(&p[2 + i], key[i]);
-	for (i = 0; i < t->vw; i++)
-		st_rel(&p[2 + t->kw + i], val ? val[i] : 0);
-	st_rel(&p[0], s + 2);
+			st_rel(&p[t->ko + i], key[i]);
+	st_rel(&p[R_SEQ], s + 2);
 }
 
 enum rd { RD_MATCH, RD_NOMATCH, RD_BUSY };
@@ -285,7 +292,7 @@ enum rd { RD_MATCH, RD_NOMATCH, RD_BUSY };
  * is re-checked against the stripe epochs by the caller.
  */
 static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_seqtab_key *k,
-			uint64_t *val)
+			uint64_t *val, const _Atomic uint64_t **busy)
 {
 	const _Atomic uint64_t *p = rec_at(t, r);
 	uint64_t h = hash_of(k), tmp[TG_CAP_SEQTAB_WORDS];
@@ -293,23 +300,26 @@ static enum rd rec_read(const struct tg_seqtab *t, uint32_t r, const struct tg_s
 	uint32_t i;
 
 	for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES; tries++) {
-		uint64_t s1 = ld_acq(&p[0]);
+		uint64_t s1 = ld_acq(&p[R_SEQ]);
 
-		if (s1 & 1)
+		if (s1 & 1) {
+			cpu_relax();
 			continue;
-		if (ld_acq(&p[1]) != h)
+		}
+		if (ld_acq(&p[R_HASH]) != h)
 			return RD_NOMATCH;
 		for (i = 0; i < k->nw; i++)
-			if (ld_acq(&p[2 + i]) != k->w[i])
+			if (ld_acq(&p[t->ko + i]) != k->w[i])
 				return RD_NOMATCH;
 		for (i = 0; i < t->vw; i++)
-			tmp[i] = ld_acq(&p[2 + t->kw + i]);
-		if (ld_rlx(&p[0]) != s1)
+			tmp[i] = ld_acq(&p[R_VAL + i]);
+		if (ld_rlx(&p[R_SEQ]) != s1)
 			continue;
 		if (val != NULL && t->vw)
 			memcpy(val, tmp, t->vw * sizeof(*val));
 		return RD_MATCH;
 	}
+	*busy = &p[R_SEQ];
 	return RD_BUSY;
 }
 
@@ -331,7 +341,7 @@ static inline bool slot_tag_eq(uint64_t s, uint64_t hash)
 /* Writer: the index position holding record @r, which must be in the index. */
 static uint64_t slot_of(const struct tg_seqtab *t, uint32_t r)
 {
-	uint64_t h = ld_rlx(&rec_at(t, r)[1]);
+	uint64_t h = ld_rlx(&rec_at(t, r)[R_HASH]);
 	uint64_t want = slot_make(h, r), pos = h & t->mask;
 
 	while (ld_rlx(&t->idx[pos]) != want)
@@ -370,10 +380,11 @@ enum tg_err tg_seqtab_insert(struct tg_seqtab *t, const struct tg_seqtab_key *k,
 	if (t->nfree == 0)
 		return TG_ERR_CAP;
 	r = t->freelist[--t->nfree];
+	atomic_store_explicit(&t->inuse, t->nrec - t->nfree, memory_order_relaxed);
 	memcpy(key, k->w, k->nw * sizeof(*key));
 	rec_write(t, r, h, key, val);
 	t->touch[r] = now_ms;
-	st_rlx(&t->used[r], now_ms);
+	st_rlx(&rec_at(t, r)[R_USED], now_ms);
 	lru_append(t, r);
 	/* At most half full: an empty slot exists. Publish only after the record is whole. */
 	while (ld_rlx(&t->idx[pos]) != 0)
@@ -386,7 +397,7 @@ enum tg_err tg_seqtab_insert(struct tg_seqtab *t, const struct tg_seqtab_key *k,
 
 void tg_seqtab_set(struct tg_seqtab *t, uint32_t r, const uint64_t *val)
 {
-	rec_write(t, r, ld_rlx(&rec_at(t, r)[1]), NULL, val);
+	rec_write(t, r, ld_rlx(&rec_at(t, r)[R_HASH]), NULL, val);
 }
 
 /* Is @k cyclically in (i, j]? Then the entry at j (home k) must stay behind the hole at i. */
@@ -427,7 +438,7 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 {
 	uint64_t i = slot_of(t, r), j = i, from = i, end = i;
 	_Atomic uint64_t *p = rec_at(t, r);
-	uint64_t s = ld_rlx(&p[0]);
+	uint64_t s = ld_rlx(&p[R_SEQ]);
 
 	do
 		end = (end + 1) & t->mask;
@@ -441,19 +452,20 @@ void tg_seqtab_delete(struct tg_seqtab *t, uint32_t r)
 		sl = ld_rlx(&t->idx[j]);
 		if (sl == 0)
 			break;
-		home = ld_rlx(&rec_at(t, slot_rec(sl))[1]) & t->mask;
+		home = ld_rlx(&rec_at(t, slot_rec(sl))[R_HASH]) & t->mask;
 		if (home_between(i, home, j))
 			continue;
 		st_rel(&t->idx[i], sl);
 		i = j;
 	}
 	st_rel(&t->idx[i], 0);
-	st_rlx(&p[0], s + 1);
-	st_rel(&p[1], 0);
-	st_rel(&p[0], s + 2);
+	st_rlx(&p[R_SEQ], s + 1);
+	st_rel(&p[R_HASH], 0);
+	st_rel(&p[R_SEQ], s + 2);
 	stripes_bump(t, from, end, true);
 	lru_unlink(t, r);
 	t->freelist[t->nfree++] = r;
+	atomic_store_explicit(&t->inuse, t->nrec - t->nfree, memory_order_relaxed);
 }
 
 void tg_seqtab_touch(struct tg_seqtab *t, uint32_t r, uint64_t now_ms)
@@ -461,7 +473,7 @@ void tg_seqtab_touch(struct tg_seqtab *t, uint32_t r, uint64_t now_ms)
 	lru_unlink(t, r);
 	lru_append(t, r);
 	t->touch[r] = now_ms;
-	st_rlx(&t->used[r], now_ms);
+	st_rlx(&rec_at(t, r)[R_USED], now_ms);
 }
 
 bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
@@ -473,7 +485,7 @@ bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
 	/* Second chance: each record moves at most once per call, so this ends. */
 	for (n = 0; n < count; n++) {
 		uint32_t r = t->head;
-		uint64_t u = ld_rlx(&t->used[r]);
+		uint64_t u = ld_rlx(&rec_at(t, r)[R_USED]);
 
 		if (u <= t->touch[r])
 			break;
@@ -487,7 +499,7 @@ bool tg_seqtab_lru(struct tg_seqtab *t, uint32_t *rec)
 
 uint64_t tg_seqtab_recency(const struct tg_seqtab *t, uint32_t r)
 {
-	uint64_t u = ld_rlx(&t->used[r]);
+	uint64_t u = ld_rlx(&rec_at(t, r)[R_USED]);
 
 	return u > t->touch[r] ? u : t->touch[r];
 }
@@ -500,18 +512,18 @@ bool tg_seqtab_get(const struct tg_seqtab *t, uint32_t r, uint64_t *key, uint64_
 	if (r >= t->nrec)
 		return false;
 	p = rec_at(t, r);
-	if (ld_rlx(&p[1]) == 0)
+	if (ld_rlx(&p[R_HASH]) == 0)
 		return false;
 	for (i = 0; key != NULL && i < t->kw; i++)
-		key[i] = ld_rlx(&p[2 + i]);
+		key[i] = ld_rlx(&p[t->ko + i]);
 	for (i = 0; val != NULL && i < t->vw; i++)
-		val[i] = ld_rlx(&p[2 + t->kw + i]);
+		val[i] = ld_rlx(&p[R_VAL + i]);
 	return true;
 }
 
 uint32_t tg_seqtab_count(const struct tg_seqtab *t)
 {
-	return t->nrec - t->nfree;
+	return atomic_load_explicit(&t->inuse, memory_order_relaxed);
 }
 
 uint32_t tg_seqtab_capacity(const struct tg_seqtab *t)
@@ -521,10 +533,11 @@ uint32_t tg_seqtab_capacity(const struct tg_seqtab *t)
 
 /*
  * One probe of the index for @k: MATCH, NOMATCH (reached an empty slot, and no deletion moved
- * slots of the stripes crossed meanwhile) or BUSY (retry).
+ * slots of the stripes crossed meanwhile) or BUSY (retry; *@busy names the stripe epoch or
+ * record sequence the writer holds odd, or stays NULL when a stripe merely changed).
  */
 static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, uint64_t *val,
-		     uint32_t *rec, uint64_t *busy_stripe)
+		     uint32_t *rec, const _Atomic uint64_t **busy)
 {
 	uint64_t h = hash_of(k), pos = h & t->mask, n;
 	uint64_t seen_s[PROBE_STRIPES], seen_e[PROBE_STRIPES];
@@ -541,7 +554,7 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 			seen_s[nseen] = stripe_of(t, pos);
 			seen_e[nseen] = ld_acq(&t->stripe[seen_s[nseen]]);
 			if (seen_e[nseen++] & 1) {
-				*busy_stripe = seen_s[nseen - 1];
+				*busy = &t->stripe[seen_s[nseen - 1]];
 				return RD_BUSY;
 			}
 		}
@@ -553,7 +566,7 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 		r = slot_rec(s);
 		if (r >= t->nrec)
 			continue;
-		switch (rec_read(t, r, k, val)) {
+		switch (rec_read(t, r, k, val, busy)) {
 		case RD_MATCH:
 			*rec = r;
 			return RD_MATCH;
@@ -566,12 +579,9 @@ static enum rd probe(const struct tg_seqtab *t, const struct tg_seqtab_key *k, u
 	}
 	if (res != RD_NOMATCH)
 		return res;
-	for (i = 0; i < nseen; i++) {
-		if (ld_rlx(&t->stripe[seen_s[i]]) != seen_e[i]) {
-			*busy_stripe = seen_s[i];
+	for (i = 0; i < nseen; i++)
+		if (ld_rlx(&t->stripe[seen_s[i]]) != seen_e[i])
 			return RD_BUSY;
-		}
-	}
 	return RD_NOMATCH;
 }
 
@@ -586,23 +596,22 @@ bool tg_seqtab_lookup(const struct tg_seqtab *t, const struct tg_seqtab_key *k, 
 	if (k->nw == 0 || k->nw > t->kw)
 		return false;
 	for (tries = 0; tries < TG_SEQTAB_READ_RETRIES; tries++) {
-		uint64_t busy = UINT64_MAX;
+		const _Atomic uint64_t *busy = NULL;
 		enum rd res = probe(t, k, val, &r, &busy);
 		unsigned spin;
 
 		if (res == RD_MATCH) {
-			_Atomic uint64_t *u = &t->used[r];
+			_Atomic uint64_t *u = &rec_at(t, r)[R_USED];
+			uint64_t old = ld_rlx(u);
 
-			if (now_ms >= ld_rlx(u) + TG_SEQTAB_USE_GRAIN_MS)
+			if (now_ms > old && now_ms - old >= TG_SEQTAB_USE_GRAIN_MS)
 				st_rlx(u, now_ms);
 			return true;
 		}
 		if (res == RD_NOMATCH)
 			return false;
-		/* A deletion is moving slots there: let it finish (bounded) before probing again. */
-		for (spin = 0;
-		     busy != UINT64_MAX && spin < TG_SEQTAB_SPIN && (ld_acq(&t->stripe[busy]) & 1);
-		     spin++)
+		/* The writer is inside a deletion or a record: let it finish (bounded). */
+		for (spin = 0; busy != NULL && spin < TG_SEQTAB_SPIN && (ld_acq(busy) & 1); spin++)
 			cpu_relax();
 	}
 	if (unsure != NULL)
@@ -622,14 +631,18 @@ void tg_seqtab_walk(const struct tg_seqtab *t,
 		bool whole = false;
 
 		for (tries = 0; tries < TG_SEQTAB_RECORD_TRIES && !whole; tries++) {
-			uint64_t s1 = ld_acq(&p[0]), h;
+			uint64_t s1 = ld_acq(&p[R_SEQ]), h;
 
-			if (s1 & 1)
+			if (s1 & 1) {
+				cpu_relax();
 				continue;
-			h = ld_acq(&p[1]);
-			for (i = 0; i < t->kw + t->vw; i++)
-				buf[i] = ld_acq(&p[2 + i]);
-			if (ld_rlx(&p[0]) != s1)
+			}
+			h = ld_acq(&p[R_HASH]);
+			for (i = 0; i < t->kw; i++)
+				buf[i] = ld_acq(&p[t->ko + i]);
+			for (i = 0; i < t->vw; i++)
+				buf[t->kw + i] = ld_acq(&p[R_VAL + i]);
+			if (ld_rlx(&p[R_SEQ]) != s1)
 				continue;
 			whole = true;
 			if (h == 0)

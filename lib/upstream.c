@@ -66,27 +66,23 @@ static bool server_ok(const struct tg_upstream_server *srv)
 static void key_pack(const struct tg_upstream *t, const struct tg_upstream_server *srv,
 		     struct ukey *uk)
 {
-	uint8_t buf[4 + TG_CAP_NAME_LEN];
+	uint8_t *b = (uint8_t *)&uk->w[1];
 	size_t i, len = srv->sni_len ? srv->sni_len : sizeof(srv->addr);
 	uint8_t kind = srv->sni_len ? K_SNI : K_ADDR;
 
-	buf[0] = kind;
-	buf[1] = (uint8_t)(srv->port >> 8);
-	buf[2] = (uint8_t)srv->port;
-	buf[3] = (uint8_t)len;
+	/* Only the first nw words are ever read: zero the padding of the last one. */
+	uk->k.nw = (uint32_t)(1 + (len + 7) / 8);
+	uk->w[uk->k.nw - 1] = 0;
+	uk->w[0] = kind | (uint64_t)srv->port << 8 | (uint64_t)len << 24;
 	for (i = 0; i < len; i++) {
 		uint8_t c = srv->sni_len ? srv->sni[i] : srv->addr[i];
 
 		if (kind == K_SNI && c >= 'A' && c <= 'Z')
 			c = (uint8_t)(c + 32);
-		buf[4 + i] = c;
+		b[i] = c;
 	}
-	memset(uk->w, 0, sizeof(uk->w));
-	uk->w[0] = kind | (uint64_t)srv->port << 8 | (uint64_t)len << 24;
-	memcpy(&uk->w[1], buf + 4, len);
 	uk->k.w = uk->w;
-	uk->k.nw = (uint32_t)(1 + (len + 7) / 8);
-	uk->k.hash = tg_seqtab_hash(t->key, buf, 4 + len);
+	uk->k.hash = tg_seqtab_hash(t->key, uk->w, 8 + len);
 }
 
 void tg_upstream_cfg_default(struct tg_upstream_cfg *cfg)

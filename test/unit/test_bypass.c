@@ -724,8 +724,14 @@ static void *hammer_reader(void *arg)
 		}
 		if (i < 8)
 			atomic_fetch_add(&h->stable_lookups, 1);
-		if (n % 4096 == 0)
+		if (n % 4096 == 0) {
+			struct tg_bypass_stats st;
+
 			tg_bypass_list(h->t, TG_BYPASS_STATE_LIVE, 0, hammer_list_cb, h);
+			tg_bypass_stats(h->t, &st);
+			if (st.live > 512 || st.went_live > HAMMER_OPS + 8)
+				atomic_fetch_add(&h->torn, 1);
+		}
 	}
 	return NULL;
 }

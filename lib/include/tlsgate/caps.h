@@ -82,7 +82,7 @@
 
 /*
  * Dynamic bypass (bypass.h): the largest total_max a policy may ask for. Memory is about
- * 1.5 KB per allowed entry (live entries and candidates are each bounded by total_max,
+ * 1.6 KB per allowed entry (live entries and candidates are each bounded by total_max,
  * principals by twice that), so the cap keeps a mistyped policy from asking for gigabytes.
  */
 #define TG_CAP_BYPASS_ENTRIES  262144

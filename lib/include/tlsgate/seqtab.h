@@ -4,8 +4,8 @@
  * readers taking no lock. The engine under the dynamic bypass table, its principal table and the
  * unsupported-upstream exclusions.
  *
- * Layout. Records are fixed-size arrays of 64-bit words: a sequence counter, the key's hash, KEY
- * words, VAL words. An open-addressing index (linear probing, a power of two at least twice the
+ * Layout. Records are fixed-size, cache-line aligned arrays of 64-bit words: a sequence counter,
+ * the key's hash, the readers' recency stamp, VAL words, KEY words. An open-addressing index (linear probing, a power of two at least twice the
  * record count, so at most half full) maps the hash to a record number. Every shared word is a
  * C11 atomic; the writer publishes with release stores and readers load with acquire, so the
  * code is free of data races (ThreadSanitizer-clean) without standalone fences.
@@ -31,8 +31,9 @@
  * words, and compute the hash themselves (tg_seqtab_hash(), keyed SipHash-2-4) over the
  * significant bytes only, so that hashing a 253-byte slot costs what the name costs.
  *
- * Memory: nrec * (16 + 8*(KEY+VAL) + 8*2 + 12) bytes plus 8 bytes per index slot (2..4 per
- * record after rounding). Nothing grows after tg_seqtab_new().
+ * Memory: nrec * (8 * (3 + KEY + VAL rounded up to 8) + 20) bytes, plus 8 bytes per index slot
+ * (2..4 per record after rounding) and 8 per 16 index slots. Nothing grows after
+ * tg_seqtab_new().
  */
 #ifndef TLSGATE_SEQTAB_H
 #define TLSGATE_SEQTAB_H
@@ -121,7 +122,7 @@ uint64_t tg_seqtab_recency(const struct tg_seqtab *t, uint32_t rec);
  */
 bool tg_seqtab_get(const struct tg_seqtab *t, uint32_t rec, uint64_t *key, uint64_t *val);
 
-/* Records in use, and the capacity given to tg_seqtab_new(). */
+/* Records in use (also safe from any thread), and the capacity given to tg_seqtab_new(). */
 uint32_t tg_seqtab_count(const struct tg_seqtab *t);
 uint32_t tg_seqtab_capacity(const struct tg_seqtab *t);
 
