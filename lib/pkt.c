@@ -61,6 +61,15 @@ static uint32_t pkt_len32(size_t len)
 	return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 }
 
+/* Copy an @n-byte address into @dst (16 bytes, zero-filled by the caller). */
+static void pkt_addr(struct tg_cur *c, uint8_t dst[static 16], size_t n)
+{
+	struct tg_span s = tg_cur_span(c, n);
+
+	if (s.p != NULL)
+		memcpy(dst, s.p, s.len);
+}
+
 /*
  * Decide how much of the buffer is the packet: @ip_len bytes if they were all captured;
  * otherwise TRUNCATED, or what was captured under TG_PKT_F_PARTIAL. Sets l3.
@@ -230,7 +239,6 @@ static bool pkt_ip4_opts_ok(struct tg_cur *c)
 static enum tg_err pkt_ip4(struct tg_pkt *out, struct tg_span all, unsigned flags)
 {
 	struct tg_cur c, opts;
-	struct tg_span src, dst;
 	uint8_t vihl;
 	uint16_t fo;
 	size_t ihl;
@@ -245,13 +253,11 @@ static enum tg_err pkt_ip4(struct tg_pkt *out, struct tg_span all, unsigned flag
 	out->ttl = tg_cur_u8(&c);
 	out->proto = tg_cur_u8(&c);
 	(void)tg_cur_skip(&c, 2); /* header checksum: see tg_pkt_ip4_csum_ok() */
-	src = tg_cur_span(&c, 4);
-	dst = tg_cur_span(&c, 4);
+	pkt_addr(&c, out->src, 4);
+	pkt_addr(&c, out->dst, 4);
 	if (!tg_cur_ok(&c))
 		return c.err;
 	out->ip_version = 4;
-	memcpy(out->src, src.p, 4);
-	memcpy(out->dst, dst.p, 4);
 	out->df = (fo & 0x4000) != 0;
 	out->more_frags = (fo & 0x2000) != 0;
 	out->frag_off = (uint16_t)((fo & 0x1fff) * 8);
@@ -355,7 +361,6 @@ static bool pkt_ip6_is_ext(uint8_t proto)
 static enum tg_err pkt_ip6(struct tg_pkt *out, struct tg_span all, unsigned flags)
 {
 	struct tg_cur c;
-	struct tg_span src, dst;
 	uint32_t vtf;
 	enum tg_err err;
 
@@ -364,15 +369,13 @@ static enum tg_err pkt_ip6(struct tg_pkt *out, struct tg_span all, unsigned flag
 	out->ip_len = IP6_HDR_LEN + (uint32_t)tg_cur_u16(&c);
 	out->proto = tg_cur_u8(&c);
 	out->ttl = tg_cur_u8(&c);
-	src = tg_cur_span(&c, 16);
-	dst = tg_cur_span(&c, 16);
+	pkt_addr(&c, out->src, 16);
+	pkt_addr(&c, out->dst, 16);
 	if (!tg_cur_ok(&c))
 		return c.err;
 	out->ip_version = 6;
 	out->tos = (uint8_t)(vtf >> 20);
 	out->flow_label = vtf & 0xfffff;
-	memcpy(out->src, src.p, 16);
-	memcpy(out->dst, dst.p, 16);
 	if (out->ip_len == IP6_HDR_LEN && out->proto != TG_IPPROTO_NONE && (flags & TG_PKT_F_TSO))
 		out->ip_len = pkt_len32(all.len);
 	err = pkt_l3_set(out, all, flags);

@@ -86,9 +86,11 @@ static enum tg_err reasm_iv_grow(struct tg_reasm *r)
 
 	if (r->n_iv < r->iv_cap)
 		return TG_OK;
-	cap = r->iv_cap * 2;
+	cap = r->n_iv * 2 + 2;
 	if (cap > TG_CAP_REASM_SEGS)
 		cap = TG_CAP_REASM_SEGS;
+	if (cap <= r->n_iv) /* the segment cap keeps this from happening */
+		return TG_ERR_CAP;
 	if (r->iv == r->iv_inline) {
 		niv = malloc(cap * sizeof(*niv));
 		if (niv != NULL)

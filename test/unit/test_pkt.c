@@ -397,6 +397,10 @@ static void test_ip4_header(void)
 	CHECK_INT(k.l3.len, 52);
 	CHECK_INT(k.payload.len, 0);
 
+	/* A snaplen that ends inside the options is a truncated capture, even when partial. */
+	CHECK_ERR(tg_pkt_parse_flags(&k, TG_LINK_RAW, b.b, 26, TG_PKT_F_PARTIAL), TG_ERR_TRUNCATED);
+	CHECK_ERR(tg_pkt_parse_flags(&k, TG_LINK_RAW, b.b, 32, TG_PKT_F_PARTIAL), TG_ERR_TRUNCATED);
+
 	b.n = 0;
 	pb_ip4(&b, 6, eol, sizeof(eol), 20, 0);
 	pb_tcp(&b, NULL, 0, 5);
@@ -692,6 +696,10 @@ static void test_ip6_ext(void)
 	CHECK_ERR(tg_pkt_parse(&k, b.b, b.n), TG_ERR_IP6_EXT);
 	pb_set16(&b, 4, 72);
 	CHECK_ERR(tg_pkt_parse(&k, b.b, b.n), TG_ERR_TCP_HEADER);
+	pb_set16(&b, 4, 30); /* inside the routing header */
+	CHECK_ERR(tg_pkt_parse(&k, b.b, b.n), TG_ERR_IP6_EXT);
+	pb_set16(&b, 4, 44); /* inside the fragment header */
+	CHECK_ERR(tg_pkt_parse(&k, b.b, b.n), TG_ERR_IP6_EXT);
 	pb_set16(&b, 4, 0);
 	CHECK_ERR(tg_pkt_parse(&k, b.b, b.n), TG_ERR_IP6_EXT);
 	CHECK_ERR(tg_pkt_parse_flags(&k, TG_LINK_RAW, b.b, b.n, TG_PKT_F_TSO), TG_OK);
@@ -954,7 +962,7 @@ static void cap_frame(struct cap_count *cc, uint32_t linktype, const uint8_t *p,
 	}
 	if (err != TG_OK || !pkt_spans_ok(&k, p, len) || k.l3.len != k.ip_len ||
 	    tg_pkt_parse_flags(&again, lt, p, len, TG_PKT_F_TSO) != TG_OK ||
-	    memcmp(&k, &again, sizeof(k))) {
+	    memcmp(&k, &again, sizeof(k)) != 0) {
 		fprintf(stderr, "frame %u: %s\n", cc->got.frames, tg_err_name(err));
 		cc->bad++;
 		return;

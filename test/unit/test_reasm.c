@@ -219,7 +219,7 @@ static void test_caps(void)
 	r = tg_reasm_new(0);
 	for (i = 0; i < TG_CAP_REASM_SEGS - 1; i++)
 		CHECK_ERR(tg_reasm_add(r, (uint32_t)(2 + 2 * i), big + 1 + 2 * i, 1), TG_OK);
-	CHECK_ERR(tg_reasm_add(r, 1, big, 2 * TG_CAP_REASM_SEGS), TG_OK);
+	CHECK_ERR(tg_reasm_add(r, 1, big, (size_t)2 * TG_CAP_REASM_SEGS), TG_OK);
 	c = tg_reasm_contig(r);
 	CHECK_INT(c.len, 2 * TG_CAP_REASM_SEGS);
 	CHECK(memcmp(c.p, big, c.len) == 0);
@@ -242,7 +242,7 @@ static void test_memory(void)
 	/* Out-of-order holes beyond the inline ranges move the list to the heap. */
 	for (uint32_t i = 0; i < 10; i++)
 		CHECK_ERR(tg_reasm_add(r, 2000 + 10 * i, seg, 1), TG_OK);
-	CHECK(tg_reasm_mem(r) <= empty + 4096 + TG_CAP_REASM_SEGS * 8);
+	CHECK(tg_reasm_mem(r) <= empty + 4096 + (size_t)TG_CAP_REASM_SEGS * 8);
 	CHECK_INT(tg_reasm_contig(r).len, 1117);
 	tg_reasm_free(r);
 }
