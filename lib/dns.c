@@ -245,6 +245,7 @@ static enum tg_err dns_svcb_read(const struct dns_ctx *x, struct tg_cur *rd, siz
 				 struct tg_dns_svcb *s)
 {
 	uint16_t keys[TG_CAP_DNS_SVC_PARAMS];
+	size_t nkeys = 0;
 	enum tg_err e;
 
 	s->priority = tg_cur_u16(rd);
@@ -266,18 +267,19 @@ static enum tg_err dns_svcb_read(const struct dns_ctx *x, struct tg_cur *rd, siz
 		/* "the end of the RDATA occurs within a SvcParam" */
 		if (!tg_cur_vec16(rd, &v))
 			return TG_ERR_DNS_SVCB;
-		if ((s->n_params > 0 && key <= keys[s->n_params - 1]) || key == 0xffff)
+		if ((nkeys > 0 && key <= keys[nkeys - 1]) || key == 0xffff)
 			return TG_ERR_DNS_SVCB;
-		if (s->n_params == TG_CAP_DNS_SVC_PARAMS)
+		if (nkeys == TG_CAP_DNS_SVC_PARAMS)
 			return TG_ERR_CAP;
-		keys[s->n_params++] = key;
+		keys[nkeys++] = key;
+		s->n_params = nkeys;
 		e = dns_svc_param(s, key, &v, key_off);
 		if (e != TG_OK)
 			return e;
 		if (!tg_cur_end(&v))
 			return TG_ERR_DNS_SVCB;
 	}
-	return dns_svc_mandatory_present(s, keys, s->n_params);
+	return dns_svc_mandatory_present(s, keys, nkeys);
 }
 
 /* OPT pseudo-RR (RFC 6891 6.1.2): once, in the additional section, owned by the root. */

@@ -325,8 +325,9 @@ static enum tg_err http_absolute(struct tg_http_req *out)
 	out->scheme = tg_cur_span(&c, n);
 	if (!tg_span_eq_str_ci(out->scheme, "http") && !tg_span_eq_str_ci(out->scheme, "https"))
 		return TG_ERR_HTTP_TARGET;
-	if (tg_cur_u8(&c) != ':' || tg_cur_u8(&c) != '/' || tg_cur_u8(&c) != '/')
-		return TG_ERR_HTTP_TARGET;
+	for (n = 0; n < 3; n++)
+		if (tg_cur_u8(&c) != (uint8_t) "://"[n])
+			return TG_ERR_HTTP_TARGET;
 	for (n = 0; n < tg_cur_left(&c); n++) {
 		uint8_t b = tg_cur_peek(&c, n);
 

@@ -640,7 +640,7 @@ static void test_ttl_and_caps(void)
 	/* Bigger than any DNS message. */
 	CHECK_ERR(tg_dns_parse(&msg, m.b, TG_CAP_DNS_MSG + 1), TG_ERR_CAP);
 	CHECK_ERR(tg_dns_parse(&msg, NULL, 0), TG_ERR_TRUNCATED);
-	CHECK(sizeof(struct tg_dns_msg) < 64 * 1024);
+	CHECK(sizeof(struct tg_dns_msg) < (size_t)64 * 1024);
 }
 
 static void test_sections_and_opt(void)

@@ -466,7 +466,6 @@ static void test_caps(void)
 	for (i = 0; i < 2; i++) {
 		size_t k;
 
-		n = 0;
 		memcpy(b, "GET / HTTP/1.1\r\nHost: a\r\n", 25);
 		n = 25;
 		for (k = 1; k < TG_CAP_HTTP_HEADERS + i; k++) {

@@ -13,8 +13,8 @@
  *    for the root, NUL-terminated. A label may hold any printable ASCII byte except '.'
  *    (0x21..0x7e: letters, digits, '-', '_', '*', ...); a '.', a space, a NUL, a control byte
  *    or a byte >= 0x80 inside a label makes the name TG_ERR_DNS_NAME. Escaping instead would
- *    make two wire names share one text form, which a filter must never see. Names used by
- *    DNS-SD with spaces or UTF-8 labels are multicast DNS, not port 53.
+ *    make two wire names share one text form, which a filter must never see. The cost: DNS-SD
+ *    instance names with spaces or UTF-8 (mostly multicast DNS, rare on port 53) are refused.
  *  - Name limits: labels of 1..63 octets (a length byte 0x40..0xbf, the reserved label types,
  *    is TG_ERR_DNS_NAME), at most 255 octets on the wire counting length bytes and the root
  *    (so at most 253 text characters), else TG_ERR_DNS_NAME.
