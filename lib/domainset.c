@@ -5,10 +5,12 @@
  *
  * Fingerprint of a name a.b.c: SipHash-2-4(key, 01 'c' 01 'b' 01 'a') - labels right to left,
  * each as a length byte and its bytes. The encoding is prefix-free per label, so the message of a
- * suffix is a prefix of the message of the whole name, and one streaming pass over a query from
- * its right end yields the fingerprints of all its suffixes (tg_siphash_final on a copy after
- * each label). The kind is folded into the low two bits (1, 2, 3; 0 marks an empty slot), so the
- * three kinds of one name share their two buckets and one probe answers all three.
+ * suffix is a prefix of the message of the whole name, and one SipHash pass over the query's
+ * message yields the fingerprints of all its suffixes (tg_siphash_prefixes). Only suffixes with a
+ * label count some pattern has are finalized and probed, and labels beyond the longest pattern are
+ * not hashed, so a 127-label query costs what its last few labels cost. The kind is folded into
+ * the low two bits (1, 2, 3; 0 marks an empty slot), so the three kinds of one name share their
+ * two buckets and one probe answers all three.
  *
  * Table: nb buckets of five 12-byte slots (fingerprint + value) in one 64-byte cache line. An
  * entry lives in one of two buckets derived from its fingerprint; insertion displaces residents
