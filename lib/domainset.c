@@ -32,6 +32,7 @@
 #define DSET_SLOTS	  5
 #define DSET_LINE	  64
 #define DSET_LOAD_PCT	  90 /* initial fill target; 2x5 cuckoo holds up to ~98% */
+#define DSET_SLOT_PCT	  ((uint64_t)DSET_SLOTS * DSET_LOAD_PCT)
 #define DSET_GROW_PCT	  105
 #define DSET_MAX_KICKS	  500
 #define DSET_BUILD_TRIES  12
@@ -382,7 +383,7 @@ struct tg_dset *tg_dset_build(struct tg_dset_builder *b, const uint8_t key[stati
 		goto out;
 	tg_siphash_init(&s->sip0, key);
 	rng = tg_siphash24(key, "dset-kicks", 10) | 1;
-	nb = (b->count * 100 + DSET_SLOTS * DSET_LOAD_PCT - 1) / (DSET_SLOTS * DSET_LOAD_PCT);
+	nb = ((uint64_t)b->count * 100 + DSET_SLOT_PCT - 1) / DSET_SLOT_PCT;
 	if (nb == 0)
 		nb = 1;
 	for (tries = 0; tries < DSET_BUILD_TRIES; tries++) {

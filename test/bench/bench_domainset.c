@@ -212,6 +212,8 @@ static void bench_dset(size_t n)
 	struct stamp t0, t_add, t_build, t;
 	char buf[300];
 
+	if (n == 0)
+		return;
 	names_init(&ent, n);
 	for (i = 0; i < n; i++)
 		names_push(&ent, buf, gen_name(buf));
