@@ -135,7 +135,7 @@ done:
 		return false;
 	memset(out, 0, 16);
 	for (i = 0; i < nw; i++) {
-		int pos = (gap >= 0 && i >= gap) ? 8 - (nw - i) : i;
+		size_t pos = (size_t)((gap >= 0 && i >= gap) ? 8 - (nw - i) : i);
 
 		out[2 * pos] = (uint8_t)(w[i] >> 8);
 		out[2 * pos + 1] = (uint8_t)w[i];
@@ -265,15 +265,17 @@ static bool addr_is_mapped(const uint8_t addr[static 16])
 static size_t put_v6(char *p, const uint8_t a[static 16])
 {
 	unsigned w[8];
+	static const char mapped_text[] = "::ffff:";
 	int i, bs = -1, bl = 0, rs = 0, rl = 0;
 	size_t n = 0;
 
 	if (addr_is_mapped(a)) {
-		memcpy(p, "::ffff:", 7);
-		return 7 + put_v4(p + 7, a + 12);
+		n = sizeof(mapped_text) - 1;
+		memcpy(p, mapped_text, n); /* text, not a string: the caller terminates */
+		return n + put_v4(p + n, a + 12);
 	}
 	for (i = 0; i < 8; i++) {
-		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		w[i] = (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1];
 		if (w[i] != 0) {
 			rl = 0;
 			continue;

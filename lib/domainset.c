@@ -5,10 +5,12 @@
  *
  * Fingerprint of a name a.b.c: SipHash-2-4(key, 01 'c' 01 'b' 01 'a') - labels right to left,
  * each as a length byte and its bytes. The encoding is prefix-free per label, so the message of a
- * suffix is a prefix of the message of the whole name, and one streaming pass over a query from
- * its right end yields the fingerprints of all its suffixes (tg_siphash_final on a copy after
- * each label). The kind is folded into the low two bits (1, 2, 3; 0 marks an empty slot), so the
- * three kinds of one name share their two buckets and one probe answers all three.
+ * suffix is a prefix of the message of the whole name, and one SipHash pass over the query's
+ * message yields the fingerprints of all its suffixes (tg_siphash_prefixes). Only suffixes with a
+ * label count some pattern has are finalized and probed, and labels beyond the longest pattern are
+ * not hashed, so a 127-label query costs what its last few labels cost. The kind is folded into
+ * the low two bits (1, 2, 3; 0 marks an empty slot), so the three kinds of one name share their
+ * two buckets and one probe answers all three.
  *
  * Table: nb buckets of five 12-byte slots (fingerprint + value) in one 64-byte cache line. An
  * entry lives in one of two buckets derived from its fingerprint; insertion displaces residents
@@ -30,6 +32,7 @@
 #define DSET_SLOTS	  5
 #define DSET_LINE	  64
 #define DSET_LOAD_PCT	  90 /* initial fill target; 2x5 cuckoo holds up to ~98% */
+#define DSET_SLOT_PCT	  ((uint64_t)DSET_SLOTS * DSET_LOAD_PCT)
 #define DSET_GROW_PCT	  105
 #define DSET_MAX_KICKS	  500
 #define DSET_BUILD_TRIES  12
@@ -181,33 +184,38 @@ enum tg_err tg_dset_builder_add_pattern(struct tg_dset_builder *b, const char *t
 
 /* ---- hashing and placement ---- */
 
-/* Absorb one label: its length byte, then its bytes. */
-static inline void dset_absorb_label(struct tg_siphash *h, const char *p, size_t len)
+/*
+ * The hashed message of a name: its labels right to left, each as a length byte and its bytes.
+ * Writes at most len + 1 bytes to @msg and returns how many; *@labels gets the label count.
+ */
+static size_t dset_message(const char *name, size_t len, uint8_t *msg, unsigned *labels)
 {
-	uint8_t lb = (uint8_t)len;
+	size_t end = len, st, m = 0;
 
-	tg_siphash_update(h, &lb, 1);
-	tg_siphash_update(h, p, len);
+	*labels = 0;
+	for (;;) {
+		for (st = end; st > 0 && name[st - 1] != '.'; st--)
+			;
+		msg[m++] = (uint8_t)(end - st);
+		memcpy(msg + m, name + st, end - st);
+		m += end - st;
+		(*labels)++;
+		if (st == 0)
+			return m;
+		end = st - 1;
+	}
 }
 
 /* Fingerprint (kind bits clear) of a normalized name, and its label count. */
 static uint64_t dset_name_hash(const struct tg_siphash *sip0, const char *name, size_t len,
 			       unsigned *labels)
 {
-	struct tg_siphash h = *sip0;
-	size_t end = len, st;
+	uint8_t msg[TG_CAP_NAME_LEN + 1];
+	size_t m = dset_message(name, len, msg, labels);
+	uint64_t h;
 
-	*labels = 0;
-	for (;;) {
-		for (st = end; st > 0 && name[st - 1] != '.'; st--)
-			;
-		dset_absorb_label(&h, name + st, end - st);
-		(*labels)++;
-		if (st == 0)
-			break;
-		end = st - 1;
-	}
-	return tg_siphash_final(&h) & ~DSET_FP_KIND_MASK;
+	tg_siphash_prefixes(sip0, msg, m, &m, 1, &h);
+	return h & ~DSET_FP_KIND_MASK;
 }
 
 /* Multiply-shift range reduction of a 32-bit value to [0, n). */
@@ -375,7 +383,7 @@ struct tg_dset *tg_dset_build(struct tg_dset_builder *b, const uint8_t key[stati
 		goto out;
 	tg_siphash_init(&s->sip0, key);
 	rng = tg_siphash24(key, "dset-kicks", 10) | 1;
-	nb = (b->count * 100 + DSET_SLOTS * DSET_LOAD_PCT - 1) / (DSET_SLOTS * DSET_LOAD_PCT);
+	nb = ((uint64_t)b->count * 100 + DSET_SLOT_PCT - 1) / DSET_SLOT_PCT;
 	if (nb == 0)
 		nb = 1;
 	for (tries = 0; tries < DSET_BUILD_TRIES; tries++) {
@@ -456,38 +464,51 @@ static inline bool dset_mask_has(const struct tg_dset *s, unsigned labels)
 bool tg_dset_lookup(const struct tg_dset *s, const char *name, size_t len, uint32_t *value,
 		    enum tg_dset_kind *kind, size_t *matched_len)
 {
+	uint8_t msg[TG_CAP_NAME_LEN + 1], dots[TG_CAP_NAME_LEN];
 	uint64_t hs[DSET_MAX_LABELS];
 	uint32_t b1s[DSET_MAX_LABELS], b2s[DSET_MAX_LABELS];
-	size_t starts[DSET_MAX_LABELS];
-	struct tg_siphash h = s->sip0;
-	size_t end = len, st;
-	unsigned labels = 0, n = 0;
+	size_t starts[DSET_MAX_LABELS], cuts[DSET_MAX_LABELS];
+	size_t end = len, st, m = 0, k, nd = 0;
+	unsigned labels = 0, n = 0, i;
 
 	if (len == 0 || len > TG_CAP_NAME_LEN || s->count == 0)
 		return false;
+	/* Where the dots are, without a branch per byte (len <= 253, so positions fit a byte). */
+	for (k = 0; k < len; k++) {
+		dots[nd] = (uint8_t)k;
+		nd += name[k] == '.';
+	}
 	/*
-	 * Right to left: hash each suffix that some pattern could have, and prefetch its buckets.
-	 * Labels beyond the longest pattern are only checked for length.
+	 * Right to left: lay out the message (as dset_message does) up to the longest pattern's
+	 * label count, noting where each suffix that some pattern could have ends. Labels beyond
+	 * are only checked for length.
 	 */
 	for (;;) {
-		for (st = end; st > 0 && name[st - 1] != '.'; st--)
-			;
+		st = nd > 0 ? (size_t)dots[nd - 1] + 1 : 0;
 		if (end - st == 0 || end - st > TG_CAP_LABEL_LEN)
 			return false;
 		if (labels < s->max_labels) {
-			dset_absorb_label(&h, name + st, end - st);
+			msg[m++] = (uint8_t)(end - st);
+			memcpy(msg + m, name + st, end - st);
+			m += end - st;
 			labels++;
 			if (dset_mask_has(s, labels)) {
-				hs[n] = tg_siphash_final(&h) & ~DSET_FP_KIND_MASK;
-				dset_buckets(hs[n], s->nb, &b1s[n], &b2s[n]);
-				__builtin_prefetch(&s->tab[b1s[n]]);
-				__builtin_prefetch(&s->tab[b2s[n]]);
+				cuts[n] = m;
 				starts[n++] = st;
 			}
 		}
-		if (st == 0)
+		if (nd == 0)
 			break;
 		end = st - 1;
+		nd--;
+	}
+	/* One pass hashes every candidate suffix; then fetch all their buckets at once. */
+	tg_siphash_prefixes(&s->sip0, msg, m, cuts, n, hs);
+	for (i = 0; i < n; i++) {
+		hs[i] &= ~DSET_FP_KIND_MASK;
+		dset_buckets(hs[i], s->nb, &b1s[i], &b2s[i]);
+		__builtin_prefetch(&s->tab[b1s[i]]);
+		__builtin_prefetch(&s->tab[b2s[i]]);
 	}
 	/* Longest suffix first: the first one with a match is the most specific. */
 	while (n-- > 0) {

@@ -96,11 +96,19 @@ void tg_siphash_update(struct tg_siphash *h, const void *p, size_t len)
 	h->tail = tail;
 }
 
-uint64_t tg_siphash_final(const struct tg_siphash *h)
+/* The last word: the 0..7 bytes left, little-endian, with the total length in the top byte. */
+static inline uint64_t sip_last_word(const uint8_t *p, size_t n, uint64_t total)
 {
-	struct sip_v s = { h->v0, h->v1, h->v2, h->v3 };
-	uint64_t b = h->tail | (h->total << 56);
+	uint64_t b = total << 56;
+	size_t i;
 
+	for (i = 0; i < n; i++)
+		b |= (uint64_t)p[i] << (8 * i);
+	return b;
+}
+
+static inline uint64_t sip_finish(struct sip_v s, uint64_t b)
+{
 	sip_compress(&s, b);
 	s.v2 ^= 0xff;
 	sip_round(&s);
@@ -108,6 +116,29 @@ uint64_t tg_siphash_final(const struct tg_siphash *h)
 	sip_round(&s);
 	sip_round(&s);
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+void tg_siphash_prefixes(const struct tg_siphash *h, const void *msg, size_t len,
+			 const size_t *cuts, size_t ncuts, uint64_t *out)
+{
+	struct sip_v s = { h->v0, h->v1, h->v2, h->v3 };
+	const uint8_t *m = msg;
+	size_t pos = 0, i;
+
+	for (i = 0; i < ncuts; i++) {
+		size_t cut = cuts[i] < len ? cuts[i] : len;
+
+		for (; pos + 8 <= cut; pos += 8)
+			sip_compress(&s, load_le64(m + pos));
+		out[i] = sip_finish(s, sip_last_word(m + pos, cut - pos, cut));
+	}
+}
+
+uint64_t tg_siphash_final(const struct tg_siphash *h)
+{
+	struct sip_v s = { h->v0, h->v1, h->v2, h->v3 };
+
+	return sip_finish(s, h->tail | (h->total << 56));
 }
 
 uint64_t tg_siphash24(const uint8_t key[static 16], const void *p, size_t len)

@@ -280,13 +280,19 @@ static void cidrset_check(const struct tg_cidrset *s, const struct pent *e, size
 			  const uint8_t a[16])
 {
 	const struct pent *best = NULL;
+	struct tg_cidr q;
 	uint32_t v = 0;
 	uint8_t pl = 0;
 	bool hit = tg_cidrset_lookup(s, fam, a, &v, &pl);
 	size_t i;
 
+	/* A mapped address is looked up as IPv4 (cidr.h): fold the query like the prefixes. */
+	q.family = fam;
+	memcpy(q.addr, a, 16);
+	q.plen = 128;
+	fold(&q);
 	for (i = 0; i < n; i++)
-		if (tg_cidr_contains(&e[i].c, fam, a) &&
+		if (tg_cidr_contains(&e[i].c, q.family, q.addr) &&
 		    (best == NULL || e[i].c.plen > best->c.plen))
 			best = &e[i];
 	if (hit != (best != NULL) || (hit && (v != best->value || pl != best->c.plen)))

@@ -475,6 +475,17 @@ static void test_set_edges(void)
 	expect(s, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1, 0);
 	tg_cidrset_free(s);
 
+	/* An IPv6 prefix shorter than /96 that covers the mapped block does not match IPv4. */
+	b = tg_cidrset_builder_new();
+	c = P("::/80");
+	CHECK_ERR(tg_cidrset_builder_add(b, &c, 1), TG_OK);
+	s = tg_cidrset_build(b);
+	expect(s, "::fffe:ffff:ffff", 1, 80);
+	expect(s, "::ffff:255.255.255.255", 0, 0);
+	expect(s, "::ffff:0.0.0.0", 0, 0);
+	expect(s, "0.0.0.0", 0, 0);
+	tg_cidrset_free(s);
+
 	/* Empty set. */
 	s = tg_cidrset_build(tg_cidrset_builder_new());
 	CHECK(s != NULL);

@@ -452,8 +452,11 @@ static void test_million(void)
 	size_t i, m = 0, bad = 0, hits = 0;
 
 	CHECK(r != NULL && b != NULL);
-	if (r == NULL || b == NULL)
+	if (r == NULL || b == NULL) {
+		free(r);
+		tg_dset_builder_free(b);
 		return;
+	}
 	for (i = 0; i < n; i++) {
 		r[i].len = (uint8_t)random_name(r[i].name);
 		r[i].kind = (uint8_t)(rnd() % 3);

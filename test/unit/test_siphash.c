@@ -59,6 +59,30 @@ int main(void)
 			}
 		}
 	}
+	/* All prefixes at once: every cut set over 0..20, and repeated and clamped cuts. */
+	{
+		struct tg_siphash h;
+		size_t cuts[22], nc, mask;
+		uint64_t out[22];
+
+		tg_siphash_init(&h, key);
+		for (mask = 0; mask < (1u << 21); mask += 1 + mask / 64) {
+			nc = 0;
+			for (i = 0; i <= 20; i++)
+				if (mask >> i & 1)
+					cuts[nc++] = i;
+			tg_siphash_prefixes(&h, msg, 20, cuts, nc, out);
+			for (i = 0; i < nc; i++)
+				CHECK(out[i] == vectors[cuts[i]]);
+		}
+		cuts[0] = 5;
+		cuts[1] = 5;
+		cuts[2] = 63;
+		cuts[3] = 99; /* beyond the message: clamped to its length */
+		tg_siphash_prefixes(&h, msg, 63, cuts, 4, out);
+		CHECK(out[0] == vectors[5] && out[1] == vectors[5]);
+		CHECK(out[2] == vectors[63] && out[3] == vectors[63]);
+	}
 	/* A different key gives a different hash. */
 	key[0] ^= 1;
 	CHECK(tg_siphash24(key, msg, 15) != vectors[15]);

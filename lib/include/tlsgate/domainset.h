@@ -27,7 +27,7 @@
  * keyed fingerprint - SipHash-2-4 under the caller's 128-bit key of the name's labels, right to
  * left, each as a length byte and its bytes - with the kind in its low two bits, plus the 32-bit
  * value: 12 bytes in a bucketized cuckoo hash table (two candidate buckets of five slots, one
- * 64-byte cache line each, ~90% full), about 13.5 bytes per entry in all. A lookup computes the
+ * 64-byte cache line each, ~90% full), 14.2 bytes per entry in all. A lookup computes the
  * fingerprints of every label-aligned suffix of the query in one right-to-left pass and probes
  * two cache lines per suffix. Consequences:
  * - A name that is not in the set is reported as a member only if its 62-bit fingerprint equals
@@ -95,9 +95,10 @@ enum tg_err tg_dset_parse_pattern(const char *text, size_t len,
 /*
  * tg_dset_build() - build the immutable set from everything added to @b, fingerprinted under
  * @key (16 bytes; secret and random, from the caller: the library has no randomness). Consumes
- * @b: it is freed whether or not the build succeeds. Returns the set, or NULL when out of memory.
- * Takes O(n) expected time. Peak memory is the builder (about 8 bytes + the name per entry) plus
- * the set.
+ * @b: it is freed whether or not the build succeeds. Returns the set, or NULL when out of memory
+ * (or, with vanishing probability, when twelve growing table sizes all fail to place every
+ * entry). Takes O(n) expected time. Peak memory is the builder (6 bytes + the name per entry)
+ * plus the set.
  */
 struct tg_dset *tg_dset_build(struct tg_dset_builder *b, const uint8_t key[static 16]);
 

@@ -34,6 +34,15 @@ void tg_siphash_update(struct tg_siphash *h, const void *p, size_t len);
  */
 uint64_t tg_siphash_final(const struct tg_siphash *h);
 
+/*
+ * tg_siphash_prefixes() - the SipHash-2-4 of several prefixes of one message in one pass:
+ * out[i] = hash of the first cuts[i] bytes of @msg, continuing from @h (a state right after
+ * tg_siphash_init, nothing absorbed). @cuts must be non-decreasing and at most @len; @out has
+ * @ncuts entries. @h is not changed.
+ */
+void tg_siphash_prefixes(const struct tg_siphash *h, const void *msg, size_t len,
+			 const size_t *cuts, size_t ncuts, uint64_t *out);
+
 /* tg_siphash24() - SipHash-2-4 of @p (@len bytes) under @key, in one call. */
 uint64_t tg_siphash24(const uint8_t key[static 16], const void *p, size_t len);
 
