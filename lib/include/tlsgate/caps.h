@@ -14,6 +14,10 @@
 
 /* Packets: IPv6 extension headers walked before giving up. */
 #define TG_CAP_IP6_EXT_HDRS 8
+/* Option kinds kept per TCP header: 40 option bytes (RFC 9293 3.1) hold at most 40 kinds. */
+#define TG_CAP_TCP_OPTS 40
+/* 802.1Q tags in one Ethernet frame: a customer tag plus one 802.1ad service tag (QinQ). */
+#define TG_CAP_VLAN_TAGS 2
 
 /*
  * Reassembly of the first bytes of a TCP stream. A post-quantum ClientHello is ~1.8 KB; the
