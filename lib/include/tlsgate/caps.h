@@ -12,6 +12,13 @@
 #define TG_CAP_NAME_LEN	 253
 #define TG_CAP_LABEL_LEN 63
 
+/*
+ * Domain sets and CIDR sets (category databases, content packages, policy lists). 16 Mi domain
+ * patterns is ~230 MB built; 4 Mi prefixes is far beyond a full BGP table (~1.2 M routes).
+ */
+#define TG_CAP_DSET_ENTRIES (1u << 24)
+#define TG_CAP_CIDR_ENTRIES (1u << 22)
+
 /* Packets: IPv6 extension headers walked before giving up. */
 #define TG_CAP_IP6_EXT_HDRS 8
 /* Option kinds kept per TCP header: 40 option bytes (RFC 9293 3.1) hold at most 40 kinds. */

@@ -54,7 +54,8 @@
 	X(TG_ERR_NAME_CHAR, "character not allowed in a domain name")                       \
 	X(TG_ERR_NAME_HYPHEN, "label starts or ends with a hyphen")                         \
 	X(TG_ERR_NAME_PUNYCODE, "malformed punycode label")                                 \
-	X(TG_ERR_CIDR, "malformed address or prefix")
+	X(TG_ERR_CIDR, "malformed address or prefix")                                       \
+	X(TG_ERR_CIDR_HOST_BITS, "address has bits set beyond the prefix length")
 
 enum tg_err {
 #define TG_ERR_ENUM(name, text) name,
