@@ -21,7 +21,7 @@ fi
 # Globals: no writable data in lib, only const tables. An object symbol in .data or .bss is
 # state; .data.rel.ro is const data that needs relocation (pointer tables) and is fine.
 globals=$(objdump -t "$lib" | awk '$3 == "O" && ($4 ~ /^\.(data|bss)/) && $4 !~ /^\.data\.rel\.ro/ {print $NF}' |
-	grep -Ev '^(___asan_gen_|__asan_|__ubsan_|__sancov_|\.L|__odr_asan)' || true)
+	grep -Ev '^(___asan_gen_|__asan_|__ubsan_|__sancov_|\.L|__odr_asan|__unnamed_[0-9]+$)' || true)
 if [ -n "$globals" ]; then
 	echo "lib keeps writable globals:"
 	echo "$globals"
