@@ -25,24 +25,24 @@ struct layout {
 };
 
 static const struct layout layouts[] = {
-	{ "MNWNNS", TG_OS_WINDOWS, 50 }, /* Windows 7..11 */
-	{ "MNNS", TG_OS_WINDOWS, 40 }, /* Windows without window scaling (XP era) */
-	{ "MNWNNTS", TG_OS_APPLE, 50 }, /* macOS, iOS (followed by EOL padding) */
-	{ "MSTNW", TG_OS_LINUX, 50 }, /* Linux, Android */
-	{ "MNNSNW", TG_OS_LINUX, 40 }, /* Linux with timestamps off */
-	{ "MST", TG_OS_LINUX, 40 }, /* Linux with window scaling off */
+	{ "MNWNNS", TG_OSF_WINDOWS, 50 }, /* Windows 7..11 */
+	{ "MNNS", TG_OSF_WINDOWS, 40 }, /* Windows without window scaling (XP era) */
+	{ "MNWNNTS", TG_OSF_APPLE, 50 }, /* macOS, iOS (followed by EOL padding) */
+	{ "MSTNW", TG_OSF_LINUX, 50 }, /* Linux, Android */
+	{ "MNNSNW", TG_OSF_LINUX, 40 }, /* Linux with timestamps off */
+	{ "MST", TG_OSF_LINUX, 40 }, /* Linux with window scaling off */
 };
 
-static const char *const family_names[TG_OS__COUNT] = {
-	[TG_OS_UNKNOWN] = "unknown",
-	[TG_OS_WINDOWS] = "windows",
-	[TG_OS_APPLE] = "apple",
-	[TG_OS_LINUX] = "linux",
+static const char *const family_names[TG_OSF__COUNT] = {
+	[TG_OSF_UNKNOWN] = "unknown",
+	[TG_OSF_WINDOWS] = "windows",
+	[TG_OSF_APPLE] = "apple",
+	[TG_OSF_LINUX] = "linux",
 };
 
 const char *tg_oshint_family_name(enum tg_os_family f)
 {
-	if ((unsigned)f >= TG_OS__COUNT)
+	if ((unsigned)f >= TG_OSF__COUNT)
 		return "unknown";
 	return family_names[f];
 }
@@ -115,11 +115,11 @@ static bool window_linux(const struct tg_oshint_syn *syn)
 static int window_points(const struct tg_oshint_syn *syn, enum tg_os_family f)
 {
 	switch (f) {
-	case TG_OS_WINDOWS:
+	case TG_OSF_WINDOWS:
 		return syn->window == 64240 || syn->window == 65535 || syn->window == 8192 ? 10 : 0;
-	case TG_OS_APPLE:
+	case TG_OSF_APPLE:
 		return syn->window == 65535 ? 10 : 0;
-	case TG_OS_LINUX:
+	case TG_OSF_LINUX:
 		return window_linux(syn) ? 10 : 0;
 	default:
 		return 0;
@@ -131,11 +131,11 @@ static int wscale_points(const struct tg_oshint_syn *syn, enum tg_os_family f)
 	if (!syn->has_wscale)
 		return 0;
 	switch (f) {
-	case TG_OS_WINDOWS:
+	case TG_OSF_WINDOWS:
 		return syn->wscale == 8 ? 10 : syn->wscale <= 2 ? 5 : 0;
-	case TG_OS_APPLE:
+	case TG_OSF_APPLE:
 		return syn->wscale == 5 || syn->wscale == 6 ? 10 : syn->wscale <= 4 ? 5 : 0;
-	case TG_OS_LINUX:
+	case TG_OSF_LINUX:
 		return syn->wscale >= 7 && syn->wscale <= 14 ? 10 : 3;
 	default:
 		return 0;
@@ -144,9 +144,9 @@ static int wscale_points(const struct tg_oshint_syn *syn, enum tg_os_family f)
 
 void tg_oshint_guess(const struct tg_oshint_syn *syn, struct tg_os_hint *out)
 {
-	int score[TG_OS__COUNT] = { 0 };
+	int score[TG_OSF__COUNT] = { 0 };
 	char lay[TG_CAP_TCP_OPT_KINDS + 1];
-	int f, best = TG_OS_UNKNOWN, second = 0;
+	int f, best = TG_OSF_UNKNOWN, second = 0;
 	uint8_t ittl = initial_ttl(syn->ttl);
 	size_t i;
 	bool eol;
@@ -161,20 +161,20 @@ void tg_oshint_guess(const struct tg_oshint_syn *syn, struct tg_os_hint *out)
 		if (strcmp(lay, layouts[i].opts) != 0)
 			continue;
 		/* Only Apple pads with EOL; EOL after another family's layout is foreign. */
-		if ((layouts[i].family == TG_OS_APPLE) == eol)
+		if ((layouts[i].family == TG_OSF_APPLE) == eol)
 			score[layouts[i].family] += layouts[i].points;
 	}
-	for (f = TG_OS_WINDOWS; f < TG_OS__COUNT; f++) {
-		if ((f == TG_OS_WINDOWS) == (ittl == 128) && ittl != 32 && ittl != 255)
+	for (f = TG_OSF_WINDOWS; f < TG_OSF__COUNT; f++) {
+		if ((f == TG_OSF_WINDOWS) == (ittl == 128) && ittl != 32 && ittl != 255)
 			score[f] += 30;
 		score[f] += window_points(syn, (enum tg_os_family)f);
 		score[f] += wscale_points(syn, (enum tg_os_family)f);
 		if (syn->ip_version == 4 && !syn->df)
 			score[f] -= 10;
 	}
-	for (f = TG_OS_WINDOWS; f < TG_OS__COUNT; f++) {
-		if (best == TG_OS_UNKNOWN || score[f] > score[best]) {
-			if (best != TG_OS_UNKNOWN)
+	for (f = TG_OSF_WINDOWS; f < TG_OSF__COUNT; f++) {
+		if (best == TG_OSF_UNKNOWN || score[f] > score[best]) {
+			if (best != TG_OSF_UNKNOWN)
 				second = score[best];
 			best = f;
 		} else if (score[f] > second) {

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "tlsgate/seqtab.h"
+#include "tlsgate/siphash.h"
 
 #define NIL	      UINT32_MAX
 #define STRIPE_SHIFT  4 /* 16 index slots (two cache lines) per stripe epoch */
@@ -65,66 +66,10 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static inline void sipround(uint64_t v[4])
-{
-	v[0] += v[1];
-	v[1] = rotl(v[1], 13);
-	v[1] ^= v[0];
-	v[0] = rotl(v[0], 32);
-	v[2] += v[3];
-	v[3] = rotl(v[3], 16);
-	v[3] ^= v[2];
-	v[0] += v[3];
-	v[3] = rotl(v[3], 21);
-	v[3] ^= v[0];
-	v[2] += v[1];
-	v[1] = rotl(v[1], 17);
-	v[1] ^= v[2];
-	v[2] = rotl(v[2], 32);
-}
-
-static inline uint64_t le64(const uint8_t *p, size_t n)
-{
-	uint64_t x = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		x |= (uint64_t)p[i] << (8 * i);
-	return x;
-}
-
+/* Keys are hashed with SipHash-2-4 under the table owner's random key (siphash.c). */
 uint64_t tg_seqtab_hash(const uint8_t key[static 16], const void *p, size_t len)
 {
-	const uint8_t *b = p;
-	uint64_t k0 = le64(key, 8), k1 = le64(key + 8, 8);
-	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
-			  k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull };
-	size_t off = 0;
-	uint64_t m;
-
-	for (; len - off >= 8; off += 8) {
-		m = le64(b + off, 8);
-		v[3] ^= m;
-		sipround(v);
-		sipround(v);
-		v[0] ^= m;
-	}
-	m = le64(b + off, len - off) | (uint64_t)(len & 0xff) << 56;
-	v[3] ^= m;
-	sipround(v);
-	sipround(v);
-	v[0] ^= m;
-	v[2] ^= 0xff;
-	sipround(v);
-	sipround(v);
-	sipround(v);
-	sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
+	return tg_siphash24(key, p, len);
 }
 
 enum { R_SEQ = 0, R_HASH = 1, R_USED = 2, R_VAL = 3 };

@@ -52,35 +52,36 @@ static struct tg_oshint_syn syn_of(const struct syn_case *c)
 
 static const struct syn_case cases[] = {
 	/* Windows 10/11: browsers-x509.pcapng frame 1, latest.pcapng frame 7, tls3.pcapng. */
-	{ "browsers-x509.pcapng#1", 4, 128, 1, 52, 64240, 1460, 8, "2,1,3,1,1,4", TG_OS_WINDOWS, 90,
+	{ "browsers-x509.pcapng#1", 4, 128, 1, 52, 64240, 1460, 8, "2,1,3,1,1,4", TG_OSF_WINDOWS,
+	  90, 128 },
+	{ "latest.pcapng#7", 4, 128, 1, 52, 64240, 1460, 8, "2,1,3,1,1,4", TG_OSF_WINDOWS, 90,
 	  128 },
-	{ "latest.pcapng#7", 4, 128, 1, 52, 64240, 1460, 8, "2,1,3,1,1,4", TG_OS_WINDOWS, 90, 128 },
 	/* Windows 7: window 8192 (CVE-2018-6794.pcap frame 1). */
-	{ "CVE-2018-6794.pcap#1", 4, 128, 1, 52, 8192, 1460, 8, "2,1,3,1,1,4", TG_OS_WINDOWS, 90,
+	{ "CVE-2018-6794.pcap#1", 4, 128, 1, 52, 8192, 1460, 8, "2,1,3,1,1,4", TG_OSF_WINDOWS, 90,
 	  128 },
 	/* macOS: macos_tcp_flags.pcap frame 1, badcurveball.pcap frame 1. */
-	{ "macos_tcp_flags.pcap#1", 4, 64, 1, 64, 65535, 1460, 6, "2,1,3,1,1,8,4,0,0", TG_OS_APPLE,
+	{ "macos_tcp_flags.pcap#1", 4, 64, 1, 64, 65535, 1460, 6, "2,1,3,1,1,8,4,0,0", TG_OSF_APPLE,
 	  90, 64 },
-	{ "badcurveball.pcap#1", 4, 64, 1, 64, 65535, 1386, 6, "2,1,3,1,1,8,4,0,0", TG_OS_APPLE, 90,
-	  64 },
+	{ "badcurveball.pcap#1", 4, 64, 1, 64, 65535, 1386, 6, "2,1,3,1,1,8,4,0,0", TG_OSF_APPLE,
+	  90, 64 },
 	/* Apple over IPv6: tls-alpn-h2.pcap frame 1, chrome-cloudflare-quic-with-secrets #1. */
-	{ "tls-alpn-h2.pcap#1", 6, 64, 0, 44, 65535, 1346, 6, "2,1,3,1,1,8,4,0,0", TG_OS_APPLE, 90,
+	{ "tls-alpn-h2.pcap#1", 6, 64, 0, 44, 65535, 1346, 6, "2,1,3,1,1,8,4,0,0", TG_OSF_APPLE, 90,
 	  64 },
 	{ "chrome-cloudflare-quic-with-secrets.pcapng#1", 6, 64, 0, 44, 65535, 1440, 6,
-	  "2,1,3,1,1,8,4,0,0", TG_OS_APPLE, 90, 64 },
+	  "2,1,3,1,1,8,4,0,0", TG_OSF_APPLE, 90, 64 },
 	/* macOS loopback (MSS 16344): http1-with-cookies.pcapng frame 1. */
 	{ "http1-with-cookies.pcapng#1", 4, 64, 1, 64, 65535, 16344, 6, "2,1,3,1,1,8,4,0,0",
-	  TG_OS_APPLE, 90, 64 },
+	  TG_OSF_APPLE, 90, 64 },
 	/* This build machine (Debian 12, Linux 6.x), curl over loopback, IPv4 and IPv6. */
-	{ "lo-capture ipv4", 4, 64, 1, 60, 65495, 65495, 10, "2,4,8,1,3", TG_OS_LINUX, 90, 64 },
-	{ "lo-capture ipv6", 6, 64, 0, 40, 65476, 65476, 10, "2,4,8,1,3", TG_OS_LINUX, 90, 64 },
+	{ "lo-capture ipv4", 4, 64, 1, 60, 65495, 65495, 10, "2,4,8,1,3", TG_OSF_LINUX, 90, 64 },
+	{ "lo-capture ipv6", 6, 64, 0, 40, 65476, 65476, 10, "2,4,8,1,3", TG_OSF_LINUX, 90, 64 },
 	/* Linux with timestamps off: https-connect.pcap frame 1 (window 20 x MSS). */
-	{ "https-connect.pcap#1", 4, 64, 1, 52, 29200, 1460, 7, "2,1,1,4,1,3", TG_OS_LINUX, 80,
+	{ "https-connect.pcap#1", 4, 64, 1, 52, 29200, 1460, 7, "2,1,1,4,1,3", TG_OSF_LINUX, 80,
 	  64 },
 	/* Old Linux (window 4 x MSS, scale 0), inner packet of gre-sample.pcap frame 11. */
-	{ "gre-sample.pcap#11", 4, 64, 1, 60, 5744, 1436, 0, "2,4,8,1,3", TG_OS_LINUX, 80, 64 },
+	{ "gre-sample.pcap#11", 4, 64, 1, 60, 5744, 1436, 0, "2,4,8,1,3", TG_OSF_LINUX, 80, 64 },
 	/* Not one of the three (MSS,NOP,WS,NOP,NOP,TS, window 8192): v6.pcap frame 16. */
-	{ "v6.pcap#16", 6, 64, 0, 40, 8192, 1440, 0, "2,1,3,1,1,8", TG_OS_UNKNOWN, 0, 64 },
+	{ "v6.pcap#16", 6, 64, 0, 40, 8192, 1440, 0, "2,1,3,1,1,8", TG_OSF_UNKNOWN, 0, 64 },
 };
 
 static void test_real_syns(void)
@@ -102,7 +103,7 @@ static void test_real_syns(void)
 		CHECK(h.confidence <= 100);
 		CHECK_INT(h.initial_ttl, c->ittl);
 		CHECK_INT(h.hops, 0);
-		if (c->want == TG_OS_UNKNOWN)
+		if (c->want == TG_OSF_UNKNOWN)
 			CHECK_INT(h.confidence, 0);
 	}
 }
@@ -118,36 +119,36 @@ static void test_variations(void)
 	s = win;
 	s.ttl = 125;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_WINDOWS);
+	CHECK_INT(h.family, TG_OSF_WINDOWS);
 	CHECK_INT(h.initial_ttl, 128);
 	CHECK_INT(h.hops, 3);
 	/* A Windows layout with TTL 64 (a hotspot rewrote it): still Windows, less sure. */
 	s = win;
 	s.ttl = 64;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_WINDOWS);
+	CHECK_INT(h.family, TG_OSF_WINDOWS);
 	CHECK(h.confidence < 90 && h.confidence >= 50);
 	/* A Mac layout without the EOL padding is not Apple's stack as sent. */
 	s = mac;
 	s.nopts = 7;
 	tg_oshint_guess(&s, &h);
-	CHECK(h.family != TG_OS_APPLE || h.confidence < 60);
+	CHECK(h.family != TG_OSF_APPLE || h.confidence < 60);
 	/* EOL padding after a Linux layout is foreign: not confidently Linux. */
 	s = lin;
 	s.opts[s.nopts++] = 0;
 	tg_oshint_guess(&s, &h);
-	CHECK(h.family != TG_OS_LINUX || h.confidence < 60);
+	CHECK(h.family != TG_OSF_LINUX || h.confidence < 60);
 	/* No DF on IPv4 lowers the confidence. */
 	s = lin;
 	s.df = false;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_LINUX);
+	CHECK_INT(h.family, TG_OSF_LINUX);
 	CHECK(h.confidence < 100);
 	/* TTL 64 with nothing else (no options): unknown. */
 	s = lin;
 	s.nopts = 0;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_UNKNOWN);
+	CHECK_INT(h.family, TG_OSF_UNKNOWN);
 	CHECK_INT(h.confidence, 0);
 	CHECK_INT(h.initial_ttl, 64);
 	/* A scanner's bare MSS SYN. */
@@ -160,7 +161,7 @@ static void test_variations(void)
 	s.opts[0] = 2;
 	s.nopts = 1;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_UNKNOWN);
+	CHECK_INT(h.family, TG_OSF_UNKNOWN);
 	/* Network gear: initial 255. */
 	s.ttl = 250;
 	tg_oshint_guess(&s, &h);
@@ -173,26 +174,26 @@ static void test_variations(void)
 	s = win;
 	s.ip_version = 5;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family, TG_OS_UNKNOWN);
+	CHECK_INT(h.family, TG_OSF_UNKNOWN);
 	/* nopts beyond the cap is clamped, not read past the array. */
 	s = win;
 	s.nopts = 255;
 	tg_oshint_guess(&s, &h);
-	CHECK_INT(h.family != TG_OS_WINDOWS || h.confidence < 90, 1);
+	CHECK_INT(h.family != TG_OSF_WINDOWS || h.confidence < 90, 1);
 	/* Unknown option kinds break the layout. */
 	s = lin;
 	s.opts[1] = 30;
 	tg_oshint_guess(&s, &h);
-	CHECK(h.family != TG_OS_LINUX || h.confidence < 60);
+	CHECK(h.family != TG_OSF_LINUX || h.confidence < 60);
 }
 
 static void test_names(void)
 {
-	CHECK(strcmp(tg_oshint_family_name(TG_OS_WINDOWS), "windows") == 0);
-	CHECK(strcmp(tg_oshint_family_name(TG_OS_APPLE), "apple") == 0);
-	CHECK(strcmp(tg_oshint_family_name(TG_OS_LINUX), "linux") == 0);
-	CHECK(strcmp(tg_oshint_family_name(TG_OS_UNKNOWN), "unknown") == 0);
-	CHECK(strcmp(tg_oshint_family_name(TG_OS__COUNT), "unknown") == 0);
+	CHECK(strcmp(tg_oshint_family_name(TG_OSF_WINDOWS), "windows") == 0);
+	CHECK(strcmp(tg_oshint_family_name(TG_OSF_APPLE), "apple") == 0);
+	CHECK(strcmp(tg_oshint_family_name(TG_OSF_LINUX), "linux") == 0);
+	CHECK(strcmp(tg_oshint_family_name(TG_OSF_UNKNOWN), "unknown") == 0);
+	CHECK(strcmp(tg_oshint_family_name(TG_OSF__COUNT), "unknown") == 0);
 }
 
 int main(void)

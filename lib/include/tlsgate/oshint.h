@@ -52,23 +52,23 @@ struct tg_oshint_syn {
 };
 
 enum tg_os_family {
-	TG_OS_UNKNOWN = 0,
-	TG_OS_WINDOWS = 1,
-	TG_OS_APPLE = 2, /* macOS and iOS/iPadOS */
-	TG_OS_LINUX = 3, /* Linux, Android, ChromeOS */
-	TG_OS__COUNT
+	TG_OSF_UNKNOWN = 0,
+	TG_OSF_WINDOWS = 1,
+	TG_OSF_APPLE = 2, /* macOS and iOS/iPadOS */
+	TG_OSF_LINUX = 3, /* Linux, Android, ChromeOS */
+	TG_OSF__COUNT
 };
 
 struct tg_os_hint {
 	enum tg_os_family family;
-	uint8_t confidence; /* 0..100; 0 with TG_OS_UNKNOWN */
+	uint8_t confidence; /* 0..100; 0 with TG_OSF_UNKNOWN */
 	uint8_t initial_ttl; /* 32, 64, 128 or 255 */
 	uint8_t hops; /* initial_ttl - ttl */
 };
 
 /*
  * tg_oshint_guess() - the hint for @syn into *@out. Never fails: unusable input (no options,
- * unknown IP version) gives TG_OS_UNKNOWN with confidence 0. A family is named only when its
+ * unknown IP version) gives TG_OSF_UNKNOWN with confidence 0. A family is named only when its
  * score beats the others clearly (a TTL of 64 alone does not tell Apple from Linux).
  */
 void tg_oshint_guess(const struct tg_oshint_syn *syn, struct tg_os_hint *out);
