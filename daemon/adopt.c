@@ -14,7 +14,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "tlsgate/pkt.h"
+#include "tlsgate/pkt_build.h"
 
 #include "adopt.h"
 

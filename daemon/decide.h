@@ -37,6 +37,9 @@ struct dec_result {
 	char app[64];
 	char category[32];
 	unsigned reputation;
+	/* DNS block answers: sinkhole address family (0: NXDOMAIN) and address. */
+	uint8_t sink_family;
+	uint8_t sink_addr[16];
 };
 
 struct dec_flow {
@@ -48,6 +51,21 @@ struct dec_flow {
 	unsigned os_conf;
 };
 
+/*
+ * Load policy and content from files into a new decider; NULL with a reason in @err.
+ * decider_reload() builds a new policy the same way and swaps it in; the old one is retired
+ * (still readable by threads that loaded it) until decider_reclaim(). On failure the running
+ * policy stays and @err says why.
+ */
+struct decider *decider_load(const char *policy, const char *content, char *err, size_t errlen);
+int decider_reload(struct decider *d, const char *policy, const char *content, char *err,
+		   size_t errlen);
+/* Free retired policies: call once no thread can still hold them (after a grace period). */
+void decider_reclaim(struct decider *d);
+void decider_free(struct decider *d);
+/* Writer-side housekeeping for the bypass and exclusion tables (main thread, ~1/s). */
+void decider_expire(struct decider *d, uint64_t now_ms);
+
 /* TLS ClientHello on an inspected port. */
 void decider_tls(const struct decider *d, const struct dec_flow *fl, const struct tg_ch *ch,
 		 uint64_t now_ms, struct dec_result *out);
@@ -56,7 +74,7 @@ void decider_http(const struct decider *d, const struct dec_flow *fl, const char
 		  size_t host_len, const char *path, size_t path_len, struct dec_result *out);
 /* DNS query name: block (answer NXDOMAIN or the sinkhole) or pass. */
 void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname,
-		 size_t len, struct dec_result *out);
+		 size_t len, uint16_t qtype, struct dec_result *out);
 /* IP filtering at the SYN, and QUIC. */
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);

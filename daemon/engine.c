@@ -32,6 +32,7 @@
 #include "tlsgate/ja4.h"
 #include "tlsgate/oshint.h"
 #include "tlsgate/pkt.h"
+#include "tlsgate/pkt_build.h"
 #include "tlsgate/reasm.h"
 #include "tlsgate/tls_ch.h"
 
@@ -70,7 +71,7 @@ struct eflow {
 
 struct engine {
 	struct engine_cfg cfg;
-	struct nfq *q;
+	struct queue *q;
 	struct eflow **tab;
 	size_t tab_mask, nflows;
 	struct eflow lru; /* sentinel: lru.lru_next is the oldest */
@@ -104,7 +105,7 @@ static bool key_eq(const struct eflow *fl, uint8_t family, const uint8_t *c, uin
 	       !memcmp(fl->f.client, c, n) && !memcmp(fl->f.server, s, n);
 }
 
-struct engine *engine_new(const struct engine_cfg *cfg, struct nfq *q)
+struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	size_t size = 1;
@@ -221,18 +222,8 @@ static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32
 {
 	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
 
-	if (nfq_verdict(e->q, id, v, decision != 0, mark) == -1)
+	if (queue_verdict(e->q, id, v, decision != 0, mark) == -1)
 		e->c.verdict_fail++;
-}
-
-static const char *action_mark_name(uint32_t mark)
-{
-	switch (mark & TG_MARK_DECISION_MASK) {
-	case TG_MARK_PASS: return "pass";
-	case TG_MARK_BLOCK: return "block";
-	case TG_MARK_ADOPT: return "decrypt";
-	default: return "none";
-	}
 }
 
 /* One JSON line per decision, written with a single write() so threads never interleave. */
@@ -463,13 +454,31 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	flow_apply(e, fl, r.action, now_ms);
 }
 
-static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
+{
+	memset(syn, 0, sizeof(*syn));
+	syn->ip_version = p->ip_version;
+	syn->ttl = p->ttl;
+	syn->df = p->df;
+	syn->ip_len = (uint16_t)p->ip_len;
+	syn->window = p->window;
+	syn->has_mss = p->opts.has_mss;
+	syn->mss = p->opts.mss;
+	syn->has_wscale = p->opts.has_wscale;
+	syn->wscale = p->opts.wscale;
+	syn->sack_perm = p->opts.sack_perm;
+	syn->has_ts = p->opts.has_ts;
+	syn->nopts = p->opts.n_kinds < TG_CAP_TCP_OPT_KINDS ? p->opts.n_kinds : TG_CAP_TCP_OPT_KINDS;
+	memcpy(syn->opts, p->opts.kinds, syn->nopts);
+}
+
+static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		    uint64_t now_ms)
 {
 	bool to_server;
 	struct eflow *fl = flow_find(e, p, &to_server);
-	struct tg_oshint_in oin;
-	struct tg_oshint oh;
+	struct tg_oshint_syn syn;
+	struct tg_os_hint oh;
 	struct dec_flow df;
 	struct dec_result r;
 
@@ -502,8 +511,8 @@ static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_
 		fl->has_mac = true;
 		memcpy(fl->mac, np->hwaddr, 6);
 	}
-	tg_oshint_in_from_pkt(&oin, p);
-	tg_oshint_guess(&oin, &oh);
+	oshint_syn_of(&syn, p);
+	tg_oshint_guess(&syn, &oh);
 	fl->os_hint = (int)oh.family;
 	fl->os_conf = oh.confidence;
 	if (p->payload.len) {
@@ -528,7 +537,7 @@ static void tcp_syn(struct engine *e, const struct nfq_pkt *np, const struct tg_
 	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
-static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		       uint64_t now_ms)
 {
 	bool to_server;
@@ -556,7 +565,7 @@ static void tcp_synack(struct engine *e, const struct nfq_pkt *np, const struct 
 		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
-static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		      uint64_t now_ms)
 {
 	bool to_server;
@@ -613,7 +622,7 @@ static void tcp_other(struct engine *e, const struct nfq_pkt *np, const struct t
 	flow_examine(e, fl, now_ms);
 }
 
-static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct tg_pkt *p,
+static void udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		       uint64_t now_ms)
 {
 	struct adopt_facts f;
@@ -653,7 +662,8 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 			return;
 		}
-		decider_dns(e->cfg.decider, &df, e->dns.q[0].name.text, e->dns.q[0].name.len, &r);
+		decider_dns(e->cfg.decider, &df, e->dns.q[0].name.text, e->dns.q[0].name.len,
+			    e->dns.q[0].qtype, &r);
 		if (r.action == DEC_BLOCK) {
 			uint8_t out[TG_PKT_DNS_ANSWER_MAX];
 			size_t n;
@@ -661,7 +671,7 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 			log_decision(e, &f, "dns", (const uint8_t *)e->dns.q[0].name.text,
 				     e->dns.q[0].name.len, &r);
 			e->c.dns_blocked++;
-			n = tg_pkt_build_dns_nxdomain(out, sizeof(out), p);
+			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr, 60);
 			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
 						     p->src, out, n) == -1)
 				e->c.rst_fail++;
@@ -674,7 +684,7 @@ static void udp_packet(struct engine *e, const struct nfq_pkt *np, const struct 
 	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
-void engine_packet(struct engine *e, const struct nfq_pkt *np, uint64_t now_ms)
+void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms)
 {
 	struct tg_pkt p;
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "nfq.h"
+#include "queue.h"
 
 struct decider;
 struct relay;
@@ -69,9 +69,9 @@ struct engine_cfg {
 	FILE *log;      /* decision log: one JSON line per decision (shared; lines written whole) */
 };
 
-struct engine *engine_new(const struct engine_cfg *cfg, struct nfq *q);
+struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q);
 void engine_free(struct engine *e);
-void engine_packet(struct engine *e, const struct nfq_pkt *p, uint64_t now_ms);
+void engine_packet(struct engine *e, const struct queue_pkt *p, uint64_t now_ms);
 /* Hold timeouts and expiry; call at least every 100 ms. */
 void engine_tick(struct engine *e, uint64_t now_ms);
 const struct eng_counters *engine_counters(const struct engine *e);

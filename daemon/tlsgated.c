@@ -19,11 +19,10 @@
 #include <sys/timerfd.h>
 
 #include "decide.h"
-#include "decider_load.h"
 #include "engine.h"
 #include "log.h"
 #include "marks.h"
-#include "nfq.h"
+#include "queue.h"
 #include "notify.h"
 #include "adopt.h"
 #include "relay.h"
@@ -42,7 +41,7 @@ struct opts {
 struct qthread {
 	pthread_t thread;
 	unsigned num;
-	struct nfq *q;
+	struct queue *q;
 	struct engine *eng;
 	int epfd, tfd;
 	uint64_t heartbeat_ms; /* atomically written by the thread */
@@ -69,7 +68,7 @@ static int timer_arm(int fd, unsigned ms)
 	return timerfd_settime(fd, 0, &it, NULL);
 }
 
-static void qthread_packet(void *arg, const struct nfq_pkt *p)
+static void qthread_packet(void *arg, const struct queue_pkt *p)
 {
 	struct qthread *t = arg;
 
@@ -95,7 +94,7 @@ static void *qthread_main(void *arg)
 
 				(void)!read(t->tfd, &exp, sizeof(exp));
 				engine_tick(t->eng, now);
-			} else if (nfq_receive(t->q, qthread_packet, t) == -1) {
+			} else if (queue_receive(t->q, qthread_packet, t) == -1) {
 				log_warn("queue %u: receive", t->num);
 			}
 		}
@@ -111,7 +110,7 @@ static int qthread_start(struct qthread *t, const struct engine_cfg *base)
 	int e;
 
 	t->epfd = t->tfd = -1;
-	t->q = nfq_open((uint16_t)t->num, 0xffff, TLSGATED_QUEUE_MAXLEN);
+	t->q = queue_open((uint16_t)t->num, 0xffff, TLSGATED_QUEUE_MAXLEN);
 	if (t->q == NULL) {
 		log_warn("queue %u: open", t->num);
 		return -1;
@@ -125,7 +124,7 @@ static int qthread_start(struct qthread *t, const struct engine_cfg *base)
 		log_warn("queue %u: setup", t->num);
 		return -1;
 	}
-	ev.data.fd = nfq_fd(t->q);
+	ev.data.fd = queue_fd(t->q);
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
 		return -1;
 	ev.data.fd = t->tfd;
@@ -148,7 +147,7 @@ static void qthread_stop(struct qthread *t)
 	if (t->tfd != -1)
 		close(t->tfd);
 	engine_free(t->eng);
-	nfq_close(t->q);
+	queue_close(t->q);
 	t->eng = NULL;
 	t->q = NULL;
 }
@@ -242,15 +241,47 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		fatalx("--queue-num + --queues exceeds the last queue number 65535");
 }
 
-static void reload(struct decider *d, const struct opts *o)
+/*
+ * Free retired policies once every queue thread has finished an iteration that began after the
+ * swap (their heartbeat passed @swap_ms): no thread can still hold one. Threads wake at least
+ * every TLSGATED_TICK_MS, so this waits about that long; after 2 s it gives up and tries again
+ * at the next reload or stop.
+ */
+static void reclaim(struct decider *d, const struct qthread *qs, unsigned n, uint64_t swap_ms)
+{
+	uint64_t deadline = swap_ms + 2000;
+	struct timespec ts = { 0, 10 * 1000000 };
+	unsigned i;
+
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (__atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE) <= swap_ms)
+				break;
+		if (i == n) {
+			decider_reclaim(d);
+			return;
+		}
+		if (mono_ms() > deadline) {
+			log_warnx("queue %u: busy, old policy kept until the next reload", qs[i].num);
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void reload(struct decider *d, const struct opts *o, const struct qthread *qs, unsigned n)
 {
 	char err[512];
+	uint64_t swap_ms;
 
 	notify_send("RELOADING=1");
-	if (decider_reload(d, o->policy, o->content, err, sizeof(err)) == -1)
+	if (decider_reload(d, o->policy, o->content, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the running policy: %s", err);
-	else
+	} else {
+		swap_ms = mono_ms();
 		log_info("policy reloaded from %s", o->policy);
+		reclaim(d, qs, n, swap_ms);
+	}
 	notify_send("READY=1");
 }
 
@@ -279,7 +310,7 @@ int main(int argc, char **argv)
 	FILE *log = NULL;
 	char err[512];
 	sigset_t mask;
-	int sfd = -1, wfd = -1, epfd = -1, rc = 1;
+	int sfd = -1, wfd = -1, hfd = -1, epfd = -1, rc = 1;
 	uint64_t wd_usec = 0;
 	unsigned i, started = 0;
 
@@ -345,6 +376,13 @@ int main(int argc, char **argv)
 
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) == -1)
 			fatal("epoll_ctl");
+		/* Housekeeping: expire bypass and exclusion entries once a second. */
+		hfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (hfd == -1 || timer_arm(hfd, 1000) == -1)
+			fatal("housekeeping timer");
+		ev.data.fd = hfd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, hfd, &ev) == -1)
+			fatal("epoll_ctl");
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
 			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -370,6 +408,13 @@ int main(int argc, char **argv)
 		}
 		if (n == 0)
 			continue;
+		if (ev.data.fd == hfd) {
+			uint64_t exp;
+
+			(void)!read(hfd, &exp, sizeof(exp));
+			decider_expire(d, mono_ms());
+			continue;
+		}
 		if (ev.data.fd == wfd) {
 			uint64_t exp;
 
@@ -383,7 +428,7 @@ int main(int argc, char **argv)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				break;
 			if (si.ssi_signo == SIGHUP) {
-				reload(d, &o);
+				reload(d, &o, qs, started);
 			} else {
 				log_info("signal %u: stopping", si.ssi_signo);
 				__atomic_store_n(&running, false, __ATOMIC_RELEASE);
@@ -406,6 +451,8 @@ out:
 		close(ecfg.raw6);
 	if (wfd != -1)
 		close(wfd);
+	if (hfd != -1)
+		close(hfd);
 	if (sfd != -1)
 		close(sfd);
 	if (epfd != -1)

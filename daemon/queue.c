@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nfq.c - NFQUEUE through libmnl + libnetfilter_queue (mnl API); see nfq.h. */
+/* queue.c - NFQUEUE through libmnl + libnetfilter_queue (mnl API); see nfq.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,40 +11,42 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
-#include "nfq.h"
+#include "queue.h"
 
 /* Receive buffer: a batch of packets, each up to copy_len plus netlink overhead. */
-#define NFQ_BUF_SIZE (0xffff + (MNL_SOCKET_BUFFER_SIZE / 2))
+#define QUEUE_BUF_SIZE (0xffff + 8192)
+/* Config and verdict messages are a header and a few attributes. */
+#define QUEUE_MSG_SIZE 1024
 
-struct nfq {
+struct queue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
-	struct nfq_stats st;
-	nfq_cb cb;
+	struct queue_stats st;
+	queue_cb cb;
 	void *cb_arg;
 	char *buf;
 };
 
-static int nfq_send_config(struct nfq *q, struct nlmsghdr *nlh)
+static int queue_send_config(struct queue *q, struct nlmsghdr *nlh)
 {
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	return 0;
 }
 
-struct nfq *nfq_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
+struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 {
-	char cbuf[MNL_SOCKET_BUFFER_SIZE];
+	char cbuf[QUEUE_MSG_SIZE];
 	struct nlmsghdr *nlh;
-	struct nfq *q;
+	struct queue *q;
 	int one = 1, saved;
 
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return NULL;
 	q->num = num;
-	q->buf = malloc(NFQ_BUF_SIZE);
+	q->buf = malloc(QUEUE_BUF_SIZE);
 	if (q->buf == NULL)
 		goto fail;
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -56,7 +58,7 @@ struct nfq *nfq_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 
 	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if (nfq_send_config(q, nlh) == -1)
+	if (queue_send_config(q, nlh) == -1)
 		goto fail;
 	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_len);
@@ -66,11 +68,11 @@ struct nfq *nfq_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 	 */
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	if (nfq_send_config(q, nlh) == -1)
+	if (queue_send_config(q, nlh) == -1)
 		goto fail;
 	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-	if (nfq_send_config(q, nlh) == -1)
+	if (queue_send_config(q, nlh) == -1)
 		goto fail;
 	/* A full socket buffer must not turn into ENOBUFS errors on every later receive. */
 	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
@@ -79,12 +81,12 @@ struct nfq *nfq_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 	return q;
 fail:
 	saved = errno;
-	nfq_close(q);
+	queue_close(q);
 	errno = saved;
 	return NULL;
 }
 
-void nfq_close(struct nfq *q)
+void queue_close(struct queue *q)
 {
 	if (q == NULL)
 		return;
@@ -94,17 +96,17 @@ void nfq_close(struct nfq *q)
 	free(q);
 }
 
-int nfq_fd(const struct nfq *q)
+int queue_fd(const struct queue *q)
 {
 	return mnl_socket_get_fd(q->nl);
 }
 
-static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
+static int queue_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nfq *q = data;
+	struct queue *q = data;
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	const struct nfqnl_msg_packet_hdr *ph;
-	struct nfq_pkt p;
+	struct queue_pkt p;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
 		return MNL_CB_OK;
@@ -138,14 +140,14 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nfq_receive(struct nfq *q, nfq_cb cb, void *arg)
+int queue_receive(struct queue *q, queue_cb cb, void *arg)
 {
 	uint64_t before = q->st.received;
 
 	q->cb = cb;
 	q->cb_arg = arg;
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, NFQ_BUF_SIZE);
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->buf, QUEUE_BUF_SIZE);
 
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -157,15 +159,15 @@ int nfq_receive(struct nfq *q, nfq_cb cb, void *arg)
 			q->st.recv_errors++;
 			return -1;
 		}
-		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, nfq_msg_cb, q) < 0)
+		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, queue_msg_cb, q) < 0)
 			q->st.recv_errors++;
 	}
 	return (int)(q->st.received - before);
 }
 
-int nfq_verdict(struct nfq *q, uint32_t id, int verdict, bool set_mark, uint32_t mark)
+int queue_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[QUEUE_MSG_SIZE];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
 
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
@@ -179,7 +181,7 @@ int nfq_verdict(struct nfq *q, uint32_t id, int verdict, bool set_mark, uint32_t
 	return 0;
 }
 
-void nfq_stats_get(const struct nfq *q, struct nfq_stats *out)
+void queue_stats_get(const struct queue *q, struct queue_stats *out)
 {
 	*out = q->st;
 }

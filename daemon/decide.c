@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * decide.c - the datapath's questions answered by the lib classifier (decide.h).
+ *
+ * The policy and its content package form one immutable bundle behind an atomic pointer:
+ * queue threads load it per question, SIGHUP builds a new bundle and swaps it in. The old one
+ * is retired, not freed, until the main thread has seen every queue thread pass a quiescent
+ * point (decider_reclaim()). The dynamic bypass and upstream-exclusion tables are created with
+ * the first policy's settings and live for the daemon's lifetime, so learned entries survive a
+ * reload; a change of their sizes takes effect on restart.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlsgate/bypass.h"
+#include "tlsgate/classify.h"
+#include "tlsgate/content.h"
+#include "tlsgate/ja4.h"
+#include "tlsgate/oshint.h"
+#include "tlsgate/policy.h"
+#include "tlsgate/tls_ch.h"
+#include "tlsgate/upstream.h"
+
+#include "decide.h"
+#include "load.h"
+#include "log.h"
+
+#define DECIDE_RETIRED_MAX 8 /* reloads faster than the grace period keep at most this many */
+
+struct bundle {
+	struct tg_content *content;
+	struct tg_policy *policy;
+};
+
+struct decider {
+	struct bundle *cur; /* atomic: loaded with acquire by every reader */
+	struct bundle *retired[DECIDE_RETIRED_MAX];
+	unsigned n_retired;
+	struct tg_bypass *bypass;
+	struct tg_upstream *excl;
+	uint8_t key[16];
+};
+
+static void bundle_free(struct bundle *b)
+{
+	if (b == NULL)
+		return;
+	tg_policy_free(b->policy);
+	tg_content_free(b->content);
+	free(b);
+}
+
+static struct bundle *bundle_load(const char *policy, const char *content,
+				  const uint8_t key[static 16], char *err, size_t errlen)
+{
+	struct bundle *b = calloc(1, sizeof(*b));
+	struct tg_diag *d = calloc(1, sizeof(*d));
+
+	if (b == NULL || d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	tg_diag_init(d);
+	b->content = load_content(content, key, d, err, errlen);
+	if (b->content == NULL)
+		goto fail;
+	tg_diag_init(d);
+	b->policy = load_policy(policy, b->content, key, d, err, errlen);
+	if (b->policy == NULL)
+		goto fail;
+	free(d);
+	return b;
+fail:
+	free(d);
+	bundle_free(b);
+	return NULL;
+}
+
+static const struct bundle *cur(const struct decider *d)
+{
+	return __atomic_load_n(&d->cur, __ATOMIC_ACQUIRE);
+}
+
+struct decider *decider_load(const char *policy, const char *content, char *err, size_t errlen)
+{
+	struct decider *d = calloc(1, sizeof(*d));
+	const struct tg_policy_settings *s;
+	struct tg_bypass_cfg bc;
+	struct tg_upstream_cfg uc;
+	enum tg_err e;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (load_key(d->key, err, errlen) == -1)
+		goto fail;
+	d->cur = bundle_load(policy, content, d->key, err, errlen);
+	if (d->cur == NULL)
+		goto fail;
+	s = tg_policy_settings(d->cur->policy);
+	tg_bypass_cfg_default(&bc);
+	bc.failures = s->dynamic_bypass.failures;
+	bc.window_s = s->dynamic_bypass.window_s;
+	bc.ttl_s = s->dynamic_bypass.ttl_s;
+	bc.per_user_max = s->dynamic_bypass.per_user_max;
+	bc.total_max = s->dynamic_bypass.total_max;
+	bc.ca_missing_hosts = s->dynamic_bypass.ca_missing_hosts;
+	bc.ca_missing_window_s = s->dynamic_bypass.ca_missing_window_s;
+	bc.ca_missing_ttl_s = s->dynamic_bypass.ca_missing_ttl_s;
+	e = tg_bypass_new(&bc, d->key, &d->bypass);
+	if (e != TG_OK) {
+		snprintf(err, errlen, "dynamic bypass table: %s", tg_strerror(e));
+		goto fail;
+	}
+	tg_upstream_cfg_default(&uc);
+	if (s->upstream_excl_ttl_s)
+		uc.ttl_s = s->upstream_excl_ttl_s;
+	e = tg_upstream_new(&uc, d->key, &d->excl);
+	if (e != TG_OK) {
+		snprintf(err, errlen, "upstream exclusion table: %s", tg_strerror(e));
+		goto fail;
+	}
+	return d;
+fail:
+	decider_free(d);
+	return NULL;
+}
+
+int decider_reload(struct decider *d, const char *policy, const char *content, char *err,
+		   size_t errlen)
+{
+	struct bundle *nb, *old;
+
+	if (d->n_retired >= DECIDE_RETIRED_MAX) {
+		snprintf(err, errlen, "too many reloads in progress; try again in a second");
+		return -1;
+	}
+	nb = bundle_load(policy, content, d->key, err, errlen);
+	if (nb == NULL)
+		return -1;
+	old = __atomic_exchange_n(&d->cur, nb, __ATOMIC_ACQ_REL);
+	d->retired[d->n_retired++] = old;
+	return 0;
+}
+
+void decider_reclaim(struct decider *d)
+{
+	while (d->n_retired > 0) {
+		bundle_free(d->retired[--d->n_retired]);
+		d->retired[d->n_retired] = NULL;
+	}
+}
+
+void decider_free(struct decider *d)
+{
+	if (d == NULL)
+		return;
+	decider_reclaim(d);
+	bundle_free(d->cur);
+	tg_bypass_free(d->bypass);
+	tg_upstream_free(d->excl);
+	free(d);
+}
+
+void decider_expire(struct decider *d, uint64_t now_ms)
+{
+	(void)tg_bypass_expire(d->bypass, now_ms);
+	(void)tg_upstream_expire(d->excl, now_ms);
+}
+
+static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg_flow_kind kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->family = fl->family;
+	memcpy(f->src, fl->src, fl->family == 4 ? 4 : 16);
+	memcpy(f->dst, fl->dst, fl->family == 4 ? 4 : 16);
+	f->sport = fl->sport;
+	f->dport = fl->dport;
+	if (fl->mac != NULL) {
+		f->has_mac = true;
+		memcpy(f->mac, fl->mac, 6);
+	}
+	switch (fl->os_hint) {
+	case TG_OSF_WINDOWS: f->hint_os_mask = TG_OS_MASK_WINDOWS; break;
+	case TG_OSF_APPLE: f->hint_os_mask = TG_OS_MASK_APPLE; break;
+	case TG_OSF_LINUX: f->hint_os_mask = TG_OS_MASK_LINUX; break;
+	default: f->hint_os_mask = 0; break;
+	}
+	f->hint_confidence = (uint8_t)fl->os_conf;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	if (src == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* The classifier's answer in the datapath's terms. */
+static void result_of(struct dec_result *r, const struct bundle *b, const struct tg_decision *dec)
+{
+	unsigned id;
+
+	memset(r, 0, sizeof(*r));
+	r->action = dec->action == TG_ACTION_BLOCK	  ? DEC_BLOCK
+		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
+						       : DEC_PASS;
+	copy_str(r->reason, sizeof(r->reason), tg_reason_text(dec->reason));
+	r->rule = dec->rule;
+	copy_str(r->rule_name, sizeof(r->rule_name), dec->rule_name);
+	copy_str(r->user, sizeof(r->user), dec->user_name);
+	copy_str(r->app, sizeof(r->app), dec->app_name);
+	r->reputation = dec->reputation;
+	for (id = 0; id < TG_CAP_CATEGORIES; id++)
+		if (tg_catset_has(&dec->categories, id)) {
+			copy_str(r->category, sizeof(r->category),
+				 tg_content_category_name(b->content, id));
+			break;
+		}
+}
+
+static void classify(const struct decider *d, const struct tg_flow_facts *f, uint64_t now_ms,
+		     struct dec_result *r)
+{
+	const struct bundle *b = cur(d);
+	struct tg_decision dec;
+
+	if (tg_classify(b->policy, b->content, d->bypass, f, now_ms, &dec) != TG_OK) {
+		/* Only a broken invariant gets here: fail closed for decryption, never silently. */
+		log_warnx("classifier refused a flow (family %u)", f->family);
+	}
+	result_of(r, b, &dec);
+}
+
+void decider_tls(const struct decider *d, const struct dec_flow *fl, const struct tg_ch *ch,
+		 uint64_t now_ms, struct dec_result *out)
+{
+	struct tg_flow_facts f;
+	struct tg_upstream_server srv;
+	struct tg_upstream_excl ex;
+	char ja4[TG_JA4_LEN + 1];
+
+	facts_of(&f, fl, TG_FLOW_TLS);
+	f.ch_state = TG_CH_OK;
+	if (ch->has_sni)
+		f.sni = ch->sni;
+	if (ch->n_alpn > 0)
+		f.alpn = ch->alpn[0];
+	if (tg_ja4(ch, 't', ja4) == TG_OK) {
+		f.ja4.p = (const uint8_t *)ja4;
+		f.ja4.len = TG_JA4_LEN;
+	}
+	f.ech = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
+	memset(&srv, 0, sizeof(srv));
+	srv.sni = ch->has_sni ? ch->sni.p : NULL;
+	srv.sni_len = ch->has_sni ? ch->sni.len : 0;
+	memcpy(srv.addr, fl->dst, fl->family == 4 ? 4 : 16);
+	srv.port = fl->dport;
+	f.upstream_excluded = tg_upstream_excl_lookup(d->excl, &srv, now_ms, &ex);
+	classify(d, &f, now_ms, out);
+}
+
+void decider_http(const struct decider *d, const struct dec_flow *fl, const char *host,
+		  size_t host_len, const char *path, size_t path_len, struct dec_result *out)
+{
+	struct tg_flow_facts f;
+
+	facts_of(&f, fl, TG_FLOW_HTTP);
+	f.http_host.p = (const uint8_t *)host;
+	f.http_host.len = host_len;
+	f.http_path.p = (const uint8_t *)path;
+	f.http_path.len = path_len;
+	classify(d, &f, 0, out);
+}
+
+void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname,
+		 size_t len, uint16_t qtype, struct dec_result *out)
+{
+	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);
+	struct tg_flow_facts f;
+
+	facts_of(&f, fl, TG_FLOW_DNS);
+	f.dns_name.p = (const uint8_t *)qname;
+	f.dns_name.len = len;
+	classify(d, &f, 0, out);
+	out->sink_family = 0;
+	if (out->action != DEC_BLOCK || s->dns_answer != TG_DNS_SINKHOLE)
+		return;
+	/* Sinkhole: A and AAAA get the policy's address; other types NODATA. */
+	if (qtype == 28) {
+		out->sink_family = 6;
+		memcpy(out->sink_addr, s->sinkhole_ipv6, 16);
+	} else {
+		out->sink_family = 4;
+		memset(out->sink_addr, 0, 16);
+		memcpy(out->sink_addr, s->sinkhole_ipv4, 4);
+	}
+}
+
+void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out)
+{
+	struct tg_flow_facts f;
+
+	facts_of(&f, fl, TG_FLOW_OTHER);
+	classify(d, &f, 0, out);
+}
+
+void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out)
+{
+	struct tg_flow_facts f;
+
+	facts_of(&f, fl, TG_FLOW_QUIC);
+	classify(d, &f, 0, out);
+}
+
+enum dec_action decider_fail(const struct decider *d, enum dec_fail why)
+{
+	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);
+	enum tg_fail_class c;
+
+	switch (why) {
+	case DEC_FAIL_FLOWS_FULL: c = TG_FAIL_QUEUE_FULL; break;
+	case DEC_FAIL_HOLD_TIMEOUT: c = TG_FAIL_INCOMPLETE_CH; break;
+	case DEC_FAIL_ADOPTION: c = TG_FAIL_ADOPTION; break;
+	case DEC_FAIL_HOLD_CAP:
+	case DEC_FAIL_UNPARSABLE:
+	case DEC_FAIL_NON_TLS:
+	case DEC_FAIL_TFO:
+	case DEC_FAIL_MIDSTREAM:
+	default: c = TG_FAIL_UNPARSABLE_CH; break;
+	}
+	/* A fail behaviour is pass or block: decryption is never a fallback. */
+	return s->fail[c] == TG_ACTION_BLOCK ? DEC_BLOCK : DEC_PASS;
+}
+
+const char *dec_fail_name(enum dec_fail why)
+{
+	static const char *const names[] = {
+		[DEC_FAIL_FLOWS_FULL] = "flows-full",	   [DEC_FAIL_HOLD_TIMEOUT] = "hold-timeout",
+		[DEC_FAIL_HOLD_CAP] = "hold-cap",	   [DEC_FAIL_UNPARSABLE] = "unparsable",
+		[DEC_FAIL_NON_TLS] = "non-tls",		   [DEC_FAIL_ADOPTION] = "adoption",
+		[DEC_FAIL_TFO] = "tcp-fast-open",	   [DEC_FAIL_MIDSTREAM] = "midstream",
+	};
+
+	if ((unsigned)why >= sizeof(names) / sizeof(names[0]) || names[why] == NULL)
+		return "unknown";
+	return names[why];
+}
+
+const char *dec_action_name(enum dec_action a)
+{
+	switch (a) {
+	case DEC_BLOCK: return "block";
+	case DEC_DECRYPT: return "decrypt";
+	case DEC_PASS:
+	default: return "pass";
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * load.h - reading the policy and the content package from files for the library loaders,
+ * shared by tlsgatectl and tlsgated. Files are size-capped before they are read. Errors are
+ * written to @err ("PATH: what went wrong"); library diagnostics stay in the caller's tg_diag.
+ */
+#ifndef TLSGATE_LOAD_H
+#define TLSGATE_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct tg_content;
+struct tg_policy;
+struct tg_diag;
+
+#define LOAD_SYSTEM_CONTENT "/usr/share/tlsgate/content"
+
+/* Read @path whole (a regular file of at most @cap bytes) into a new buffer. 0 or -1. */
+int load_file(const char *path, size_t cap, uint8_t **buf, size_t *len, char *err, size_t errlen);
+/*
+ * The default content directory: $TLSGATE_CONTENT, else policy/content of the source tree the
+ * binary was built in (BIN/../../policy/content), else LOAD_SYSTEM_CONTENT.
+ */
+const char *load_content_dir(char *out, size_t cap);
+/* 16 random bytes for the keyed hash tables. 0 or -1. */
+int load_key(uint8_t key[static 16], char *err, size_t errlen);
+/* The content package in @dir (NULL: the default). NULL on error (@err, @d). */
+struct tg_content *load_content(const char *dir, const uint8_t key[static 16], struct tg_diag *d,
+				char *err, size_t errlen);
+/* The policy in @file compiled against @content. NULL on error (@err, @d). */
+struct tg_policy *load_policy(const char *file, const struct tg_content *content,
+			      const uint8_t key[static 16], struct tg_diag *d, char *err,
+			      size_t errlen);
+/* Print diagnostics as "error: PATH: MESSAGE" / "warning: ..." lines to @f. */
+void load_print_diag(FILE *f, const struct tg_diag *d);
+
+#endif
