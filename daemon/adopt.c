@@ -72,8 +72,13 @@ int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms,
 	if (f->family == 4 ? setint(fd, IPPROTO_IP, IP_TRANSPARENT, 1) == -1
 			   : setint(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1) == -1)
 		goto fail;
+	/*
+	 * Every adopted socket of a server binds the same server ip:port; each is connected to
+	 * a different client. SO_REUSEADDR alone refuses the second bind (EADDRINUSE, measured).
+	 */
 	*step = "SO_REUSEADDR";
-	if (setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+	if (setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
+	    setint(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
 		goto fail;
 	/* Our own packets carry the fwmark that routes replies the local way. */
 	*step = "SO_MARK";

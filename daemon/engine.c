@@ -340,7 +340,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	struct dec_result r;
 	int fd;
 
-	fd = adopt_socket(&fl->f, TG_MARK_LOCAL, now_ms, &step);
+	fd = adopt_socket(&fl->f, 0, now_ms, &step);
 	if (fd == -1) {
 		e->c.adopt_fail++;
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The lab's server side, run inside the server namespace: HTTPS on 443 and HTTP on 80 (IPv4 and
+IPv6) answering "server <sni> <path>", a DNS server on UDP 53 answering every A/AAAA with this
+host's addresses and an HTTPS record with an `ech` parameter for names starting with "ech.", and a
+UDP 443 sink (QUIC stand-in) that counts datagrams into STATE_DIR/quic.count.
+
+usage: servers.py CERT KEY STATE_DIR IPV4 IPV6
+"""
+import http.server
+import os
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+
+cert, key, state, ip4, ip6 = sys.argv[1:6]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        sni = getattr(self.connection, "tg_sni", None) or "-"
+        body = f"server {sni} {self.path}\n".encode()
+        if self.path.startswith("/big"):
+            body = b"x" * (4 << 20)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+class Srv(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class Srv6(Srv):
+    address_family = socket.AF_INET6
+
+
+def tls_server(cls, addr):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+
+    def sni_cb(sock, name, _ctx):
+        sock.tg_sni = name
+
+    ctx.sni_callback = sni_cb
+    s = cls((addr, 443), Handler)
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+    return s
+
+
+def dns_name(msg, off):
+    labels = []
+    while True:
+        n = msg[off]
+        if n == 0:
+            return ".".join(labels), off + 1
+        labels.append(msg[off + 1:off + 1 + n].decode())
+        off += 1 + n
+
+
+def dns_answer(q):
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    name, end = dns_name(q, 12)
+    qtype, qclass = struct.unpack("!HH", q[end:end + 4])
+    question = q[12:end + 4]
+    answers = b""
+    if qtype == 1:
+        answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton(ip4)
+    elif qtype == 28:
+        answers = b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 300, 16) + socket.inet_pton(socket.AF_INET6, ip6)
+    elif qtype == 65 and name.startswith("ech."):
+        ech = b"\xfe\x0d" + b"\x00" * 30  # an ECHConfigList stand-in: opaque bytes
+        params = struct.pack("!HH", 1, 3) + b"\x02h2"  # alpn=h2
+        params += struct.pack("!HH", 5, len(ech)) + ech  # ech
+        params += struct.pack("!HH", 4, 4) + socket.inet_aton(ip4)  # ipv4hint
+        rdata = struct.pack("!H", 1) + b"\x00" + params
+        answers = b"\xc0\x0c" + struct.pack("!HHIH", 65, 1, 300, len(rdata)) + rdata
+    an = 1 if answers else 0
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, an, 0, 0) + question + answers
+
+
+def dns_loop(sock):
+    while True:
+        q, peer = sock.recvfrom(4096)
+        try:
+            sock.sendto(dns_answer(q), peer)
+        except Exception:
+            pass
+
+
+def quic_loop(sock):
+    n = 0
+    while True:
+        sock.recvfrom(4096)
+        n += 1
+        with open(os.path.join(state, "quic.count.tmp"), "w") as f:
+            f.write(str(n))
+        os.replace(os.path.join(state, "quic.count.tmp"), os.path.join(state, "quic.count"))
+
+
+servers = [tls_server(Srv, ip4), tls_server(Srv6, ip6), Srv((ip4, 80), Handler), Srv6((ip6, 80), Handler)]
+for s in servers:
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+for fam, addr in ((socket.AF_INET, ip4), (socket.AF_INET6, ip6)):
+    d = socket.socket(fam, socket.SOCK_DGRAM)
+    d.bind((addr, 53))
+    threading.Thread(target=dns_loop, args=(d,), daemon=True).start()
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.bind((addr, 443))
+    threading.Thread(target=quic_loop, args=(u,), daemon=True).start()
+with open(os.path.join(state, "servers.ready"), "w") as f:
+    f.write("ok\n")
+threading.Event().wait()
