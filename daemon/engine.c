@@ -228,7 +228,7 @@ static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32
 
 /* One JSON line per decision, written with a single write() so threads never interleave. */
 static void log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-			 const uint8_t *sni, size_t sni_len, const struct dec_result *r)
+			 const uint8_t *name, size_t name_len, const struct dec_result *r)
 {
 	FILE *m;
 	struct jw w;
@@ -256,8 +256,12 @@ static void log_decision(struct engine *e, const struct adopt_facts *f, const ch
 	jw_kv_uint(&w, "dport", f->sport);
 	if (r->user[0])
 		jw_kv_str(&w, "user", r->user);
-	if (sni != NULL)
-		jw_kv_bytes(&w, "sni", sni, sni_len);
+	/* The name the decision was made on: SNI, HTTP Host or DNS question. */
+	if (name != NULL)
+		jw_kv_bytes(&w, strcmp(proto, "dns") == 0	  ? "qname"
+				 : strcmp(proto, "http") == 0 ? "host"
+							      : "sni",
+			    name, name_len);
 	if (r->app[0])
 		jw_kv_str(&w, "app", r->app);
 	if (r->category[0])

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Lab clients the standard tools cannot play.
+
+  client.py dns SERVER NAME TYPE         print the rcode and answer types of one UDP query
+  client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
+  client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI split per MODE
+                                         (records: two TLS records; segments: two TCP segments)
+                                         and print "reset", "closed" or "answer" for what came back
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def dns(server, name, qtype):
+    types = {"A": 1, "AAAA": 28, "HTTPS": 65}
+    q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\x00" + struct.pack("!HH", types[qtype], 1)
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(q, (server, 53))
+    r, _ = s.recvfrom(4096)
+    rcode = r[3] & 15
+    an = struct.unpack("!H", r[6:8])[0]
+    off, ech = len(q), False
+    for _ in range(an):
+        off += 2  # the answers' names are compression pointers
+        rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", r[off:off + 10])
+        rdata = r[off + 10:off + 10 + rdlen]
+        off += 10 + rdlen
+        if rtype == 65:
+            p = 3  # priority, root target
+            while p + 4 <= len(rdata):
+                key, ln = struct.unpack("!HH", rdata[p:p + 4])
+                ech |= key == 5
+                p += 4 + ln
+    print(f"rcode={rcode} answers={an} ech={'yes' if ech else 'no'}")
+
+
+def client_hello(sni):
+    name = sni.encode()
+    sni_ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    exts = sni_ext + struct.pack("!HHH", 0x000d, 4, 2) + b"\x04\x03"  # signature_algorithms
+    exts += struct.pack("!HHH", 0x000a, 4, 2) + b"\x00\x17"  # supported_groups: secp256r1
+    body = b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!H", 4) + b"\xc0\x2b\xc0\x2f"
+    body += b"\x01\x00" + struct.pack("!H", len(exts)) + exts
+    return b"\x01" + struct.pack("!I", len(body))[1:] + body
+
+
+def splitch(server, sni, mode):
+    hs = client_hello(sni)
+    cut = hs.index(sni.encode()) + 3  # split right inside the SNI, as evasion tools do
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(4)
+    s.connect((server, 443))
+    if mode == "records":
+        rec = lambda b: b"\x16\x03\x01" + struct.pack("!H", len(b)) + b
+        s.sendall(rec(hs[:cut]) + rec(hs[cut:]))
+    else:
+        wire = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+        s.sendall(wire[:cut + 5])
+        time.sleep(0.2)
+        s.sendall(wire[cut + 5:])
+    try:
+        data = s.recv(4096)
+        print("answer" if data else "closed")
+    except ConnectionResetError:
+        print("reset")
+    except socket.timeout:
+        print("timeout")
+
+
+def quic(server, count):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    for _ in range(int(count)):
+        s.sendto(b"\xc0\x00\x00\x00\x01" + os.urandom(1200), (server, 443))
+        time.sleep(0.01)
+
+
+cmd = sys.argv[1]
+if cmd == "dns":
+    dns(*sys.argv[2:5])
+elif cmd == "quic":
+    quic(*sys.argv[2:4])
+elif cmd == "splitch":
+    splitch(*sys.argv[2:5])
+else:
+    sys.exit(__doc__)

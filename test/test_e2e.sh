@@ -1,0 +1,164 @@
+#!/bin/bash
+# End-to-end: tlsgated on NFQUEUE in a client / router / server namespace lab (test/e2e/netns.sh)
+# with real clients (curl, python) and real servers (python HTTPS/HTTP/DNS, a UDP sink).
+# Root only (network namespaces, netfilter); exits 77 otherwise. Traffic stays inside the
+# namespaces this test creates. Prints "N passed, N failed".
+set -uo pipefail
+src=${TG_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
+bin=${TG_BIN:-$src/build/bin}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: needs root"
+	exit 77
+fi
+export TG_NS_PREFIX=tge$$
+# shellcheck source=e2e/netns.sh
+. "$src/test/e2e/netns.sh"
+work=$(mktemp -d)
+pass=0 fail=0
+daemon_pid=
+
+cleanup()
+{
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+	in_r "$src/scripts/tlsgate-setup" down >/dev/null 2>&1
+	lab_down
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+start_daemon()
+{
+	local runs
+	runs=$(grep -c "running" "$work/daemon.log" 2>/dev/null)
+	# Not through the in_r function: a backgrounded function is a subshell, and $! would be
+	# its pid. ip netns exec execs the daemon in place, so $! is the daemon.
+	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
+		--content "$src/policy/content" --log "$work/decisions.log" >>"$work/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 50); do
+		[ "$(grep -c "running" "$work/daemon.log")" -gt "${runs:-0}" ] && return 0
+		sleep 0.1
+	done
+	echo "daemon did not start:"
+	cat "$work/daemon.log"
+	return 1
+}
+
+stop_daemon()
+{
+	kill "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+}
+
+curl_c() { in_c curl -sS --max-time 5 --cacert "$work/srv.pem" "$@"; }
+queued() { # packets the ruleset handed to the queue so far
+	in_r iptables -t mangle -L TLSGATE-QUEUE -nvx | awk '$3 == "NFQUEUE" {print $1}'
+}
+decision() { # decision NAME: the last logged action for a name (sni, host or qname)
+	grep "\"$1\"" "$work/decisions.log" | tail -n 1 | sed -n 's/.*"action":"\([a-z]*\)".*/\1/p'
+}
+
+lab_up || { echo "cannot create namespaces"; exit 1; }
+cp "$src/test/e2e/policy.json" "$work/policy.json"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=tlsgate-e2e \
+	-addext "subjectAltName=DNS:pass.test,DNS:www.decrypt.test,DNS:www.blocked.test,DNS:ech.test" \
+	-keyout "$work/srv.key" -out "$work/srv.pem" 2>/dev/null
+ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$work/srv.pem" "$work/srv.key" "$work" "$S4" "$S6" \
+	>"$work/servers.log" 2>&1 &
+for _ in $(seq 50); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
+in_r "$src/scripts/tlsgate-setup" up --lan lan0 >/dev/null || { echo "setup failed"; exit 1; }
+start_daemon || exit 1
+R4="--resolve pass.test:443:$S4 --resolve www.decrypt.test:443:$S4 --resolve www.blocked.test:443:$S4"
+
+# PASS: the real server's certificate (curl verifies it against the server's own), and only the
+# handshake and ClientHello packets of the flow reach the queue.
+before=$(queued)
+out=$(curl_c $R4 -o /dev/null -w '%{http_code} %{size_download}' https://pass.test/big)
+after=$(queued)
+check "pass: 4 MiB over a verified connection to the real server ($out)" [ "$out" = "200 4194304" ]
+check "pass: $((after - before)) packets of a 4 MiB flow were queued (at most 6)" \
+	[ $((after - before)) -le 6 ]
+check "pass: logged as pass" [ "$(decision pass.test)" = pass ]
+
+# ClientHello split into two TLS records and into two TCP segments, right inside the SNI.
+for mode in records segments; do
+	check "split $mode: blocked name gets a reset" \
+		[ "$(in_c python3 "$src/test/e2e/client.py" splitch "$S4" www.blocked.test $mode)" = reset ]
+	check "split $mode: passed name reaches the server" \
+		[ "$(in_c python3 "$src/test/e2e/client.py" splitch "$S4" pass.test $mode)" = answer ]
+done
+
+# DECRYPT (adopt + relay): a real TLS client completes through the adopted flow, with zero
+# retransmissions, and the server keeps no half-open connection from the client's address.
+in_c nstat -n >/dev/null
+okc=0
+for i in $(seq 10); do
+	out=$(curl_c $R4 -o /dev/null -w '%{http_code} %{size_download}' https://www.decrypt.test/big)
+	[ "$out" = "200 4194304" ] && okc=$((okc + 1))
+done
+retrans=$(in_c nstat -a 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}')
+check "decrypt: 10 of 10 adopted + relayed 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
+check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
+check "decrypt: logged as decrypt by rule decrypt-test" [ "$(decision www.decrypt.test)" = decrypt ]
+stale=$(in_s ss -Htn state established "( sport = :443 )" | grep -c "$C4" || true)
+check "decrypt: server's old half was reset ($stale stale connections)" [ "$stale" -eq 0 ]
+
+# BLOCK: the client sees a reset.
+curl_c $R4 https://www.blocked.test/ >"$work/block.out" 2>&1
+check "block: client gets a reset" grep -q "reset by peer" "$work/block.out"
+
+# DNS: a blocked name is answered NXDOMAIN by the gateway; others by the server.
+check "dns: blocked name -> NXDOMAIN" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" www.blocked.test A)" = "rcode=3 answers=0 ech=no" ]
+check "dns: other name answered by the server" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
+
+# QUIC: dropped per policy; the server's sink counts nothing.
+in_c python3 "$src/test/e2e/client.py" quic "$S4" 5
+sleep 0.3
+check "quic: no datagram reached the server" [ ! -f "$work/quic.count" ]
+
+# IPv6 path: pass and block.
+out=$(curl_c --resolve "pass.test:443:[$S6]" -o /dev/null -w '%{http_code}' https://pass.test/)
+check "ipv6: pass ($out)" [ "$out" = 200 ]
+curl_c --resolve "www.blocked.test:443:[$S6]" https://www.blocked.test/ >"$work/block6.out" 2>&1
+check "ipv6: block gives a reset" grep -q "reset by peer" "$work/block6.out"
+out=$(curl_c --resolve "www.decrypt.test:443:[$S6]" -o /dev/null -w '%{http_code}' https://www.decrypt.test/)
+check "ipv6: decrypt (adopt + relay) ($out)" [ "$out" = 200 ]
+
+# Reload with a broken policy: the old one keeps running (still blocking).
+cp "$work/policy.json" "$work/policy.good"
+echo '{"version": 1, "filtering": [{"name": "x"}]' >"$work/policy.json"
+kill -HUP "$daemon_pid"
+sleep 0.5
+check "reload: a bad policy is refused and said so" grep -q "reload failed" "$work/daemon.log"
+curl_c $R4 https://www.blocked.test/ >"$work/block2.out" 2>&1
+check "reload: the running policy still blocks" grep -q "reset by peer" "$work/block2.out"
+cp "$work/policy.good" "$work/policy.json"
+kill -HUP "$daemon_pid"
+sleep 0.5
+check "reload: a good policy is taken" grep -q "policy reloaded" "$work/daemon.log"
+
+# Daemon gone: --queue-bypass lets traffic pass; after a restart flows are classified again.
+stop_daemon
+out=$(curl_c $R4 -o /dev/null -w '%{http_code}' https://www.blocked.test/)
+check "daemon killed: traffic passes ($out)" [ "$out" = 200 ]
+start_daemon
+curl_c $R4 https://www.blocked.test/ >"$work/block3.out" 2>&1
+check "daemon restarted: classified again (blocked)" grep -q "reset by peer" "$work/block3.out"
+
+if [ "$fail" -ne 0 ]; then
+	echo "--- daemon log"; cat "$work/daemon.log"
+	echo "--- decisions"; tail -n 20 "$work/decisions.log"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
