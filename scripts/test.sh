@@ -8,24 +8,9 @@ cd "$(dirname "$0")/.."
 src=$(pwd)
 
 # Build, test, lab and end-to-end dependencies, all from Debian 12's archive.
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-	libmbedtls-dev libnetfilter-queue-dev libmnl-dev libcjson-dev libpcap-dev
-	python3 python3-jsonschema iproute2 iptables nftables curl openssl binutils)
-
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "test.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
-		exit 1
-	fi
-	echo "test.sh: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
-	apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=deps.sh
+. "$src/scripts/deps.sh"
+tg_install_deps
 
 build=${TG_BUILD_DIR:-$src/build}
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=ON -DTG_WERROR=ON
