@@ -48,6 +48,8 @@
 	X(TG_ERR_HTTP_VERSION, "malformed HTTP version")                                    \
 	X(TG_ERR_HTTP_HEADER, "malformed HTTP header")                                      \
 	X(TG_ERR_HTTP_HOST, "missing, duplicate or malformed Host")                         \
+	X(TG_ERR_HTTP_EOL, "bare CR in an HTTP head")                                       \
+	X(TG_ERR_HTTP_FRAMING, "conflicting or malformed Content-Length/Transfer-Encoding") \
 	X(TG_ERR_NAME_EMPTY, "empty domain name")                                           \
 	X(TG_ERR_NAME_TOO_LONG, "domain name longer than 253 bytes")                        \
 	X(TG_ERR_NAME_LABEL, "empty or over-long domain label")                             \

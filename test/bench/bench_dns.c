@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bench_dns.c - tg_dns_parse() speed on real messages from the shared captures: a query, an
+ * HTTPS answer with ECH, a CNAME + 8 A answer, and a 13-record ANY answer. Prints ns per parse
+ * and MB/s; asserts nothing. Build without sanitizers for real numbers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tlsgate/dns.h"
+
+static const struct {
+	const char *name;
+	const char *hex;
+} cases[] = {
+	{ "query (HTTPS)", "c96701000001000000000000077064782d636f6c0f65756d2d61707064796e616d6963"
+			   "7303636f6d0000410001" },
+	{ "HTTPS answer with ech",
+	  "75ac818000010001000000000472736d73026d650000410001c00c004100010000009d0088000100000100"
+	  "06026833026832000400086815eaea6815eaeb000500470045fe0d00415200200020d1abbc2f77ae5e09e5"
+	  "ae7edc2f91227fd8625beb416750c1310508abdcacc76d0004000100010012636c6f7564666c6172652d65"
+	  "63682e636f6d0000000600202606470030380000000000006815eaea260647003038000000000000681"
+	  "5eaeb" },
+	{ "CNAME + 8 A",
+	  "533c81800001000900000000077064782d636f6c0f65756d2d61707064796e616d69637303636f6d0000"
+	  "010001c00c0005000100000101000603636f6cc014c039000100010000003c000422d45d41c039000100"
+	  "010000003c000422df77d1c039000100010000003c00042cecc429c039000100010000003c00042cf00e"
+	  "0fc039000100010000003c00043270c01ac039000100010000003c00043425348fc03900010001000000"
+	  "3c00043425571bc039000100010000003c000422d0ab57" },
+	{ "ANY, 13 records",
+	  "0006858000010006000200050669746f6a756e036f72670000ff0001c00c0002000100000e1000140763"
+	  "6f636f6e75740669746f6a756e036f726700c00c0002000100000e10001a057469676572056869726f6f"
+	  "086f73686f6b756a69036f726700c00c000f000100000e100016000a07636f636f6e75740669746f6a75"
+	  "6e036f726700c00c000f000100000e1000130014046b6977690669746f6a756e036f726700c00c000100"
+	  "0100000e100004d2a05f61c00c0006000100000e1000310669746f6a756e036f72670004726f6f740669"
+	  "746f6a756e036f7267000bea476800000e100000012c0036ee8000000e10c00c0002000100000e100014"
+	  "07636f636f6e75740669746f6a756e036f726700c00c0002000100000e10001a05746967657205686972"
+	  "6f6f086f73686f6b756a69036f72670007636f636f6e7574c00c0001000100000e100004d2a05f610574"
+	  "69676572056869726f6f086f73686f6b756a69c0130001000100000e100004d29121f2046b697769c00c"
+	  "001c000100000e1000103ffe05010410000002c0dffffe47033ec173001c000100000e1000103ffe0501"
+	  "04100100525400fffeda48bfc1730001000100000e100004d2a05f63" },
+};
+
+static struct tg_dns_msg msg;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int main(void)
+{
+	size_t c;
+
+	printf("sizeof(struct tg_dns_msg) = %zu bytes\n", sizeof(struct tg_dns_msg));
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint8_t b[1024];
+		size_t n = 0, i, iters = 2000000;
+		const char *h = cases[c].hex;
+		double t0, t1;
+		unsigned ok = 0;
+
+		for (; h[0] && h[1]; h += 2) {
+			char t[3] = { h[0], h[1], 0 };
+
+			b[n++] = (uint8_t)strtoul(t, NULL, 16);
+		}
+		t0 = now_ns();
+		for (i = 0; i < iters; i++)
+			ok += tg_dns_parse(&msg, b, n) == TG_OK;
+		t1 = now_ns();
+		printf("%-24s %4zu bytes  %7.1f ns/parse  %7.1f MB/s  (%u ok)\n", cases[c].name, n,
+		       (t1 - t0) / (double)iters, (double)n * (double)iters / (t1 - t0) * 1e3, ok);
+	}
+	return 0;
+}
