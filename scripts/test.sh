@@ -10,7 +10,7 @@ src=$(pwd)
 # Build, test, lab and end-to-end dependencies, all from Debian 12's archive.
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmbedtls-dev libnetfilter-queue-dev libmnl-dev libcjson-dev libpcap-dev
-	python3 python3-jsonschema iproute2 iptables curl openssl binutils)
+	python3 python3-jsonschema iproute2 iptables nftables curl openssl binutils)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -12,8 +12,19 @@
 #define TG_CAP_NAME_LEN	 253
 #define TG_CAP_LABEL_LEN 63
 
+/*
+ * Domain sets and CIDR sets (category databases, content packages, policy lists). 16 Mi domain
+ * patterns is ~230 MB built; 4 Mi prefixes is far beyond a full BGP table (~1.2 M routes).
+ */
+#define TG_CAP_DSET_ENTRIES (1u << 24)
+#define TG_CAP_CIDR_ENTRIES (1u << 22)
+
 /* Packets: IPv6 extension headers walked before giving up. */
 #define TG_CAP_IP6_EXT_HDRS 8
+/* Option kinds kept per TCP header: 40 option bytes (RFC 9293 3.1) hold at most 40 kinds. */
+#define TG_CAP_TCP_OPTS 40
+/* 802.1Q tags in one Ethernet frame: a customer tag plus one 802.1ad service tag (QinQ). */
+#define TG_CAP_VLAN_TAGS 2
 
 /*
  * Reassembly of the first bytes of a TCP stream. A post-quantum ClientHello is ~1.8 KB; the
@@ -30,6 +41,21 @@
 #define TG_CAP_CH_SIGALGS    128
 #define TG_CAP_CH_VERSIONS   32
 #define TG_CAP_CH_GROUPS     64
+/*
+ * Stream bytes (record headers included) the ClientHello parser waits for: as many as the
+ * reassembly holds, so a consistent prefix can hold a flow for at most that many bytes. A
+ * ClientHello cut into 1-byte records costs 6 stream bytes per message byte: up to ~2.7 KB of
+ * message parse that way, more than a post-quantum ClientHello.
+ */
+#define TG_CAP_CH_STREAM TG_CAP_REASM_BYTES
+
+/*
+ * JA4 memo (ja4.h): recent fingerprint parts and their SHA-256, so a client stack seen again
+ * costs no hashing. A part of more values (ciphers; extensions + signature algorithms) than
+ * the cap is hashed every time; real clients send 15-60 ciphers, 10-20 extensions.
+ */
+#define TG_CAP_JA4_MEMO_SLOTS  64
+#define TG_CAP_JA4_MEMO_VALUES 128
 
 /* DNS: RFC 1035 message caps; a query carries one question in practice. */
 #define TG_CAP_DNS_MSG	      65535

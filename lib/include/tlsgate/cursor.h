@@ -140,6 +140,9 @@ static inline struct tg_span tg_cur_span(struct tg_cur *c, size_t n)
 
 	if (!tg_cur_need(c, n))
 		return s;
+	/* NULL + 0 is undefined behaviour in C: an empty cursor over NULL yields a NULL span. */
+	if (c->p == NULL)
+		return s;
 	s.p = c->p + c->off;
 	s.len = n;
 	c->off += n;
