@@ -71,6 +71,31 @@
 #define TG_CAP_HTTP_HEADERS 100
 
 /*
+ * Identity: a user name as the identity sources give it (user, DOMAIN\user, user@realm). Longer
+ * names are refused (TG_ERR_CAP) and the caller falls back to the client address.
+ */
+#define TG_CAP_USER_NAME 128
+
+/* Single-writer tables (seqtab): records per table and key+value words per record. */
+#define TG_CAP_SEQTAB_RECORDS (1u << 24)
+#define TG_CAP_SEQTAB_WORDS   64
+
+/*
+ * Dynamic bypass (bypass.h): the largest total_max a policy may ask for. Memory is about
+ * 1.6 KB per allowed entry (live entries and candidates are each bounded by total_max,
+ * principals by twice that), so the cap keeps a mistyped policy from asking for gigabytes.
+ */
+#define TG_CAP_BYPASS_ENTRIES  262144
+#define TG_CAP_BYPASS_FAILURES 16 /* rejections a candidate remembers */
+#define TG_CAP_BYPASS_CA_HOSTS 64 /* distinct hosts tracked per principal for ca_missing */
+
+/* Unsupported-upstream exclusions (upstream.h): servers remembered at most. */
+#define TG_CAP_UPSTREAM_EXCL 65536
+
+/* Passive OS hint: TCP option kinds kept from a SYN (40 option bytes hold at most 40 kinds). */
+#define TG_CAP_TCP_OPT_KINDS 40
+
+/*
  * Policy and content package (policy_load.c, policy.c, catdb.c). A policy is an admin-written
  * file: 16 MiB holds ~500k domain patterns. Depth: the format nests 6 levels at most.
  */
