@@ -4,5 +4,7 @@
 #define TLSGATE_CTL_H
 
 int ctl_inspect_main(int argc, char **argv);
+int ctl_policy_main(int argc, char **argv);
+int ctl_explain_main(int argc, char **argv);
 
 #endif

@@ -14,6 +14,10 @@ struct ctl_cmd {
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "inspect", ctl_inspect_main,
 	  "inspect FILE.pcap    one JSON line per ClientHello, DNS message, HTTP request" },
+	{ "policy", ctl_policy_main,
+	  "policy check FILE [--content DIR]    validate a policy (errors and warnings)" },
+	{ "explain", ctl_explain_main,
+	  "explain --policy FILE --src IP --sni NAME [...]    one flow's decision as JSON" },
 };
 
 static int usage(FILE *f)

@@ -95,4 +95,29 @@
 /* Passive OS hint: TCP option kinds kept from a SYN (40 option bytes hold at most 40 kinds). */
 #define TG_CAP_TCP_OPT_KINDS 40
 
+/*
+ * Policy and content package (policy_load.c, policy.c, catdb.c). A policy is an admin-written
+ * file: 16 MiB holds ~500k domain patterns. Depth: the format nests 6 levels at most.
+ */
+#define TG_CAP_POLICY_BYTES   (16u << 20)
+#define TG_CAP_CONTENT_BYTES  (32u << 20) /* one content JSON file */
+#define TG_CAP_CATDB_BYTES    (1024u << 20) /* categories.tsv: 5M domains is ~150 MiB */
+#define TG_CAP_JSON_DEPTH     16
+#define TG_CAP_RULES	      1024 /* per rule list (filtering, decryption, casb, dlp) */
+#define TG_CAP_POLICY_LIST    65536 /* items in one JSON list (patterns, addresses, ...) */
+#define TG_CAP_POLICY_NAME    64 /* bytes in a user, group, app or rule name */
+#define TG_CAP_USERS	      65536
+#define TG_CAP_GROUPS	      256 /* a flow's groups are a 256-bit set */
+#define TG_CAP_APPS	      4096 /* content and admin applications together */
+#define TG_CAP_BINDINGS	      262144 /* addresses and MACs bound to users, groups, endpoints */
+#define TG_CAP_CATEGORIES     128 /* a domain's categories are a 128-bit set */
+#define TG_CAP_PORTS	      64
+#define TG_CAP_DIAG_MSGS      32 /* diagnostics kept per load; more are counted */
+#define TG_CAP_DIAG_TEXT      320
+#define TG_CAP_DLP_DETECTORS  16
+#define TG_CAP_DLP_KEYWORDS   256
+#define TG_CAP_DLP_PATTERN    1024 /* bytes in a DLP regular expression or keyword */
+#define TG_CAP_DLP_SCAN_BYTES (64u << 20)
+#define TG_CAP_JA4_LEN	      36
+
 #endif

@@ -57,7 +57,10 @@
 	X(TG_ERR_NAME_HYPHEN, "label starts or ends with a hyphen")                         \
 	X(TG_ERR_NAME_PUNYCODE, "malformed punycode label")                                 \
 	X(TG_ERR_CIDR, "malformed address or prefix")                                       \
-	X(TG_ERR_CIDR_HOST_BITS, "address has bits set beyond the prefix length")
+	X(TG_ERR_CIDR_HOST_BITS, "address has bits set beyond the prefix length")           \
+	X(TG_ERR_JSON, "malformed JSON")                                                    \
+	X(TG_ERR_POLICY, "invalid policy or content (see the diagnostics)")                 \
+	X(TG_ERR_CATDB, "malformed category database line")
 
 enum tg_err {
 #define TG_ERR_ENUM(name, text) name,
