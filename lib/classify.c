@@ -13,6 +13,7 @@
 
 #include "tlsgate/bypass.h"
 #include "tlsgate/domain.h"
+#include "tlsgate/oshint.h"
 #include "policy_impl.h"
 
 /* The flow's resolved attributes that rules match on. */
@@ -74,6 +75,27 @@ const char *tg_action_text(enum tg_action a)
 const char *tg_os_text(enum tg_os os)
 {
 	return (unsigned)os < TG_OS__COUNT ? cl_os_texts[os] : "unknown";
+}
+
+void tg_flow_facts_set_hint(struct tg_flow_facts *f, const struct tg_os_hint *h)
+{
+	switch (h->family) {
+	case TG_OSF_WINDOWS:
+		f->hint_os_mask = TG_OS_MASK_WINDOWS;
+		break;
+	case TG_OSF_APPLE:
+		f->hint_os_mask = TG_OS_MASK_APPLE;
+		break;
+	case TG_OSF_LINUX:
+		f->hint_os_mask = TG_OS_MASK_LINUX;
+		break;
+	case TG_OSF_UNKNOWN:
+	default:
+		f->hint_os_mask = 0;
+		f->hint_confidence = 0;
+		return;
+	}
+	f->hint_confidence = h->confidence;
 }
 
 int tg_os_parse(const char *name, size_t len)

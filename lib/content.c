@@ -140,6 +140,23 @@ bool content_glob_match(const char *glob, const char *name, size_t len)
 	return glob[g] == '\0';
 }
 
+/* Cheap rejection: the literal text before the first '*' and after the last one must be the
+ * name's prefix and suffix. */
+static bool content_glob_ends_ok(const char *glob, const char *name, size_t len)
+{
+	const char *star = strchr(glob, '*'), *last;
+	size_t gl = strlen(glob), pre, suf;
+
+	if (star == NULL)
+		return gl == len && memcmp(glob, name, len) == 0;
+	for (last = glob + gl - 1; *last != '*'; last--)
+		;
+	pre = (size_t)(star - glob);
+	suf = gl - (size_t)(last - glob) - 1;
+	return pre + suf <= len && memcmp(glob, name, pre) == 0 &&
+	       memcmp(last + 1, name + len - suf, suf) == 0;
+}
+
 enum tg_m365_cat tg_content_m365_lookup(const struct tg_content *c, const char *name, size_t len,
 					uint8_t family, const uint8_t addr[static 16], uint32_t *id)
 {
@@ -156,7 +173,8 @@ enum tg_m365_cat content_m365_lookup(const struct tg_content *c, const char *nam
 	if (urls && len && c->m365_urls && tg_dset_lookup(c->m365_urls, name, len, &v, NULL, NULL))
 		goto found;
 	for (i = 0; len && i < c->n_m365_globs; i++)
-		if (content_glob_match(c->m365_globs[i].glob, name, len)) {
+		if (content_glob_ends_ok(c->m365_globs[i].glob, name, len) &&
+		    content_glob_match(c->m365_globs[i].glob, name, len)) {
 			v = c->m365_globs[i].ep;
 			goto found;
 		}

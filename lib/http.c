@@ -33,10 +33,59 @@ enum {
 	HC_SCHEME = 1 << 7, /* ALPHA / DIGIT / "+" / "-" / "." */
 };
 
+/* The punctuation of tchar (RFC 9110 5.6.2): "!#$%&'*+-.^_`|~". */
+static bool http_tchar_punct(uint8_t b)
+{
+	switch (b) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The punctuation of a reg-name (RFC 3986 3.2.2): unreserved, sub-delims, "%". */
+static bool http_regname_punct(uint8_t b)
+{
+	switch (b) {
+	case '-':
+	case '.':
+	case '_':
+	case '~':
+	case '!':
+	case '$':
+	case '&':
+	case '\'':
+	case '(':
+	case ')':
+	case '*':
+	case '+':
+	case ',':
+	case ';':
+	case '=':
+	case '%':
+		return true;
+	default:
+		return false;
+	}
+}
+
 static unsigned http_class(uint8_t b)
 {
-	static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
-	static const char regname_punct[] = "-._~!$&'()*+,;=%";
 	bool alpha = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
 	bool digit = b >= '0' && b <= '9';
 	unsigned cl = 0;
@@ -51,10 +100,9 @@ static unsigned http_class(uint8_t b)
 		cl |= HC_DIGIT;
 	if (alpha || digit || b == '+' || b == '-' || b == '.')
 		cl |= HC_SCHEME;
-	/* b != 0: memchr would otherwise find nothing, but keep the intent explicit. */
-	if (alpha || digit || (b != 0 && memchr(tchar_punct, b, sizeof(tchar_punct) - 1)))
+	if (alpha || digit || http_tchar_punct(b))
 		cl |= HC_TCHAR;
-	if (alpha || digit || (b != 0 && memchr(regname_punct, b, sizeof(regname_punct) - 1)))
+	if (alpha || digit || http_regname_punct(b))
 		cl |= HC_REGNAME | HC_IPLIT;
 	if (b == ':')
 		cl |= HC_IPLIT;

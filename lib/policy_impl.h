@@ -206,21 +206,28 @@ struct tg_policy {
 	size_t bytes;
 };
 
-/* policy.c: compile-time helpers shared with the loader */
+/* policy.c: free what a rule owns (the rule itself is in its list's array). */
 void pol_rule_free(struct pol_rule *r);
+/* policy.c: index of the user named @name (@len bytes), -1 if none; O(log n). */
 int pol_user_find(const struct tg_policy *p, const char *name, size_t len);
+/* policy_load.c: whether @a matches every flow @b matches (conservative: false if unsure);
+ * @words is the length of the application bitmaps. */
 bool pol_match_shadows(const struct pol_match *a, const struct pol_match *b, size_t words);
-int pol_bind_compile(struct tg_policy *p, struct tg_cidr *pfx, struct pol_bind *recs, size_t n,
-		     struct tg_diag *d);
 
-/* content.c */
+/* content.c: M365 glob match ('*' = zero or more characters other than '.'). */
 bool content_glob_match(const char *glob, const char *name, size_t len);
+/* content.c: remember a pattern of the pinned list, apps or M365 URLs for the name index
+ * (load time); false when out of memory. */
 bool content_note(struct tg_content *c, enum tg_dset_kind kind, const char *name, size_t len);
+/* content.c: build the name index from the noted patterns (after the three sets are built);
+ * frees the notes. TG_OK or TG_ERR_NOMEM. */
 enum tg_err content_index_build(struct tg_content *c, const uint8_t key[static 16]);
 /* tg_content_m365_lookup(), the URL set consulted only if @urls (the index did already). */
 enum tg_m365_cat content_m365_lookup(const struct tg_content *c, const char *name, size_t len,
 				     uint8_t family, const uint8_t addr[static 16], uint32_t *id,
 				     bool urls);
+/* content.c: the records of the most specific indexed pattern for the normalized @name; all
+ * -1 when none. One domain-set lookup. */
 void content_names_lookup(const struct tg_content *c, const char *name, size_t len,
 			  struct content_rec *out);
 

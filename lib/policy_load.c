@@ -2500,8 +2500,10 @@ enum tg_err tg_policy_load(const uint8_t *json, size_t len, const struct tg_cont
 	old = ld_push_key(&l, "version");
 	if (v[0] == NULL)
 		ld_err(&l, "required (this build reads version 1)");
-	else if (!cJSON_IsNumber(v[0]) || v[0]->valuedouble != (double)(long)v[0]->valuedouble)
-		ld_err(&l, "expected an integer");
+	else if (!cJSON_IsNumber(v[0]) ||
+		 !(v[0]->valuedouble >= -1e15 && v[0]->valuedouble <= 1e15) ||
+		 v[0]->valuedouble != (double)(long)v[0]->valuedouble)
+		ld_err(&l, "expected an integer"); /* range first: casting 1e300 is undefined */
 	else if ((version = (long)v[0]->valuedouble) != 1)
 		ld_err(&l, "unsupported policy version %ld (this build reads version 1)", version);
 	ld_pop(&l, old);
@@ -2867,9 +2869,11 @@ static void ld_content_m365(struct ld *l, struct tg_content *c, const cJSON *roo
 
 		if (!ld_enum(l, cJSON_GetObjectItemCaseSensitive(it, "category"), "category", cats,
 			     0, &cat) ||
-		    cat == 0 || !cJSON_IsNumber(id)) {
-			if (cat == 0 || !cJSON_IsNumber(id))
-				ld_err(l, "needs a numeric id and a category");
+		    cat == 0 || !cJSON_IsNumber(id) || !(id->valuedouble >= 0) ||
+		    id->valuedouble > 4294967295.0) {
+			if (cat == 0 || !cJSON_IsNumber(id) || !(id->valuedouble >= 0) ||
+			    id->valuedouble > 4294967295.0)
+				ld_err(l, "needs an id (0 to 4294967295) and a category");
 			ld_pop(l, o);
 			continue;
 		}

@@ -10,6 +10,7 @@
 #include "tlsgate/cidr.h"
 #include "tlsgate/classify.h"
 #include "tlsgate/content.h"
+#include "tlsgate/oshint.h"
 #include "tlsgate/policy.h"
 
 #include "policy_impl.h"
@@ -416,6 +417,19 @@ static void test_posture(void)
 	f.hint_os_mask = TG_OS_MASK_WINDOWS;
 	f.hint_confidence = 100;
 	EXPECT(p, NULL, &f, TG_ACTION_PASS, TG_REASON_RULE, "unmanaged");
+	{
+		struct tg_os_hint h;
+
+		memset(&h, 0, sizeof(h));
+		h.family = TG_OSF_LINUX; /* may be Android */
+		h.confidence = 70;
+		tg_flow_facts_set_hint(&f, &h);
+		CHECK_INT(f.hint_os_mask, TG_OS_MASK_LINUX);
+		EXPECT(p, NULL, &f, TG_ACTION_PASS, TG_REASON_RULE, "mobile");
+		h.family = TG_OSF_UNKNOWN;
+		tg_flow_facts_set_hint(&f, &h);
+		CHECK_INT(f.hint_os_mask, 0);
+	}
 	tg_policy_free(p);
 }
 

@@ -28,6 +28,7 @@
 #include "tlsgate/policy.h"
 
 struct tg_bypass;
+struct tg_os_hint;
 
 enum tg_flow_kind {
 	TG_FLOW_TLS, /* TCP with a ClientHello (or its failure, see ch_state) */
@@ -146,6 +147,13 @@ struct tg_decision {
 enum tg_err tg_classify(const struct tg_policy *policy, const struct tg_content *content,
 			const struct tg_bypass *bypass, const struct tg_flow_facts *facts,
 			uint64_t now_ms, struct tg_decision *out) TG_WUR;
+
+/*
+ * tg_flow_facts_set_hint() - fill @f's hint_os_mask and hint_confidence from the passive OS
+ * hint of the flow's SYN (oshint.h): windows, apple (macOS or iOS), linux (Linux, Android or
+ * ChromeOS); an unknown family clears them.
+ */
+void tg_flow_facts_set_hint(struct tg_flow_facts *f, const struct tg_os_hint *h);
 
 /* Stable texts: "pass" "decrypt" "block"; the reason texts listed in policy/README.md. */
 const char *tg_action_text(enum tg_action a);
