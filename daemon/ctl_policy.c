@@ -6,19 +6,16 @@
  * the bytes to the library, and print what it says: diagnostics as "error: PATH: MESSAGE" /
  * "warning: PATH: MESSAGE" on stderr, a decision as one JSON object on stdout.
  *
- * The content package directory is --content DIR, else $TLSGATE_CONTENT, else
+ * The content package directory is --content DIR, else the default of load.h:
+ * $TLSGATE_CONTENT, else
  * policy/content of the source tree the binary was built in (BIN/../../policy/content, for
  * build/bin/tlsgatectl), else /usr/share/tlsgate/content.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tlsgate/caps.h"
@@ -29,169 +26,34 @@
 #include "tlsgate/policy.h"
 
 #include "ctl.h"
+#include "load.h"
 
 #define CTL_SYSTEM_CONTENT "/usr/share/tlsgate/content"
 
-/* Read @path whole into a new buffer if it is at most @cap bytes. 0, or -1 (reported). */
-static int ctl_read_file(const char *path, size_t cap, uint8_t **buf, size_t *len)
+/* The content package (NULL: the default directory), errors and diagnostics on stderr. */
+static struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
+					   struct tg_diag *d)
 {
-	struct stat st;
-	uint8_t *b = NULL;
-	size_t got = 0;
-	int fd, rc = -1;
+	struct tg_content *c;
+	char err[512];
 
-	*buf = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
-		return -1;
+	c = load_content(dir, key, d, err, sizeof(err));
+	if (c == NULL) {
+		load_print_diag(stderr, d);
+		fprintf(stderr, "tlsgatectl: %s\n", err);
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "tlsgatectl: %s: not a regular file\n", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > cap) {
-		fprintf(stderr, "tlsgatectl: %s: larger than %zu bytes\n", path, cap);
-		goto out;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (b == NULL) {
-		fprintf(stderr, "tlsgatectl: %s: out of memory\n", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "tlsgatectl: %s: %s\n", path,
-				n == 0 ? "file shrank while reading" : strerror(errno));
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*buf = b;
-	*len = got;
-	b = NULL;
-	rc = 0;
-out:
-	free(b);
-	close(fd);
-	return rc;
-}
-
-static bool ctl_is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The default content directory (see the file comment) into @out. */
-static const char *ctl_content_dir(char *out, size_t cap)
-{
-	char exe[PATH_MAX - 32];
-	const char *env = getenv("TLSGATE_CONTENT");
-	ssize_t n;
-
-	if (env && *env)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			n = snprintf(out, cap, "%s/../../policy/content", exe);
-			if (n > 0 && (size_t)n < cap && ctl_is_dir(out))
-				return out;
-		}
-	}
-	return CTL_SYSTEM_CONTENT;
-}
-
-static void ctl_print_diag(const struct tg_diag *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "%s: %s\n", d->msg[i].level == TG_DIAG_ERROR ? "error" : "warning",
-			d->msg[i].text);
-	if (d->errors + d->warnings > d->n)
-		fprintf(stderr, "(%zu more messages not shown)\n", d->errors + d->warnings - d->n);
+	return c;
 }
 
 static int ctl_key(uint8_t key[static 16])
 {
-	size_t got = 0;
+	char err[128];
 
-	while (got < 16) {
-		ssize_t n = getrandom(key + got, 16 - got, 0);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			fprintf(stderr, "tlsgatectl: getrandom: %s\n", strerror(errno));
-			return -1;
-		}
-		got += (size_t)n;
+	if (load_key(key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "tlsgatectl: %s\n", err);
+		return -1;
 	}
 	return 0;
-}
-
-/*
- * Load the content package from @dir (NULL: default). Missing files are absent files; a
- * missing directory is an error. Returns the package or NULL (reported).
- */
-static struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
-					   struct tg_diag *d)
-{
-	static const char *const names[] = TG_CONTENT_FILE_NAMES;
-	struct tg_content_files files;
-	struct tg_span *spans[6] = { &files.manifest, &files.pinned, &files.apps,
-				     &files.m365,     &files.doh,    &files.categories };
-	struct tg_content *c = NULL;
-	char dbuf[PATH_MAX];
-	size_t i;
-	enum tg_err e;
-
-	memset(&files, 0, sizeof(files));
-	if (dir == NULL)
-		dir = ctl_content_dir(dbuf, sizeof(dbuf));
-	if (!ctl_is_dir(dir)) {
-		fprintf(stderr,
-			"tlsgatectl: content package %s: not a directory (use --content DIR)\n",
-			dir);
-		return NULL;
-	}
-	for (i = 0; i < 6; i++) {
-		char path[PATH_MAX + 32];
-		uint8_t *buf;
-		size_t len;
-
-		int pn = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-
-		if (pn < 0 || (size_t)pn >= sizeof(path) || access(path, F_OK) == -1)
-			continue;
-		if (ctl_read_file(path, i == 5 ? TG_CAP_CATDB_BYTES : TG_CAP_CONTENT_BYTES, &buf,
-				  &len) == -1)
-			goto out;
-		spans[i]->p = buf;
-		spans[i]->len = len;
-	}
-	e = tg_content_load(&files, key, d, &c);
-	if (e != TG_OK) {
-		ctl_print_diag(d);
-		fprintf(stderr, "tlsgatectl: content package %s: %s\n", dir, tg_strerror(e));
-	}
-out:
-	for (i = 0; i < 6; i++)
-		free((void *)(uintptr_t)spans[i]->p);
-	return c;
 }
 
 static int ctl_policy_usage(FILE *f)
@@ -204,26 +66,22 @@ static int ctl_policy_usage(FILE *f)
 static struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
 					 const uint8_t key[static 16], bool print_ok)
 {
-	struct tg_policy *p = NULL;
+	struct tg_policy *p;
 	struct tg_diag *d = calloc(1, sizeof(*d));
-	uint8_t *buf = NULL;
-	size_t len;
-	enum tg_err e;
+	char err[512];
 
 	if (d == NULL)
 		return NULL;
-	if (ctl_read_file(file, TG_CAP_POLICY_BYTES, &buf, &len) == -1)
-		goto out;
 	tg_diag_init(d);
-	e = tg_policy_load(buf, len, content, key, d, &p);
-	ctl_print_diag(d);
-	if (e != TG_OK)
-		fprintf(stderr, "%s: invalid: %s\n", file, tg_strerror(e));
+	p = load_policy(file, content, key, d, err, sizeof(err));
+	load_print_diag(stderr, d);
+	if (p == NULL && d->n == 0)
+		fprintf(stderr, "tlsgatectl: %s\n", err);
+	else if (p == NULL)
+		fprintf(stderr, "%s: invalid\n", file);
 	else if (print_ok)
 		fprintf(stderr, "%s: valid (%zu warning%s)\n", file, d->warnings,
 			d->warnings == 1 ? "" : "s");
-out:
-	free(buf);
 	free(d);
 	return p;
 }
