@@ -49,8 +49,7 @@ static int setint(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
-int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms,
-		 const char **step)
+int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, const char **step)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -176,8 +175,7 @@ int adopt_raw_open(uint8_t family, uint32_t mark)
 	return fd;
 }
 
-int adopt_raw_send(int raw_fd, uint8_t family, const uint8_t *dst, const uint8_t *pkt,
-		    size_t len)
+int adopt_raw_send(int raw_fd, uint8_t family, const uint8_t *dst, const uint8_t *pkt, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;

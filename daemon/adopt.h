@@ -17,16 +17,16 @@ struct adopt_facts {
 	uint8_t client[16], server[16];
 	uint16_t cport, sport;
 	uint32_t client_isn, server_isn;
-	uint16_t client_mss;     /* from the SYN (0: absent, use 536/1220) */
-	uint16_t server_mss;     /* from the SYN-ACK */
-	bool wscale_ok;          /* both SYN and SYN-ACK carried window scale */
+	uint16_t client_mss; /* from the SYN (0: absent, use 536/1220) */
+	uint16_t server_mss; /* from the SYN-ACK */
+	bool wscale_ok; /* both SYN and SYN-ACK carried window scale */
 	uint8_t client_wscale, server_wscale;
-	bool sack_ok;            /* both carried SACK-permitted */
-	bool ts_ok;              /* both carried timestamps */
-	uint32_t server_tsval;   /* last TSval the server sent (SYN-ACK) */
+	bool sack_ok; /* both carried SACK-permitted */
+	bool ts_ok; /* both carried timestamps */
+	uint32_t server_tsval; /* last TSval the server sent (SYN-ACK) */
 	uint64_t server_tsval_ms; /* monotonic ms when that TSval was seen */
-	uint16_t client_window;  /* last window the client advertised (unscaled, as on the wire) */
-	uint16_t synack_window;  /* the SYN-ACK's window (unscaled) */
+	uint16_t client_window; /* last window the client advertised (unscaled, as on the wire) */
+	uint16_t synack_window; /* the SYN-ACK's window (unscaled) */
 };
 
 /*
@@ -35,8 +35,7 @@ struct adopt_facts {
  * that failed (for the counter and the log). On failure nothing was sent to the client.
  * Needs CAP_NET_ADMIN.
  */
-int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms,
-		 const char **step);
+int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, const char **step);
 
 /*
  * Send an RST|ACK from the client's address to the server (seq = client ISN + 1,

@@ -24,6 +24,9 @@
 #include <pcap/pcap.h>
 
 #include "tlsgate/caps.h"
+#include "tlsgate/classify.h"
+#include "tlsgate/content.h"
+#include "tlsgate/policy.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/dns.h"
 #include "tlsgate/http.h"
@@ -647,17 +650,98 @@ void inspect_flow_of(struct inspect_flow *fl, uint8_t family, const uint8_t *src
 
 static void inspect_usage(FILE *f)
 {
-	fprintf(f, "usage: tlsgatectl inspect FILE.pcap...\n"
-		   "  one JSON object per line for each TLS ClientHello, DNS message and HTTP\n"
-		   "  request in each pcap or pcapng capture\n");
+	fprintf(f,
+		"usage: tlsgatectl inspect FILE.pcap... [--policy FILE [--content DIR]]\n"
+		"  one JSON object per line for each TLS ClientHello, DNS message and HTTP\n"
+		"  request in each pcap or pcapng capture; with --policy, each line also carries\n"
+		"  the decision the policy gives that flow (\"decision\", as tlsgatectl "
+		"explain)\n");
+}
+
+/* --policy: classify each line's flow offline (no dynamic bypass table). */
+struct inspect_policy {
+	struct tg_policy *p;
+	struct tg_content *c;
+};
+
+static void facts_init(struct tg_flow_facts *f, enum tg_flow_kind kind, uint8_t family,
+		       const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->family = family;
+	memcpy(f->src, src, 16);
+	memcpy(f->dst, dst, 16);
+	f->sport = sport;
+	f->dport = dport;
+}
+
+static void decide_out(const struct inspect_policy *ip, struct jw *w, const struct tg_flow_facts *f)
+{
+	struct tg_decision dc;
+
+	if (tg_classify(ip->p, ip->c, NULL, f, 0, &dc) != TG_OK)
+		return;
+	jw_key(w, "decision");
+	ctl_decision_json(w, ip->p, ip->c, &dc);
+}
+
+static void hook_tls(void *arg, struct jw *w, const struct inspect_flow *fl, const struct tg_ch *ch)
+{
+	struct tg_flow_facts f;
+	char ja4[TG_JA4_LEN + 1];
+
+	facts_init(&f, TG_FLOW_TLS, fl->family, fl->src, fl->dst, fl->sport, fl->dport);
+	if (ch->has_sni)
+		f.sni = ch->sni;
+	if (ch->n_alpn)
+		f.alpn = ch->alpn[0];
+	if (tg_ja4(ch, 't', ja4) == TG_OK) {
+		f.ja4.p = (const uint8_t *)ja4;
+		f.ja4.len = TG_JA4_LEN;
+	}
+	f.ech = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
+	decide_out(arg, w, &f);
+}
+
+static void hook_http(void *arg, struct jw *w, const struct inspect_flow *fl,
+		      const struct tg_http_req *req)
+{
+	struct tg_flow_facts f;
+
+	facts_init(&f, TG_FLOW_HTTP, fl->family, fl->src, fl->dst, fl->sport, fl->dport);
+	f.http_host = req->host;
+	f.http_path = tg_http_req_path(req);
+	decide_out(arg, w, &f);
+}
+
+static void hook_dns(void *arg, struct jw *w, uint8_t family, const uint8_t *src,
+		     const uint8_t *dst, const struct tg_dns_msg *m)
+{
+	struct tg_flow_facts f;
+
+	/* Queries only: a response is not a flow the gateway decides. */
+	if (m->qr || m->n_q == 0)
+		return;
+	facts_init(&f, TG_FLOW_DNS, family, src, dst, 0, 53);
+	f.dns_name.p = (const uint8_t *)m->q[0].name.text;
+	f.dns_name.len = m->q[0].name.len;
+	decide_out(arg, w, &f);
 }
 
 int ctl_inspect_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "content", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct inspect_hooks hooks = { hook_tls, hook_http, hook_dns };
+	const char *policy = NULL, *content = NULL;
+	struct inspect_policy ip = { NULL, NULL };
+	struct tg_diag *d = NULL;
+	uint8_t key[16];
 	int c, i, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -665,6 +749,12 @@ int ctl_inspect_main(int argc, char **argv)
 		case 'h':
 			inspect_usage(stdout);
 			return 0;
+		case 'p':
+			policy = optarg;
+			break;
+		case 'c':
+			content = optarg;
+			break;
 		default:
 			inspect_usage(stderr);
 			return 2;
@@ -674,8 +764,27 @@ int ctl_inspect_main(int argc, char **argv)
 		inspect_usage(stderr);
 		return 2;
 	}
+	if (policy != NULL) {
+		d = calloc(1, sizeof(*d));
+		if (d == NULL || ctl_key(key) == -1)
+			goto fail;
+		tg_diag_init(d);
+		ip.c = ctl_load_content(content, key, d);
+		if (ip.c == NULL)
+			goto fail;
+		ip.p = ctl_load_policy(policy, ip.c, key, false);
+		if (ip.p == NULL)
+			goto fail;
+	}
 	for (i = optind; i < argc; i++)
-		if (inspect_file(argv[i], stdout, NULL, NULL) != 0)
+		if (inspect_file(argv[i], stdout, policy ? &hooks : NULL, &ip) != 0)
 			rc = 1;
+out:
+	tg_policy_free(ip.p);
+	tg_content_free(ip.c);
+	free(d);
 	return rc;
+fail:
+	rc = 1;
+	goto out;
 }

@@ -26,13 +26,14 @@
 #include "tlsgate/policy.h"
 
 #include "ctl.h"
+#include "jsonw.h"
 #include "load.h"
 
 #define CTL_SYSTEM_CONTENT "/usr/share/tlsgate/content"
 
 /* The content package (NULL: the default directory), errors and diagnostics on stderr. */
-static struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
-					   struct tg_diag *d)
+struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
+				    struct tg_diag *d)
 {
 	struct tg_content *c;
 	char err[512];
@@ -45,7 +46,7 @@ static struct tg_content *ctl_load_content(const char *dir, const uint8_t key[st
 	return c;
 }
 
-static int ctl_key(uint8_t key[static 16])
+int ctl_key(uint8_t key[static 16])
 {
 	char err[128];
 
@@ -63,8 +64,8 @@ static int ctl_policy_usage(FILE *f)
 }
 
 /* Load @file against @content; diagnostics printed. Returns the policy or NULL. */
-static struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
-					 const uint8_t key[static 16], bool print_ok)
+struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
+				  const uint8_t key[static 16], bool print_ok)
 {
 	struct tg_policy *p;
 	struct tg_diag *d = calloc(1, sizeof(*d));
@@ -137,114 +138,82 @@ out:
 
 /* --- explain ------------------------------------------------------------------------------------ */
 
-static void ctl_json_str(FILE *f, const char *s)
+static void kv_opt(struct jw *w, const char *key, const char *v)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void ctl_kv_str(FILE *f, const char *key, const char *v, bool *first)
-{
-	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);
-	*first = false;
+	jw_key(w, key);
 	if (v)
-		ctl_json_str(f, v);
+		jw_str(w, v);
 	else
-		fputs("null", f);
+		jw_null(w);
 }
 
-static void ctl_print_decision(FILE *f, const struct tg_policy *p, const struct tg_content *c,
-			       const struct tg_decision *dc)
+void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
+		       const struct tg_decision *dc)
 {
-	const struct tg_catdb *db = NULL;
-	bool first = true, inner;
 	char rule[32];
 	size_t i;
 
-	(void)db;
-	fputc('{', f);
-	ctl_kv_str(f, "action", tg_action_text(dc->action), &first);
-	ctl_kv_str(f, "reason", tg_reason_text(dc->reason), &first);
-	ctl_kv_str(f, "rule", dc->rule_name, &first);
+	jw_obj_begin(w);
+	jw_kv_str(w, "action", tg_action_text(dc->action));
+	jw_kv_str(w, "reason", tg_reason_text(dc->reason));
+	kv_opt(w, "rule", dc->rule_name);
 	snprintf(rule, sizeof(rule), "%s[%d]",
 		 dc->rule_list == TG_RULES_FILTERING ? "filtering" : "decryption", dc->rule);
-	ctl_kv_str(f, "rule_path", dc->rule >= 0 ? rule : NULL, &first);
-	ctl_kv_str(f, "alert",
-		   dc->alert_rule >= 0
-			   ? tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule)
-			   : NULL,
-		   &first);
-	ctl_kv_str(f, "name", dc->name_len ? dc->name : NULL, &first);
-	ctl_kv_str(f, "user", dc->user_name, &first);
-	fputs(",\"groups\":[", f);
-	inner = true;
-	for (i = 0; i < tg_policy_group_count(p); i++) {
-		if (!(dc->groups[i / 64] >> (i % 64) & 1))
-			continue;
-		if (!inner)
-			fputc(',', f);
-		ctl_json_str(f, tg_policy_group_name(p, i));
-		inner = false;
-	}
-	fputc(']', f);
-	ctl_kv_str(f, "app", dc->app_name, &first);
-	fputs(",\"categories\":[", f);
-	inner = true;
-	for (i = 0; i < TG_CAP_CATEGORIES; i++) {
-		if (!tg_catset_has(&dc->categories, (unsigned)i))
-			continue;
-		if (!inner)
-			fputc(',', f);
-		ctl_json_str(f, tg_content_category_name(c, (unsigned)i));
-		inner = false;
-	}
-	fputc(']', f);
+	kv_opt(w, "rule_path", dc->rule >= 0 ? rule : NULL);
+	kv_opt(w, "alert",
+	       dc->alert_rule >= 0
+		       ? tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule)
+		       : NULL);
+	kv_opt(w, "name", dc->name_len ? dc->name : NULL);
+	kv_opt(w, "user", dc->user_name);
+	jw_key(w, "groups");
+	jw_arr_begin(w);
+	for (i = 0; i < tg_policy_group_count(p); i++)
+		if (dc->groups[i / 64] >> (i % 64) & 1)
+			jw_str(w, tg_policy_group_name(p, i));
+	jw_arr_end(w);
+	kv_opt(w, "app", dc->app_name);
+	jw_key(w, "categories");
+	jw_arr_begin(w);
+	for (i = 0; i < TG_CAP_CATEGORIES; i++)
+		if (tg_catset_has(&dc->categories, (unsigned)i))
+			jw_str(w, tg_content_category_name(c, (unsigned)i));
+	jw_arr_end(w);
+	jw_key(w, "reputation");
 	if (dc->reputation)
-		fprintf(f, ",\"reputation\":%u", dc->reputation);
+		jw_uint(w, dc->reputation);
 	else
-		fputs(",\"reputation\":null", f);
+		jw_null(w);
 	if (dc->pinned >= 0) {
 		const struct tg_content_pin *pin = tg_content_pin_get(c, (size_t)dc->pinned);
 
-		fputs(",\"pinned\":{", f);
-		inner = true;
-		ctl_kv_str(f, "pattern", pin->pattern, &inner);
-		ctl_kv_str(f, "app", pin->app, &inner);
-		ctl_kv_str(f, "reason", pin->reason, &inner);
-		ctl_kv_str(f, "source", pin->source, &inner);
-		fputc('}', f);
+		jw_key(w, "pinned");
+		jw_obj_begin(w);
+		kv_opt(w, "pattern", pin->pattern);
+		kv_opt(w, "app", pin->app);
+		kv_opt(w, "reason", pin->reason);
+		kv_opt(w, "source", pin->source);
+		jw_obj_end(w);
 	}
-	ctl_kv_str(f, "m365", dc->m365 ? tg_m365_cat_text(dc->m365) : NULL, &first);
-	fprintf(f, ",\"bypass_allowed\":%s", dc->bypass_allowed ? "true" : "false");
-	fputs(",\"posture\":{\"os\":[", f);
-	inner = true;
-	for (i = 0; i < TG_OS__COUNT; i++) {
-		if (!(dc->posture.os_mask >> i & 1))
-			continue;
-		if (!inner)
-			fputc(',', f);
-		ctl_json_str(f, tg_os_text((enum tg_os)i));
-		inner = false;
-	}
-	fprintf(f, "],\"managed\":%s,\"source\":\"%s\"", dc->posture.managed ? "true" : "false",
-		dc->posture.source == TG_POSTURE_PUSHED ? "pushed"
-		: dc->posture.source == TG_POSTURE_HINT ? "hint"
-							: "none");
-	if (dc->posture.endpoint) {
-		inner = false;
-		ctl_kv_str(f, "endpoint", dc->posture.endpoint, &inner);
-	}
-	fputs("}}\n", f);
+	kv_opt(w, "m365", dc->m365 ? tg_m365_cat_text(dc->m365) : NULL);
+	jw_kv_bool(w, "bypass_allowed", dc->bypass_allowed);
+	jw_key(w, "posture");
+	jw_obj_begin(w);
+	jw_key(w, "os");
+	jw_arr_begin(w);
+	for (i = 0; i < TG_OS__COUNT; i++)
+		if (dc->posture.os_mask >> i & 1)
+			jw_str(w, tg_os_text((enum tg_os)i));
+	jw_arr_end(w);
+	jw_kv_bool(w, "managed", dc->posture.managed);
+	jw_kv_str(w, "source",
+		  dc->posture.source == TG_POSTURE_PUSHED ? "pushed"
+		  : dc->posture.source == TG_POSTURE_HINT ? "hint"
+							  : "none");
+	if (dc->posture.endpoint)
+		jw_kv_str(w, "endpoint", dc->posture.endpoint);
+	jw_obj_end(w);
+	jw_obj_end(w);
 }
 
 static int ctl_explain_usage(FILE *f)
@@ -469,7 +438,13 @@ int ctl_explain_main(int argc, char **argv)
 		fprintf(stderr, "tlsgatectl explain: cannot classify\n");
 		goto out;
 	}
-	ctl_print_decision(stdout, p, c, &dc);
+	{
+		struct jw w;
+
+		jw_init(&w, stdout);
+		ctl_decision_json(&w, p, c, &dc);
+		jw_line_end(&w);
+	}
 	rc = 0;
 out:
 	tg_policy_free(p);

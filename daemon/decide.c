@@ -184,10 +184,18 @@ static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg
 		memcpy(f->mac, fl->mac, 6);
 	}
 	switch (fl->os_hint) {
-	case TG_OSF_WINDOWS: f->hint_os_mask = TG_OS_MASK_WINDOWS; break;
-	case TG_OSF_APPLE: f->hint_os_mask = TG_OS_MASK_APPLE; break;
-	case TG_OSF_LINUX: f->hint_os_mask = TG_OS_MASK_LINUX; break;
-	default: f->hint_os_mask = 0; break;
+	case TG_OSF_WINDOWS:
+		f->hint_os_mask = TG_OS_MASK_WINDOWS;
+		break;
+	case TG_OSF_APPLE:
+		f->hint_os_mask = TG_OS_MASK_APPLE;
+		break;
+	case TG_OSF_LINUX:
+		f->hint_os_mask = TG_OS_MASK_LINUX;
+		break;
+	default:
+		f->hint_os_mask = 0;
+		break;
 	}
 	f->hint_confidence = (uint8_t)fl->os_conf;
 }
@@ -211,7 +219,7 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 	unsigned id;
 
 	memset(r, 0, sizeof(*r));
-	r->action = dec->action == TG_ACTION_BLOCK	  ? DEC_BLOCK
+	r->action = dec->action == TG_ACTION_BLOCK     ? DEC_BLOCK
 		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
 						       : DEC_PASS;
 	copy_str(r->reason, sizeof(r->reason), tg_reason_text(dec->reason));
@@ -282,8 +290,8 @@ void decider_http(const struct decider *d, const struct dec_flow *fl, const char
 	classify(d, &f, 0, out);
 }
 
-void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname,
-		 size_t len, uint16_t qtype, struct dec_result *out)
+void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname, size_t len,
+		 uint16_t qtype, struct dec_result *out)
 {
 	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);
 	struct tg_flow_facts f;
@@ -328,15 +336,23 @@ enum dec_action decider_fail(const struct decider *d, enum dec_fail why)
 	enum tg_fail_class c;
 
 	switch (why) {
-	case DEC_FAIL_FLOWS_FULL: c = TG_FAIL_QUEUE_FULL; break;
-	case DEC_FAIL_HOLD_TIMEOUT: c = TG_FAIL_INCOMPLETE_CH; break;
-	case DEC_FAIL_ADOPTION: c = TG_FAIL_ADOPTION; break;
+	case DEC_FAIL_FLOWS_FULL:
+		c = TG_FAIL_QUEUE_FULL;
+		break;
+	case DEC_FAIL_HOLD_TIMEOUT:
+		c = TG_FAIL_INCOMPLETE_CH;
+		break;
+	case DEC_FAIL_ADOPTION:
+		c = TG_FAIL_ADOPTION;
+		break;
 	case DEC_FAIL_HOLD_CAP:
 	case DEC_FAIL_UNPARSABLE:
 	case DEC_FAIL_NON_TLS:
 	case DEC_FAIL_TFO:
 	case DEC_FAIL_MIDSTREAM:
-	default: c = TG_FAIL_UNPARSABLE_CH; break;
+	default:
+		c = TG_FAIL_UNPARSABLE_CH;
+		break;
 	}
 	/* A fail behaviour is pass or block: decryption is never a fallback. */
 	return s->fail[c] == TG_ACTION_BLOCK ? DEC_BLOCK : DEC_PASS;
@@ -345,10 +361,10 @@ enum dec_action decider_fail(const struct decider *d, enum dec_fail why)
 const char *dec_fail_name(enum dec_fail why)
 {
 	static const char *const names[] = {
-		[DEC_FAIL_FLOWS_FULL] = "flows-full",	   [DEC_FAIL_HOLD_TIMEOUT] = "hold-timeout",
-		[DEC_FAIL_HOLD_CAP] = "hold-cap",	   [DEC_FAIL_UNPARSABLE] = "unparsable",
-		[DEC_FAIL_NON_TLS] = "non-tls",		   [DEC_FAIL_ADOPTION] = "adoption",
-		[DEC_FAIL_TFO] = "tcp-fast-open",	   [DEC_FAIL_MIDSTREAM] = "midstream",
+		[DEC_FAIL_FLOWS_FULL] = "flows-full", [DEC_FAIL_HOLD_TIMEOUT] = "hold-timeout",
+		[DEC_FAIL_HOLD_CAP] = "hold-cap",     [DEC_FAIL_UNPARSABLE] = "unparsable",
+		[DEC_FAIL_NON_TLS] = "non-tls",	      [DEC_FAIL_ADOPTION] = "adoption",
+		[DEC_FAIL_TFO] = "tcp-fast-open",     [DEC_FAIL_MIDSTREAM] = "midstream",
 	};
 
 	if ((unsigned)why >= sizeof(names) / sizeof(names[0]) || names[why] == NULL)
@@ -359,9 +375,12 @@ const char *dec_fail_name(enum dec_fail why)
 const char *dec_action_name(enum dec_action a)
 {
 	switch (a) {
-	case DEC_BLOCK: return "block";
-	case DEC_DECRYPT: return "decrypt";
+	case DEC_BLOCK:
+		return "block";
+	case DEC_DECRYPT:
+		return "decrypt";
 	case DEC_PASS:
-	default: return "pass";
+	default:
+		return "pass";
 	}
 }

@@ -47,7 +47,7 @@ struct dec_flow {
 	const uint8_t *src, *dst; /* client, server */
 	uint16_t sport, dport;
 	const uint8_t *mac; /* 6 bytes or NULL */
-	int os_hint;        /* enum from oshint, 0 unknown */
+	int os_hint; /* enum from oshint, 0 unknown */
 	unsigned os_conf;
 };
 
@@ -73,8 +73,8 @@ void decider_tls(const struct decider *d, const struct dec_flow *fl, const struc
 void decider_http(const struct decider *d, const struct dec_flow *fl, const char *host,
 		  size_t host_len, const char *path, size_t path_len, struct dec_result *out);
 /* DNS query name: block (answer NXDOMAIN or the sinkhole) or pass. */
-void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname,
-		 size_t len, uint16_t qtype, struct dec_result *out);
+void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname, size_t len,
+		 uint16_t qtype, struct dec_result *out);
 /* IP filtering at the SYN, and QUIC. */
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);

@@ -45,9 +45,9 @@
 #include "relay.h"
 
 enum eflow_state {
-	EF_SYN,     /* SYN seen */
-	EF_SYNACK,  /* SYN-ACK seen: facts complete for adoption */
-	EF_HOLD,    /* first data held */
+	EF_SYN, /* SYN seen */
+	EF_SYNACK, /* SYN-ACK seen: facts complete for adoption */
+	EF_HOLD, /* first data held */
 	EF_DECIDED, /* verdict mark chosen; late packets get the same */
 };
 
@@ -57,12 +57,12 @@ struct eflow {
 	enum eflow_state state;
 	struct adopt_facts f;
 	struct tg_reasm *reasm;
-	uint32_t held[ENG_MAX_HELD];      /* packet ids, no verdict yet */
+	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
 	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;
 	uint64_t created_ms, hold_ms, decided_ms;
-	uint32_t mark;   /* decided: the mark late packets get */
-	bool drop;       /* decided: late packets are dropped */
+	uint32_t mark; /* decided: the mark late packets get */
+	bool drop; /* decided: late packets are dropped */
 	bool has_mac;
 	uint8_t mac[6];
 	int os_hint;
@@ -142,8 +142,8 @@ static void lru_push(struct engine *e, struct eflow *fl)
 
 static void flow_remove(struct engine *e, struct eflow *fl)
 {
-	struct eflow **pp = &e->tab[key_hash(fl->f.family, fl->f.client, fl->f.cport,
-					     fl->f.server, fl->f.sport) &
+	struct eflow **pp = &e->tab[key_hash(fl->f.family, fl->f.client, fl->f.cport, fl->f.server,
+					     fl->f.sport) &
 				    e->tab_mask];
 
 	while (*pp != NULL && *pp != fl)
@@ -171,15 +171,13 @@ static struct eflow *flow_find(struct engine *e, const struct tg_pkt *p, bool *t
 {
 	struct eflow *fl;
 
-	for (fl = e->tab[key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) &
-			 e->tab_mask];
+	for (fl = e->tab[key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask];
 	     fl != NULL; fl = fl->next)
 		if (key_eq(fl, p->ip_version, p->src, p->sport, p->dst, p->dport)) {
 			*to_server = true;
 			return fl;
 		}
-	for (fl = e->tab[key_hash(p->ip_version, p->dst, p->dport, p->src, p->sport) &
-			 e->tab_mask];
+	for (fl = e->tab[key_hash(p->ip_version, p->dst, p->dport, p->src, p->sport) & e->tab_mask];
 	     fl != NULL; fl = fl->next)
 		if (key_eq(fl, p->ip_version, p->dst, p->dport, p->src, p->sport)) {
 			*to_server = false;
@@ -258,9 +256,10 @@ static void log_decision(struct engine *e, const struct adopt_facts *f, const ch
 		jw_kv_str(&w, "user", r->user);
 	/* The name the decision was made on: SNI, HTTP Host or DNS question. */
 	if (name != NULL)
-		jw_kv_bytes(&w, strcmp(proto, "dns") == 0	  ? "qname"
-				 : strcmp(proto, "http") == 0 ? "host"
-							      : "sni",
+		jw_kv_bytes(&w,
+			    strcmp(proto, "dns") == 0	 ? "qname"
+			    : strcmp(proto, "http") == 0 ? "host"
+							 : "sni",
 			    name, name_len);
 	if (r->app[0])
 		jw_kv_str(&w, "app", r->app);
@@ -472,7 +471,8 @@ static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
 	syn->wscale = p->opts.wscale;
 	syn->sack_perm = p->opts.sack_perm;
 	syn->has_ts = p->opts.has_ts;
-	syn->nopts = p->opts.n_kinds < TG_CAP_TCP_OPT_KINDS ? p->opts.n_kinds : TG_CAP_TCP_OPT_KINDS;
+	syn->nopts =
+		p->opts.n_kinds < TG_CAP_TCP_OPT_KINDS ? p->opts.n_kinds : TG_CAP_TCP_OPT_KINDS;
 	memcpy(syn->opts, p->opts.kinds, syn->nopts);
 }
 
@@ -675,7 +675,8 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 			log_decision(e, &f, "dns", (const uint8_t *)e->dns.q[0].name.text,
 				     e->dns.q[0].name.len, &r);
 			e->c.dns_blocked++;
-			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr, 60);
+			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr,
+						   60);
 			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
 						     p->src, out, n) == -1)
 				e->c.rst_fail++;

@@ -17,40 +17,40 @@ struct decider;
 struct relay;
 
 /* Caps and timeouts of the per-queue flow table (daemon side, so not in lib's caps.h). */
-#define ENG_MAX_FLOWS 65536         /* flows tracked per queue */
-#define ENG_MAX_HELD 64             /* packets held per flow while the ClientHello completes */
-#define ENG_HOLD_TIMEOUT_MS 3000    /* a ClientHello not complete by then: fail behaviour */
-#define ENG_SYN_TIMEOUT_MS 30000    /* handshake seen, no data: forget the flow */
+#define ENG_MAX_FLOWS	      65536 /* flows tracked per queue */
+#define ENG_MAX_HELD	      64 /* packets held per flow while the ClientHello completes */
+#define ENG_HOLD_TIMEOUT_MS   3000 /* a ClientHello not complete by then: fail behaviour */
+#define ENG_SYN_TIMEOUT_MS    30000 /* handshake seen, no data: forget the flow */
 #define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
 
 /* Counters, one set per engine; the control socket sums them. */
-#define ENG_COUNTERS(X)                                                                            \
-	X(packets)                                                                                 \
-	X(unparsable)                                                                              \
-	X(flows_new)                                                                               \
-	X(flows_full)                                                                              \
-	X(midstream)                                                                               \
-	X(held)                                                                                    \
-	X(hold_timeouts)                                                                           \
-	X(hold_cap)                                                                                \
-	X(ch_invalid)                                                                              \
-	X(non_tls)                                                                                 \
-	X(tfo_data)                                                                                \
-	X(pass)                                                                                    \
-	X(block)                                                                                   \
-	X(decrypt)                                                                                 \
-	X(adopt_ok)                                                                                \
-	X(adopt_fail)                                                                              \
-	X(rst_fail)                                                                                \
-	X(late_reverdict)                                                                          \
-	X(verdict_fail)                                                                            \
-	X(dns_queries)                                                                             \
-	X(dns_blocked)                                                                             \
-	X(dns_invalid)                                                                             \
-	X(dns_answers_learned)                                                                     \
-	X(quic_blocked)                                                                            \
-	X(quic_passed)                                                                             \
-	X(http_blocked)                                                                            \
+#define ENG_COUNTERS(X)        \
+	X(packets)             \
+	X(unparsable)          \
+	X(flows_new)           \
+	X(flows_full)          \
+	X(midstream)           \
+	X(held)                \
+	X(hold_timeouts)       \
+	X(hold_cap)            \
+	X(ch_invalid)          \
+	X(non_tls)             \
+	X(tfo_data)            \
+	X(pass)                \
+	X(block)               \
+	X(decrypt)             \
+	X(adopt_ok)            \
+	X(adopt_fail)          \
+	X(rst_fail)            \
+	X(late_reverdict)      \
+	X(verdict_fail)        \
+	X(dns_queries)         \
+	X(dns_blocked)         \
+	X(dns_invalid)         \
+	X(dns_answers_learned) \
+	X(quic_blocked)        \
+	X(quic_passed)         \
+	X(http_blocked)        \
 	X(http_passed)
 
 struct eng_counters {
@@ -66,7 +66,7 @@ struct engine_cfg {
 	const struct decider *decider;
 	struct relay *relay;
 	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
-	FILE *log;      /* decision log: one JSON line per decision (shared; lines written whole) */
+	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */
 };
 
 struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q);

@@ -13,14 +13,14 @@
 #define TLSGATE_MARKS_H
 
 #define TG_MARK_DECISION_MASK 0x00030000u /* connmark state of a flow */
-#define TG_MARK_PASS 0x00010000u          /* decided: pass in the kernel */
-#define TG_MARK_BLOCK 0x00020000u         /* decided: drop the rest */
-#define TG_MARK_ADOPT 0x00030000u         /* client half adopted: server's late packets dropped */
-#define TG_MARK_DROP 0x00040000u          /* nfmark only: drop this packet after saving */
-#define TG_MARK_INSPECT 0x00080000u       /* set by the ruleset: flow was queued from the LAN */
-#define TG_MARK_LOCAL 0x00100000u         /* fwmark: local delivery (socket match) */
-#define TG_MARK_RST 0x00200000u           /* SO_MARK of injected packets: CT --notrack */
-#define TG_ROUTE_TABLE 1443
-#define TG_RULE_PREF 1443
+#define TG_MARK_PASS	      0x00010000u /* decided: pass in the kernel */
+#define TG_MARK_BLOCK	      0x00020000u /* decided: drop the rest */
+#define TG_MARK_ADOPT	      0x00030000u /* client half adopted: server's late packets dropped */
+#define TG_MARK_DROP	      0x00040000u /* nfmark only: drop this packet after saving */
+#define TG_MARK_INSPECT	      0x00080000u /* set by the ruleset: flow was queued from the LAN */
+#define TG_MARK_LOCAL	      0x00100000u /* fwmark: local delivery (socket match) */
+#define TG_MARK_RST	      0x00200000u /* SO_MARK of injected packets: CT --notrack */
+#define TG_ROUTE_TABLE	      1443
+#define TG_RULE_PREF	      1443
 
 #endif

@@ -36,8 +36,8 @@ struct pending {
 struct half {
 	int pipe[2];
 	size_t queued; /* bytes in the pipe */
-	bool eof;      /* source sent FIN */
-	bool shut;     /* FIN passed on */
+	bool eof; /* source sent FIN */
+	bool shut; /* FIN passed on */
 };
 
 struct rconn {
@@ -46,7 +46,7 @@ struct rconn {
 	uint64_t started_ms;
 	struct half up, down; /* up: client -> server; down: server -> client */
 	uint32_t cmask, smask; /* current epoll interest */
-	bool dead;             /* closed; freed after the current event batch */
+	bool dead; /* closed; freed after the current event batch */
 	struct rconn *prev, *next;
 };
 
@@ -237,7 +237,8 @@ static void conn_event(struct relay *r, struct rconn *c)
 		r->st.connected++;
 		pthread_mutex_unlock(&r->stlock);
 	}
-	if (pump(c->cfd, c->sfd, &c->up, &up) == -1 || pump(c->sfd, c->cfd, &c->down, &down) == -1) {
+	if (pump(c->cfd, c->sfd, &c->up, &up) == -1 ||
+	    pump(c->sfd, c->cfd, &c->down, &down) == -1) {
 		pthread_mutex_lock(&r->stlock);
 		r->st.bytes_up += up;
 		r->st.bytes_down += down;

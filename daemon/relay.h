@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#define RELAY_MAX_CONNS 4096       /* concurrent relayed connections */
-#define RELAY_PIPE_BYTES 65536     /* splice chunk per direction */
+#define RELAY_MAX_CONNS		 4096 /* concurrent relayed connections */
+#define RELAY_PIPE_BYTES	 65536 /* splice chunk per direction */
 #define RELAY_CONNECT_TIMEOUT_MS 10000
 
 struct relay;

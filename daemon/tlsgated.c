@@ -27,9 +27,9 @@
 #include "adopt.h"
 #include "relay.h"
 
-#define TLSGATED_MAX_QUEUES 64
+#define TLSGATED_MAX_QUEUES   64
 #define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: fail-open */
-#define TLSGATED_TICK_MS 100
+#define TLSGATED_TICK_MS      100
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -154,19 +154,19 @@ static void qthread_stop(struct qthread *t)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tlsgated [options]\n"
-		"  --policy FILE       policy JSON (default /etc/tlsgate/policy.json)\n"
-		"  --content DIR       content package (default /usr/share/tlsgate/content)\n"
-		"  --queue-num N       first NFQUEUE number (default 0)\n"
-		"  --queues N          number of queues, one thread each (default 1)\n"
-		"  --state-dir DIR     state (default /var/lib/tlsgate)\n"
-		"  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca)\n"
-		"  --control PATH      control socket (default /run/tlsgate/control)\n"
-		"  --log FILE|-        decision log, one JSON line per decision (default -: stdout)\n"
-		"  --foreground        stay in the foreground (the default under systemd)\n"
-		"  --check-config      load and validate policy and content, then exit\n"
-		"  -v, --verbose       debug messages\n");
+	fprintf(f, "usage: tlsgated [options]\n"
+		   "  --policy FILE       policy JSON (default /etc/tlsgate/policy.json)\n"
+		   "  --content DIR       content package (default /usr/share/tlsgate/content)\n"
+		   "  --queue-num N       first NFQUEUE number (default 0)\n"
+		   "  --queues N          number of queues, one thread each (default 1)\n"
+		   "  --state-dir DIR     state (default /var/lib/tlsgate)\n"
+		   "  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca)\n"
+		   "  --control PATH      control socket (default /run/tlsgate/control)\n"
+		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
+		   "stdout)\n"
+		   "  --foreground        stay in the foreground (the default under systemd)\n"
+		   "  --check-config      load and validate policy and content, then exit\n"
+		   "  -v, --verbose       debug messages\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -210,8 +210,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->queues = 1;
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->policy = optarg; break;
-		case 'c': o->content = optarg; break;
+		case 'p':
+			o->policy = optarg;
+			break;
+		case 'c':
+			o->content = optarg;
+			break;
 		case 'n':
 			if (parse_uint(optarg, 65535, &o->queue_num) == -1)
 				fatalx("--queue-num: expected 0..65535, got \"%s\"", optarg);
@@ -222,15 +226,33 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				fatalx("--queues: expected 1..%d, got \"%s\"", TLSGATED_MAX_QUEUES,
 				       optarg);
 			break;
-		case 's': o->state_dir = optarg; break;
-		case 'a': o->ca_dir = optarg; break;
-		case 'C': o->control = optarg; break;
-		case 'l': o->log_path = optarg; break;
-		case 'f': o->foreground = true; break;
-		case 'k': o->check_config = true; break;
-		case 'v': o->verbose++; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'a':
+			o->ca_dir = optarg;
+			break;
+		case 'C':
+			o->control = optarg;
+			break;
+		case 'l':
+			o->log_path = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'k':
+			o->check_config = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
 		}
 	}
 	if (optind != argc) {
@@ -262,7 +284,8 @@ static void reclaim(struct decider *d, const struct qthread *qs, unsigned n, uin
 			return;
 		}
 		if (mono_ms() > deadline) {
-			log_warnx("queue %u: busy, old policy kept until the next reload", qs[i].num);
+			log_warnx("queue %u: busy, old policy kept until the next reload",
+				  qs[i].num);
 			return;
 		}
 		nanosleep(&ts, NULL);
