@@ -172,6 +172,9 @@ void decider_expire(struct decider *d, uint64_t now_ms)
 
 static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg_flow_kind kind)
 {
+	struct tg_os_hint hint;
+
+	memset(&hint, 0, sizeof(hint));
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->family = fl->family;
@@ -183,21 +186,11 @@ static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg
 		f->has_mac = true;
 		memcpy(f->mac, fl->mac, 6);
 	}
-	switch (fl->os_hint) {
-	case TG_OSF_WINDOWS:
-		f->hint_os_mask = TG_OS_MASK_WINDOWS;
-		break;
-	case TG_OSF_APPLE:
-		f->hint_os_mask = TG_OS_MASK_APPLE;
-		break;
-	case TG_OSF_LINUX:
-		f->hint_os_mask = TG_OS_MASK_LINUX;
-		break;
-	default:
-		f->hint_os_mask = 0;
-		break;
-	}
-	f->hint_confidence = (uint8_t)fl->os_conf;
+	hint.family = (enum tg_os_family)fl->os_hint;
+	hint.confidence = (uint8_t)fl->os_conf;
+	tg_flow_facts_set_hint(f, &hint);
+	if (f->hint_os_mask)
+		f->hint_confidence = hint.confidence;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)

@@ -777,6 +777,25 @@ static void ld_settings(struct ld *l, const cJSON *o, struct tg_policy_settings 
 
 /* --- identities, endpoints: bindings ------------------------------------------------------------- */
 
+/* Room for one more element in a doubling array of @elem-byte items; false: out of memory. */
+static bool ld_grow(struct ld *l, void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 64;
+	p = realloc(*arr, ncap * elem);
+	if (p == NULL) {
+		ld_err(l, "out of memory");
+		return false;
+	}
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
 static void ld_bind_add(struct ld *l, const struct tg_cidr *c, int32_t user, int32_t ep,
 			int32_t group)
 {
@@ -786,17 +805,8 @@ static void ld_bind_add(struct ld *l, const struct tg_cidr *c, int32_t user, int
 		ld_err(l, "more than %d address bindings in the policy", TG_CAP_BINDINGS);
 		return;
 	}
-	if (l->n_binds == l->cap_binds) {
-		size_t cap = l->cap_binds ? l->cap_binds * 2 : 64;
-		struct ld_bind *n = realloc(l->binds, cap * sizeof(*n));
-
-		if (n == NULL) {
-			ld_err(l, "out of memory");
-			return;
-		}
-		l->binds = n;
-		l->cap_binds = cap;
-	}
+	if (!ld_grow(l, (void **)&l->binds, &l->cap_binds, l->n_binds, sizeof(*l->binds)))
+		return;
 	b = &l->binds[l->n_binds++];
 	memset(b, 0, sizeof(*b));
 	b->pfx = *c;
@@ -816,17 +826,8 @@ static void ld_mac_add(struct ld *l, const uint8_t mac[static 6], int32_t user, 
 		ld_err(l, "more than %d MAC bindings in the policy", TG_CAP_BINDINGS);
 		return;
 	}
-	if (l->n_macs == l->cap_macs) {
-		size_t cap = l->cap_macs ? l->cap_macs * 2 : 64;
-		struct ld_macbind *n = realloc(l->macs, cap * sizeof(*n));
-
-		if (n == NULL) {
-			ld_err(l, "out of memory");
-			return;
-		}
-		l->macs = n;
-		l->cap_macs = cap;
-	}
+	if (!ld_grow(l, (void **)&l->macs, &l->cap_macs, l->n_macs, sizeof(*l->macs)))
+		return;
 	b = &l->macs[l->n_macs++];
 	memset(b, 0, sizeof(*b));
 	memcpy(b->mac, mac, 6);
