@@ -165,8 +165,8 @@ size_t tg_pkt_build_dns_block(uint8_t *out, size_t cap, const struct tg_pkt *q,
 	if (build_ip(out, q->ip_version, q->dst, q->src, TG_IPPROTO_UDP, 8 + dlen) == 0)
 		return 0;
 	{
-		uint16_t cs = tg_pkt_l4_csum(q->ip_version, q->dst, q->src, TG_IPPROTO_UDP, u,
-					     8 + dlen);
+		uint16_t cs =
+			tg_pkt_l4_csum(q->ip_version, q->dst, q->src, TG_IPPROTO_UDP, u, 8 + dlen);
 
 		put16(u + 6, cs == 0 ? 0xffff : cs);
 	}

@@ -12,7 +12,7 @@
 #include "tlsgate/err.h"
 #include "tlsgate/pkt.h"
 
-#define TG_PKT_RST_MAX 60          /* IPv6 header + TCP header */
+#define TG_PKT_RST_MAX	      60 /* IPv6 header + TCP header */
 #define TG_PKT_DNS_ANSWER_MAX 1280 /* a DNS answer we build never exceeds the IPv6 minimum MTU */
 
 /*
