@@ -11,7 +11,7 @@
 
 static void walk(struct tg_cur *c, const uint8_t *ops, size_t nops, int depth)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < nops; i++) {
 		struct tg_cur sub;
@@ -50,8 +50,11 @@ static void walk(struct tg_cur *c, const uint8_t *ops, size_t nops, int depth)
 				(void)tg_cur_vec16(c, &sub);
 			else
 				(void)tg_cur_vec24(c, &sub);
-			walk(&sub, ops + i + 1, (nops - i - 1) / 2, depth + 1);
+			/* The sub-cursor takes the next half of the ops; the parent skips them. */
+			k = (nops - i - 1) / 2;
+			walk(&sub, ops + i + 1, k, depth + 1);
 			(void)tg_cur_close(c, &sub);
+			i += k;
 			break;
 		case 9:
 			(void)tg_cur_peek(c, ops[i] >> 4);
