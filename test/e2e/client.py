@@ -3,6 +3,9 @@
 
   client.py dns SERVER NAME TYPE         print the rcode and answer types of one UDP query
   client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
+  client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
+                                         ClientHello for SNI, wait for the server's first bytes,
+                                         close; prints "N connections/s"
   client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI split per MODE
                                          (records: two TLS records; segments: two TCP segments)
                                          and print "reset", "closed" or "answer" for what came back
@@ -85,11 +88,32 @@ def quic(server, count):
         time.sleep(0.01)
 
 
+def rate(server, sni, seconds):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    hello = client_hello(sni)
+    wire = b"\x16\x03\x01" + struct.pack("!H", len(hello)) + hello
+    end = time.monotonic() + float(seconds)
+    n = 0
+    start = time.monotonic()
+    while time.monotonic() < end:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.settimeout(3)
+        s.connect((server, 443))
+        s.sendall(wire)
+        s.recv(1)
+        s.close()
+        n += 1
+    print(f"{n / (time.monotonic() - start):.0f} connections/s")
+
+
 cmd = sys.argv[1]
 if cmd == "dns":
     dns(*sys.argv[2:5])
 elif cmd == "quic":
     quic(*sys.argv[2:4])
+elif cmd == "rate":
+    rate(*sys.argv[2:5])
 elif cmd == "splitch":
     splitch(*sys.argv[2:5])
 else:
