@@ -323,6 +323,11 @@ void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec
 	classify(d, &f, 0, out);
 }
 
+bool decider_ech_strip(const struct decider *d)
+{
+	return tg_policy_settings(cur(d)->policy)->ech == TG_ECH_STRIP;
+}
+
 enum dec_action decider_fail(const struct decider *d, enum dec_fail why)
 {
 	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);

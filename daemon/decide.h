@@ -78,6 +78,8 @@ void decider_dns(const struct decider *d, const struct dec_flow *fl, const char 
 /* IP filtering at the SYN, and QUIC. */
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
+/* True when the policy says to strip ech from DNS HTTPS/SVCB answers. */
+bool decider_ech_strip(const struct decider *d);
 /* Fail behaviour for @why: DEC_PASS or DEC_BLOCK, never DEC_DECRYPT. */
 enum dec_action decider_fail(const struct decider *d, enum dec_fail why);
 const char *dec_fail_name(enum dec_fail why);

@@ -27,6 +27,7 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/dns.h"
+#include "tlsgate/dns_ech.h"
 #include "tlsgate/domain.h"
 #include "tlsgate/http.h"
 #include "tlsgate/ja4.h"
@@ -78,6 +79,8 @@ struct engine {
 	struct eng_counters c;
 	uint8_t scratch[TG_CAP_CH_BYTES];
 	struct tg_dns_msg dns;
+	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
+	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
 	char logbuf[4096];
 };
 
@@ -626,6 +629,42 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 	flow_examine(e, fl, now_ms);
 }
 
+/*
+ * A DNS response: when policy says strip, HTTPS/SVCB answers lose their ech parameter (the
+ * packet is rewritten in the verdict). An answer we cannot rewrite is counted and let through:
+ * the client may then use ECH, which hides the real name from filtering but not the outer one.
+ */
+static void dns_response(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p)
+{
+	uint8_t *msg = e->dns_msg_buf, *pkt = e->dns_pkt_buf;
+	size_t mlen, plen;
+	unsigned n;
+	enum tg_err err;
+
+	if (!decider_ech_strip(e->cfg.decider) ||
+	    tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK) {
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	err = tg_dns_strip_ech(&e->dns, p->payload.p, p->payload.len, msg, &mlen, &n);
+	if (err != TG_OK) {
+		e->c.dns_ech_failed++;
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	if (n == 0) {
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	plen = tg_pkt_build_udp_payload(pkt, sizeof(e->dns_pkt_buf), p, msg, mlen);
+	if (plen == 0 || queue_verdict_pkt(e->q, np->id, NF_ACCEPT, false, 0, pkt, plen) == -1) {
+		e->c.dns_ech_failed++;
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	e->c.dns_ech_stripped++;
+}
+
 static void udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		       uint64_t now_ms)
 {
@@ -656,6 +695,10 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 			e->c.quic_passed++;
 			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 		}
+		return;
+	}
+	if (p->sport == 53) {
+		dns_response(e, np, p);
 		return;
 	}
 	if (p->dport == 53) {

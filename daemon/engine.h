@@ -48,6 +48,8 @@ struct relay;
 	X(dns_blocked)         \
 	X(dns_invalid)         \
 	X(dns_answers_learned) \
+	X(dns_ech_stripped)    \
+	X(dns_ech_failed)      \
 	X(quic_blocked)        \
 	X(quic_passed)         \
 	X(http_blocked)        \

@@ -26,6 +26,7 @@ struct queue {
 	queue_cb cb;
 	void *cb_arg;
 	char *buf;
+	char *vbuf; /* verdicts: attributes and room for a rewritten packet (a DNS answer) */
 };
 
 static int queue_send_config(struct queue *q, struct nlmsghdr *nlh)
@@ -47,7 +48,8 @@ struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 		return NULL;
 	q->num = num;
 	q->buf = malloc(QUEUE_BUF_SIZE);
-	if (q->buf == NULL)
+	q->vbuf = malloc(QUEUE_MSG_SIZE + 0xffff);
+	if (q->buf == NULL || q->vbuf == NULL)
 		goto fail;
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (q->nl == NULL)
@@ -93,6 +95,7 @@ void queue_close(struct queue *q)
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
 	free(q->buf);
+	free(q->vbuf);
 	free(q);
 }
 
@@ -167,12 +170,19 @@ int queue_receive(struct queue *q, queue_cb cb, void *arg)
 
 int queue_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark)
 {
-	char buf[QUEUE_MSG_SIZE];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	return queue_verdict_pkt(q, id, verdict, set_mark, mark, NULL, 0);
+}
+
+int queue_verdict_pkt(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark,
+		      const uint8_t *pkt, size_t len)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put(q->vbuf, NFQNL_MSG_VERDICT, q->num);
 
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (pkt != NULL)
+		nfq_nlmsg_verdict_put_pkt(nlh, pkt, (uint32_t)len);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		q->st.verdict_errors++;
 		return -1;

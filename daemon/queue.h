@@ -43,6 +43,10 @@ int queue_receive(struct queue *q, queue_cb cb, void *arg);
 /* NF_ACCEPT, NF_DROP or NF_REPEAT, with an nfmark when @set_mark. */
 int queue_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark);
 
+/* The same with the packet replaced by @pkt (@len bytes, a complete IP packet). */
+int queue_verdict_pkt(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark,
+		      const uint8_t *pkt, size_t len);
+
 struct queue_stats {
 	uint64_t received, verdicts, verdict_errors, recv_errors, enobufs;
 };

@@ -172,3 +172,29 @@ size_t tg_pkt_build_dns_block(uint8_t *out, size_t cap, const struct tg_pkt *q,
 	}
 	return need;
 }
+
+size_t tg_pkt_build_udp_payload(uint8_t *out, size_t cap, const struct tg_pkt *p,
+				const uint8_t *payload, size_t len)
+{
+	size_t h = p->ip_hdr_len, total = h + 8 + len;
+	uint8_t *u = out + h;
+	uint16_t cs;
+
+	if (p->proto != TG_IPPROTO_UDP || p->fragment || p->truncated || p->l3.len < h + 8 ||
+	    total > cap || total > 65535 || (p->ip_version == 6 && total - 40 > 65535))
+		return 0;
+	memcpy(out, p->l3.p, h + 8);
+	memcpy(u + 8, payload, len);
+	put16(u + 4, (uint16_t)(8 + len));
+	put16(u + 6, 0);
+	if (p->ip_version == 4) {
+		put16(out + 2, (uint16_t)total);
+		put16(out + 10, 0);
+		put16(out + 10, tg_pkt_csum(out, h));
+	} else {
+		put16(out + 4, (uint16_t)(total - 40));
+	}
+	cs = tg_pkt_l4_csum(p->ip_version, p->src, p->dst, TG_IPPROTO_UDP, u, 8 + len);
+	put16(u + 6, cs == 0 ? 0xffff : cs);
+	return total;
+}

@@ -122,6 +122,12 @@ check "dns: blocked name -> NXDOMAIN" \
 check "dns: other name answered by the server" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
 
+# ECH: the policy strips the ech parameter from HTTPS answers; the rest of the record stays.
+check "dns: ech stripped from the HTTPS answer" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" ech.test HTTPS)" = "rcode=0 answers=1 ech=no" ]
+check "dns: the server does send ech (checked behind the gateway's back)" \
+	[ "$(in_r python3 "$src/test/e2e/client.py" dns "$S4" ech.test HTTPS)" = "rcode=0 answers=1 ech=yes" ]
+
 # QUIC: dropped per policy; the server's sink counts nothing.
 in_c python3 "$src/test/e2e/client.py" quic "$S4" 5
 sleep 0.3

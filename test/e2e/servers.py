@@ -76,10 +76,11 @@ def dns_answer(q):
     elif qtype == 28:
         answers = b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 300, 16) + socket.inet_pton(socket.AF_INET6, ip6)
     elif qtype == 65 and name.startswith("ech."):
-        ech = b"\xfe\x0d" + b"\x00" * 30  # an ECHConfigList stand-in: opaque bytes
+        # An ECHConfigList: its length, then one ECHConfig (version fe0d, length, contents).
+        ech = struct.pack("!H", 30) + b"\xfe\x0d" + struct.pack("!H", 26) + b"\x00" * 26
         params = struct.pack("!HH", 1, 3) + b"\x02h2"  # alpn=h2
-        params += struct.pack("!HH", 5, len(ech)) + ech  # ech
         params += struct.pack("!HH", 4, 4) + socket.inet_aton(ip4)  # ipv4hint
+        params += struct.pack("!HH", 5, len(ech)) + ech  # ech (keys in increasing order)
         rdata = struct.pack("!H", 1) + b"\x00" + params
         answers = b"\xc0\x0c" + struct.pack("!HHIH", 65, 1, 300, len(rdata)) + rdata
     an = 1 if answers else 0

@@ -36,4 +36,13 @@ size_t tg_pkt_build_rst(uint8_t out[static TG_PKT_RST_MAX], uint8_t family,
 size_t tg_pkt_build_dns_block(uint8_t *out, size_t cap, const struct tg_pkt *q,
 			      uint8_t sinkhole_family, const uint8_t sinkhole[16], uint32_t ttl);
 
+/*
+ * tg_pkt_build_udp_payload() - the UDP packet @p (a parsed IPv4 or IPv6 UDP packet, not a
+ * fragment) with its payload replaced by @payload (@len bytes): same IP header and extension
+ * headers, same ports, lengths and checksums recomputed. Returns the new packet's length, or 0
+ * when @p is not such a packet or the result would not fit in @cap or in 65535 bytes.
+ */
+size_t tg_pkt_build_udp_payload(uint8_t *out, size_t cap, const struct tg_pkt *p,
+				const uint8_t *payload, size_t len);
+
 #endif
