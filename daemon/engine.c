@@ -332,6 +332,64 @@ static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	e->c.block++;
 }
 
+/* Append @s to @out with the HTML specials escaped; returns the new length. */
+static size_t html_escape(char *out, size_t at, size_t cap, const char *s)
+{
+	for (; *s && at + 7 < cap; s++) {
+		const char *rep = *s == '<'   ? "&lt;"
+				  : *s == '>' ? "&gt;"
+				  : *s == '&' ? "&amp;"
+				  : *s == '"' ? "&quot;"
+					      : NULL;
+
+		if (rep) {
+			memcpy(out + at, rep, strlen(rep));
+			at += strlen(rep);
+		} else {
+			out[at++] = *s;
+		}
+	}
+	return at;
+}
+
+/*
+ * Blocked plain HTTP: the client gets a 403 page from the server's address, with FIN, in place
+ * of the held request (acknowledged, so the client takes the page); the server's half is reset.
+ */
+static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule, uint64_t now_ms)
+{
+	static const char head[] = "HTTP/1.1 403 Forbidden\r\n"
+				   "Content-Type: text/html; charset=utf-8\r\n"
+				   "Cache-Control: no-store\r\n"
+				   "Connection: close\r\n"
+				   "Content-Length: ";
+	char body[512], page[768];
+	uint8_t pkt[1024];
+	size_t blen, plen, n;
+	int fd = raw_fd(e, fl->f.family);
+
+	blen = (size_t)snprintf(body, sizeof(body),
+				"<!doctype html><title>Blocked</title><h1>Blocked</h1>"
+				"<p>This site is not allowed by your organization's policy.</p>"
+				"<p>Rule: ");
+	blen = html_escape(body, blen, sizeof(body) - 16, rule[0] ? rule : "-");
+	memcpy(body + blen, "</p>\n", 5);
+	blen += 5;
+	plen = (size_t)snprintf(page, sizeof(page), "%s%zu\r\n\r\n%.*s", head, blen, (int)blen,
+				body);
+	n = tg_pkt_build_tcp(
+		pkt, sizeof(pkt), fl->f.family, fl->f.server, fl->f.client, fl->f.sport,
+		fl->f.cport, fl->f.server_isn + 1, fl->f.client_isn + 1 + held_bytes(fl),
+		TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page, plen);
+	if (n == 0 || adopt_raw_send(fd, fl->f.family, fl->f.client, pkt, n) == -1 ||
+	    adopt_reset_server(fd, &fl->f) == -1) {
+		e->c.rst_fail++;
+		log_warn("queue %u: block page", e->cfg.queue);
+	}
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	e->c.block++;
+}
+
 static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
@@ -443,8 +501,11 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 			e->c.http_blocked++;
 		else
 			e->c.http_passed++;
-		/* Plain HTTP is never adopted here: pass or block. */
-		flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+		/* Plain HTTP is never adopted here: a block page, or pass. */
+		if (r.action == DEC_BLOCK && fl->state >= EF_SYNACK)
+			flow_block_http(e, fl, r.rule_name, now_ms);
+		else
+			flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
 		return;
 	}
 	err = tg_tls_ch_parse(&ch, s.p, s.len, e->scratch);

@@ -57,24 +57,38 @@ static size_t build_ip(uint8_t *out, uint8_t family, const uint8_t *src, const u
 	return 0;
 }
 
-size_t tg_pkt_build_rst(uint8_t out[static TG_PKT_RST_MAX], uint8_t family,
-			const uint8_t src[static 16], const uint8_t dst[static 16], uint16_t sport,
-			uint16_t dport, uint32_t seq, uint32_t ack)
+size_t tg_pkt_build_tcp(uint8_t *out, size_t cap, uint8_t family, const uint8_t src[static 16],
+			const uint8_t dst[static 16], uint16_t sport, uint16_t dport, uint32_t seq,
+			uint32_t ack, uint8_t flags, uint16_t window, const uint8_t *payload,
+			size_t len)
 {
-	size_t h = build_ip(out, family, src, dst, TG_IPPROTO_TCP, 20);
-	uint8_t *t = out + h;
+	size_t hl = family == 4 ? 20 : 40, h;
+	uint8_t *t;
 
-	if (h == 0)
+	if ((family != 4 && family != 6) || hl + 20 + len > cap || 20 + len > 65535 - hl)
 		return 0;
+	h = build_ip(out, family, src, dst, TG_IPPROTO_TCP, 20 + len);
+	t = out + h;
 	memset(t, 0, 20);
 	put16(t, sport);
 	put16(t + 2, dport);
 	put32(t + 4, seq);
 	put32(t + 8, ack);
 	t[12] = 5 << 4;
-	t[13] = TG_TCP_RST | TG_TCP_ACK;
-	put16(t + 16, tg_pkt_l4_csum(family, src, dst, TG_IPPROTO_TCP, t, 20));
-	return h + 20;
+	t[13] = flags;
+	put16(t + 14, window);
+	if (len)
+		memcpy(t + 20, payload, len);
+	put16(t + 16, tg_pkt_l4_csum(family, src, dst, TG_IPPROTO_TCP, t, 20 + len));
+	return h + 20 + len;
+}
+
+size_t tg_pkt_build_rst(uint8_t out[static TG_PKT_RST_MAX], uint8_t family,
+			const uint8_t src[static 16], const uint8_t dst[static 16], uint16_t sport,
+			uint16_t dport, uint32_t seq, uint32_t ack)
+{
+	return tg_pkt_build_tcp(out, TG_PKT_RST_MAX, family, src, dst, sport, dport, seq, ack,
+				TG_TCP_RST | TG_TCP_ACK, 0, NULL, 0);
 }
 
 /* Length of the header and first question of a DNS query, or 0 if it is not one we answer. */

@@ -116,6 +116,13 @@ check "decrypt: server's old half was reset ($stale stale connections)" [ "$stal
 curl_c $R4 https://www.blocked.test/ >"$work/block.out" 2>&1
 check "block: client gets a reset" grep -q "reset by peer" "$work/block.out"
 
+# HTTP on port 80: a blocked Host gets a 403 page; an allowed one reaches the server.
+out=$(in_c curl -sS --max-time 5 -o "$work/page.html" -w '%{http_code}' -H "Host: www.blocked.test" "http://$S4/x")
+check "http: blocked Host gets the 403 page ($out)" [ "$out" = 403 ]
+check "http: the page names the rule" grep -q "Rule: block-test" "$work/page.html"
+out=$(in_c curl -sS --max-time 5 -H "Host: pass.test" "http://$S4/y")
+check "http: allowed Host reaches the server ($out)" [ "$out" = "server - /y" ]
+
 # DNS: a blocked name is answered NXDOMAIN by the gateway; others by the server.
 check "dns: blocked name -> NXDOMAIN" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" www.blocked.test A)" = "rcode=3 answers=0 ech=no" ]

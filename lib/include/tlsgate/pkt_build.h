@@ -16,6 +16,16 @@
 #define TG_PKT_DNS_ANSWER_MAX 1280 /* a DNS answer we build never exceeds the IPv6 minimum MTU */
 
 /*
+ * tg_pkt_build_tcp() - a TCP segment with @flags (TG_TCP_*), @window and @len bytes of
+ * @payload from @src:@sport to @dst:@dport, IPv4 (DF set) or IPv6, TTL 64, checksums filled
+ * in. Returns its length, or 0 for a bad family or when it would not fit in @cap.
+ */
+size_t tg_pkt_build_tcp(uint8_t *out, size_t cap, uint8_t family, const uint8_t src[static 16],
+			const uint8_t dst[static 16], uint16_t sport, uint16_t dport, uint32_t seq,
+			uint32_t ack, uint8_t flags, uint16_t window, const uint8_t *payload,
+			size_t len);
+
+/*
  * tg_pkt_build_rst() - an RST|ACK segment from @src:@sport to @dst:@dport with @seq and @ack,
  * IPv4 (family 4, DF set) or IPv6 (6), TTL/hop limit 64, both checksums filled in.
  * Returns its length (40 or 60), or 0 for a bad family. @out must hold TG_PKT_RST_MAX bytes.
