@@ -161,8 +161,29 @@ static void test_refused_queries(void)
 	CHECK_INT(tg_pkt_build_dns_block(out, sizeof(out), &qp, 0, NULL, 0), 0);
 }
 
+static void test_tcp_payload(void)
+{
+	uint8_t buf[256];
+	struct tg_pkt p;
+	size_t n = tg_pkt_build_tcp(buf, sizeof(buf), 6, s6, c6, 443, 51000, 7, 9,
+				    TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512,
+				    (const uint8_t *)"HTTP/1.1 403", 12);
+
+	CHECK_INT(n, 40 + 20 + 12);
+	CHECK_ERR(tg_pkt_parse(&p, buf, n), TG_OK);
+	CHECK_INT(p.tcp_flags, TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN);
+	CHECK_INT(p.window, 512);
+	CHECK_SPAN(p.payload, "HTTP/1.1 403");
+	CHECK(tg_pkt_l4_csum_ok(&p));
+	/* Too small a buffer: nothing built. */
+	CHECK_INT(tg_pkt_build_tcp(buf, 60 + 11, 6, s6, c6, 1, 2, 3, 4, 0, 0,
+				   (const uint8_t *)"HTTP/1.1 403", 12),
+		  0);
+}
+
 int main(void)
 {
+	test_tcp_payload();
 	test_rst(4, c4, s4);
 	test_rst(6, c6, s6);
 	answer(4, 1, 0, 3, 0); /* NXDOMAIN */
