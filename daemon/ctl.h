@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 int ctl_inspect_main(int argc, char **argv);
+int ctl_stats_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
 int ctl_explain_main(int argc, char **argv);
 

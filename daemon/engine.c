@@ -84,6 +84,9 @@ struct engine {
 	char logbuf[4096];
 };
 
+/* Counters are written by the queue thread and read by the control socket (main thread). */
+#define CTR_INC(e, name) __atomic_fetch_add(&(e)->c.name, 1, __ATOMIC_RELAXED)
+
 static uint64_t key_hash(uint8_t family, const uint8_t *c, uint16_t cp, const uint8_t *s,
 			 uint16_t sp)
 {
@@ -210,7 +213,7 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
 	e->tab[i] = fl;
 	lru_push(e, fl);
 	e->nflows++;
-	e->c.flows_new++;
+	CTR_INC(e, flows_new);
 	return fl;
 }
 
@@ -224,7 +227,7 @@ static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32
 	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
 
 	if (queue_verdict(e->q, id, v, decision != 0, mark) == -1)
-		e->c.verdict_fail++;
+		CTR_INC(e, verdict_fail);
 }
 
 /* One JSON line per decision, written with a single write() so threads never interleave. */
@@ -325,11 +328,11 @@ static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	/* The held data never reaches the server: its RST acknowledges nothing of it. */
 	if (adopt_reset_client(fd, &fl->f, held_bytes(fl)) == -1 ||
 	    (fl->state >= EF_SYNACK && adopt_reset_server(fd, &fl->f) == -1)) {
-		e->c.rst_fail++;
+		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
 	}
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
-	e->c.block++;
+	CTR_INC(e, block);
 }
 
 /* Append @s to @out with the HTML specials escaped; returns the new length. */
@@ -383,17 +386,17 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 		TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page, plen);
 	if (n == 0 || adopt_raw_send(fd, fl->f.family, fl->f.client, pkt, n) == -1 ||
 	    adopt_reset_server(fd, &fl->f) == -1) {
-		e->c.rst_fail++;
+		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block page", e->cfg.queue);
 	}
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
-	e->c.block++;
+	CTR_INC(e, block);
 }
 
 static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
-	e->c.pass++;
+	CTR_INC(e, pass);
 }
 
 static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms);
@@ -406,22 +409,22 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 
 	fd = adopt_socket(&fl->f, 0, now_ms, &step);
 	if (fd == -1) {
-		e->c.adopt_fail++;
+		CTR_INC(e, adopt_fail);
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
 		fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION), DEC_FAIL_ADOPTION);
 		log_decision(e, &fl->f, "tls", NULL, 0, &r);
 		flow_apply(e, fl, r.action, now_ms);
 		return;
 	}
-	e->c.adopt_ok++;
+	CTR_INC(e, adopt_ok);
 	/* The held segments now reach the adopted socket through the socket match. */
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
 	if (adopt_reset_server(raw_fd(e, fl->f.family), &fl->f) == -1) {
-		e->c.rst_fail++;
+		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
 	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
-	e->c.decrypt++;
+	CTR_INC(e, decrypt);
 }
 
 static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms)
@@ -434,7 +437,7 @@ static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, ui
 
 			fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION),
 				    DEC_FAIL_ADOPTION);
-			e->c.adopt_fail++;
+			CTR_INC(e, adopt_fail);
 			flow_apply(e, fl, r.action, now_ms);
 			return;
 		}
@@ -490,7 +493,7 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		if (err == TG_NEED_MORE)
 			return;
 		if (err != TG_OK) {
-			e->c.non_tls++;
+			CTR_INC(e, non_tls);
 			flow_fail(e, fl, DEC_FAIL_NON_TLS, now_ms);
 			return;
 		}
@@ -498,9 +501,9 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 			     (const char *)req.target.p, req.target.len, &r);
 		log_decision(e, &fl->f, "http", req.host.p, req.host.len, &r);
 		if (r.action == DEC_BLOCK)
-			e->c.http_blocked++;
+			CTR_INC(e, http_blocked);
 		else
-			e->c.http_passed++;
+			CTR_INC(e, http_passed);
 		/* Plain HTTP is never adopted here: a block page, or pass. */
 		if (r.action == DEC_BLOCK && fl->state >= EF_SYNACK)
 			flow_block_http(e, fl, r.rule_name, now_ms);
@@ -512,7 +515,7 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	if (err == TG_NEED_MORE)
 		return;
 	if (err != TG_OK) {
-		e->c.ch_invalid++;
+		CTR_INC(e, ch_invalid);
 		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
 		return;
 	}
@@ -560,7 +563,7 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	}
 	fl = flow_new(e, p, now_ms);
 	if (fl == NULL) {
-		e->c.flows_full++;
+		CTR_INC(e, flows_full);
 		if (decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK)
 			verdict(e, np->id, NF_DROP, np->mark, 0);
 		else
@@ -585,7 +588,7 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	fl->os_conf = oh.confidence;
 	if (p->payload.len) {
 		/* TCP Fast Open: data in the SYN cannot be adopted (HANDOFF: untested). */
-		e->c.tfo_data++;
+		CTR_INC(e, tfo_data);
 		flow_fail(e, fl, DEC_FAIL_TFO, now_ms);
 		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
@@ -598,7 +601,7 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
 		fl->drop = true;
 		fl->decided_ms = now_ms;
-		e->c.block++;
+		CTR_INC(e, block);
 		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
@@ -642,7 +645,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 
 	if (fl == NULL) {
 		/* A flow that began before we did: nothing to classify it with. */
-		e->c.midstream++;
+		CTR_INC(e, midstream);
 		if (decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK)
 			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
 		else
@@ -650,7 +653,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		return;
 	}
 	if (fl->state == EF_DECIDED) {
-		e->c.late_reverdict++;
+		CTR_INC(e, late_reverdict);
 		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
@@ -670,19 +673,19 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		fl->hold_ms = now_ms;
 	}
 	if (fl->n_held >= ENG_MAX_HELD) {
-		e->c.hold_cap++;
+		CTR_INC(e, hold_cap);
 		flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
 		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	fl->held_mark[fl->n_held] = np->mark;
 	fl->held[fl->n_held++] = np->id;
-	e->c.held++;
+	CTR_INC(e, held);
 	if (fl->state == EF_SYNACK)
 		fl->state = EF_HOLD;
 	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
 	if (err != TG_OK) {
-		e->c.ch_invalid++;
+		CTR_INC(e, ch_invalid);
 		flow_fail(e, fl, err == TG_ERR_CAP ? DEC_FAIL_HOLD_CAP : DEC_FAIL_UNPARSABLE,
 			  now_ms);
 		return;
@@ -709,7 +712,7 @@ static void dns_response(struct engine *e, const struct queue_pkt *np, const str
 	}
 	err = tg_dns_strip_ech(&e->dns, p->payload.p, p->payload.len, msg, &mlen, &n);
 	if (err != TG_OK) {
-		e->c.dns_ech_failed++;
+		CTR_INC(e, dns_ech_failed);
 		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
@@ -719,11 +722,11 @@ static void dns_response(struct engine *e, const struct queue_pkt *np, const str
 	}
 	plen = tg_pkt_build_udp_payload(pkt, sizeof(e->dns_pkt_buf), p, msg, mlen);
 	if (plen == 0 || queue_verdict_pkt(e->q, np->id, NF_ACCEPT, false, 0, pkt, plen) == -1) {
-		e->c.dns_ech_failed++;
+		CTR_INC(e, dns_ech_failed);
 		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	e->c.dns_ech_stripped++;
+	CTR_INC(e, dns_ech_stripped);
 }
 
 static void udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
@@ -750,10 +753,10 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 		decider_quic(e->cfg.decider, &df, &r);
 		log_decision(e, &f, "quic", NULL, 0, &r);
 		if (r.action == DEC_BLOCK) {
-			e->c.quic_blocked++;
+			CTR_INC(e, quic_blocked);
 			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
 		} else {
-			e->c.quic_passed++;
+			CTR_INC(e, quic_passed);
 			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 		}
 		return;
@@ -763,10 +766,10 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 		return;
 	}
 	if (p->dport == 53) {
-		e->c.dns_queries++;
+		CTR_INC(e, dns_queries);
 		if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK ||
 		    e->dns.n_q == 0) {
-			e->c.dns_invalid++;
+			CTR_INC(e, dns_invalid);
 			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 			return;
 		}
@@ -778,12 +781,12 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 
 			log_decision(e, &f, "dns", (const uint8_t *)e->dns.q[0].name.text,
 				     e->dns.q[0].name.len, &r);
-			e->c.dns_blocked++;
+			CTR_INC(e, dns_blocked);
 			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr,
 						   60);
 			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
 						     p->src, out, n) == -1)
-				e->c.rst_fail++;
+				CTR_INC(e, rst_fail);
 			verdict(e, np->id, NF_DROP, np->mark, 0);
 			return;
 		}
@@ -797,10 +800,10 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 {
 	struct tg_pkt p;
 
-	e->c.packets++;
+	CTR_INC(e, packets);
 	if (np->data == NULL || tg_pkt_parse(&p, np->data, np->len) != TG_OK) {
 		/* Not ours to judge (fragments, other protocols): let it through untouched. */
-		e->c.unparsable++;
+		CTR_INC(e, unparsable);
 		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
@@ -833,7 +836,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 			break;
 		case EF_HOLD:
 			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
-				e->c.hold_timeouts++;
+				CTR_INC(e, hold_timeouts);
 				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
 			}
 			break;
@@ -841,7 +844,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 		case EF_SYNACK:
 		default:
 			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
-				e->c.hold_timeouts++;
+				CTR_INC(e, hold_timeouts);
 				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
 			} else if (now_ms - fl->created_ms >= ENG_SYN_TIMEOUT_MS) {
 				flow_remove(e, fl);
@@ -851,7 +854,9 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 	}
 }
 
-const struct eng_counters *engine_counters(const struct engine *e)
+void engine_counters_add(const struct engine *e, struct eng_counters *sum)
 {
-	return &e->c;
+#define ENG_CTR_ADD(n) sum->n += __atomic_load_n(&e->c.n, __ATOMIC_RELAXED);
+	ENG_COUNTERS(ENG_CTR_ADD)
+#undef ENG_CTR_ADD
 }

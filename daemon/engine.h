@@ -76,6 +76,7 @@ void engine_free(struct engine *e);
 void engine_packet(struct engine *e, const struct queue_pkt *p, uint64_t now_ms);
 /* Hold timeouts and expiry; call at least every 100 ms. */
 void engine_tick(struct engine *e, uint64_t now_ms);
-const struct eng_counters *engine_counters(const struct engine *e);
+/* Add this engine's counters to @sum; safe from another thread while the engine runs. */
+void engine_counters_add(const struct engine *e, struct eng_counters *sum);
 
 #endif

@@ -138,14 +138,14 @@ static int queue_msg_cb(const struct nlmsghdr *nlh, void *data)
 		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	q->st.received++;
+	__atomic_fetch_add(&q->st.received, 1, __ATOMIC_RELAXED);
 	q->cb(q->cb_arg, &p);
 	return MNL_CB_OK;
 }
 
 int queue_receive(struct queue *q, queue_cb cb, void *arg)
 {
-	uint64_t before = q->st.received;
+	uint64_t before = __atomic_load_n(&q->st.received, __ATOMIC_RELAXED);
 
 	q->cb = cb;
 	q->cb_arg = arg;
@@ -156,16 +156,16 @@ int queue_receive(struct queue *q, queue_cb cb, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == ENOBUFS) {
-				q->st.enobufs++;
+				__atomic_fetch_add(&q->st.enobufs, 1, __ATOMIC_RELAXED);
 				continue;
 			}
-			q->st.recv_errors++;
+			__atomic_fetch_add(&q->st.recv_errors, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
 		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, queue_msg_cb, q) < 0)
-			q->st.recv_errors++;
+			__atomic_fetch_add(&q->st.recv_errors, 1, __ATOMIC_RELAXED);
 	}
-	return (int)(q->st.received - before);
+	return (int)(__atomic_load_n(&q->st.received, __ATOMIC_RELAXED) - before);
 }
 
 int queue_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark, uint32_t mark)
@@ -184,14 +184,19 @@ int queue_verdict_pkt(struct queue *q, uint32_t id, int verdict, bool set_mark, 
 	if (pkt != NULL)
 		nfq_nlmsg_verdict_put_pkt(nlh, pkt, (uint32_t)len);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		q->st.verdict_errors++;
+		__atomic_fetch_add(&q->st.verdict_errors, 1, __ATOMIC_RELAXED);
 		return -1;
 	}
-	q->st.verdicts++;
+	__atomic_fetch_add(&q->st.verdicts, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
 void queue_stats_get(const struct queue *q, struct queue_stats *out)
 {
-	*out = q->st;
+	/* Written by the queue thread, read here by the control socket's thread. */
+	out->received = __atomic_load_n(&q->st.received, __ATOMIC_RELAXED);
+	out->verdicts = __atomic_load_n(&q->st.verdicts, __ATOMIC_RELAXED);
+	out->verdict_errors = __atomic_load_n(&q->st.verdict_errors, __ATOMIC_RELAXED);
+	out->recv_errors = __atomic_load_n(&q->st.recv_errors, __ATOMIC_RELAXED);
+	out->enobufs = __atomic_load_n(&q->st.enobufs, __ATOMIC_RELAXED);
 }

@@ -13,11 +13,13 @@ struct ctl_cmd {
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "inspect", ctl_inspect_main,
-	  "inspect FILE.pcap    one JSON line per ClientHello, DNS message, HTTP request" },
+	  "inspect FILE.pcap [--policy P]    one JSON line per ClientHello, DNS message, HTTP "
+	  "request" },
 	{ "policy", ctl_policy_main,
 	  "policy check FILE [--content DIR]    validate a policy (errors and warnings)" },
 	{ "explain", ctl_explain_main,
 	  "explain --policy FILE --src IP --sni NAME [...]    one flow's decision as JSON" },
+	{ "stats", ctl_stats_main, "stats [--control PATH]    the running daemon's counters" },
 };
 
 static int usage(FILE *f)

@@ -25,6 +25,8 @@
 #include "queue.h"
 #include "notify.h"
 #include "adopt.h"
+#include "control.h"
+#include "jsonw.h"
 #include "relay.h"
 
 #define TLSGATED_MAX_QUEUES   64
@@ -308,6 +310,68 @@ static void reload(struct decider *d, const struct opts *o, const struct qthread
 	notify_send("READY=1");
 }
 
+struct stats_ctx {
+	const struct qthread *qs;
+	unsigned n;
+	struct relay *relay;
+};
+
+/* The control socket's "stats": every counter of every queue, summed, as one JSON line. */
+static int stats_answer(void *arg, const char *cmd, FILE *f)
+{
+	const struct stats_ctx *sc = arg;
+	struct eng_counters c;
+	struct queue_stats q, qsum;
+	struct relay_stats rs;
+	struct jw w;
+	unsigned i;
+
+	if (strcmp(cmd, "stats") != 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	memset(&qsum, 0, sizeof(qsum));
+	for (i = 0; i < sc->n; i++) {
+		engine_counters_add(sc->qs[i].eng, &c);
+		queue_stats_get(sc->qs[i].q, &q);
+		qsum.received += q.received;
+		qsum.verdicts += q.verdicts;
+		qsum.verdict_errors += q.verdict_errors;
+		qsum.recv_errors += q.recv_errors;
+		qsum.enobufs += q.enobufs;
+	}
+	relay_stats_get(sc->relay, &rs);
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	jw_kv_uint(&w, "queues", sc->n);
+	jw_key(&w, "engine");
+	jw_obj_begin(&w);
+#define ENG_CTR_JSON(n) jw_kv_uint(&w, #n, c.n);
+	ENG_COUNTERS(ENG_CTR_JSON)
+#undef ENG_CTR_JSON
+	jw_obj_end(&w);
+	jw_key(&w, "queue");
+	jw_obj_begin(&w);
+	jw_kv_uint(&w, "received", qsum.received);
+	jw_kv_uint(&w, "verdicts", qsum.verdicts);
+	jw_kv_uint(&w, "verdict_errors", qsum.verdict_errors);
+	jw_kv_uint(&w, "recv_errors", qsum.recv_errors);
+	jw_kv_uint(&w, "enobufs", qsum.enobufs);
+	jw_obj_end(&w);
+	jw_key(&w, "relay");
+	jw_obj_begin(&w);
+	jw_kv_uint(&w, "adopted", rs.adopted);
+	jw_kv_uint(&w, "connected", rs.connected);
+	jw_kv_uint(&w, "connect_failed", rs.connect_failed);
+	jw_kv_uint(&w, "over_cap", rs.over_cap);
+	jw_kv_uint(&w, "closed", rs.closed);
+	jw_kv_uint(&w, "bytes_up", rs.bytes_up);
+	jw_kv_uint(&w, "bytes_down", rs.bytes_down);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	return 0;
+}
+
 /* WATCHDOG=1 only while every queue thread has looped recently. */
 static void watchdog(const struct qthread *qs, unsigned n, uint64_t usec)
 {
@@ -333,7 +397,8 @@ int main(int argc, char **argv)
 	FILE *log = NULL;
 	char err[512];
 	sigset_t mask;
-	int sfd = -1, wfd = -1, hfd = -1, epfd = -1, rc = 1;
+	int sfd = -1, wfd = -1, hfd = -1, cfd = -1, epfd = -1, rc = 1;
+	struct stats_ctx sc;
 	uint64_t wd_usec = 0;
 	unsigned i, started = 0;
 
@@ -406,6 +471,18 @@ int main(int argc, char **argv)
 		ev.data.fd = hfd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, hfd, &ev) == -1)
 			fatal("epoll_ctl");
+		/* The control socket is a convenience: without it the datapath still runs. */
+		cfd = control_listen(o.control);
+		if (cfd == -1) {
+			log_warn("control socket %s", o.control);
+		} else {
+			ev.data.fd = cfd;
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev) == -1)
+				fatal("epoll_ctl");
+		}
+		sc.qs = qs;
+		sc.n = started;
+		sc.relay = relay;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
 			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -431,6 +508,10 @@ int main(int argc, char **argv)
 		}
 		if (n == 0)
 			continue;
+		if (ev.data.fd == cfd) {
+			control_serve(cfd, stats_answer, &sc);
+			continue;
+		}
 		if (ev.data.fd == hfd) {
 			uint64_t exp;
 
@@ -476,6 +557,10 @@ out:
 		close(wfd);
 	if (hfd != -1)
 		close(hfd);
+	if (cfd != -1) {
+		close(cfd);
+		(void)unlink(o.control);
+	}
 	if (sfd != -1)
 		close(sfd);
 	if (epfd != -1)

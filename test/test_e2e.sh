@@ -41,7 +41,8 @@ start_daemon()
 	# Not through the in_r function: a backgrounded function is a subshell, and $! would be
 	# its pid. ip netns exec execs the daemon in place, so $! is the daemon.
 	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
-		--content "$src/policy/content" --log "$work/decisions.log" >>"$work/daemon.log" 2>&1 &
+		--content "$src/policy/content" --log "$work/decisions.log" --control "$work/control" \
+		>>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 50); do
 		[ "$(grep -c "running" "$work/daemon.log")" -gt "${runs:-0}" ] && return 0
@@ -160,6 +161,21 @@ cp "$work/policy.good" "$work/policy.json"
 kill -HUP "$daemon_pid"
 sleep 0.5
 check "reload: a good policy is taken" grep -q "policy reloaded" "$work/daemon.log"
+
+# Counters through the control socket (tlsgatectl stats).
+"$bin/tlsgatectl" stats --control "$work/control" >"$work/stats.json"
+stat() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$1)" "$work/stats.json"; }
+check "stats: adopted flows counted ($(stat "['engine']['adopt_ok']"))" [ "$(stat "['engine']['adopt_ok']")" -ge 10 ]
+check "stats: relay connections ($(stat "['relay']['connected']"))" [ "$(stat "['relay']['connected']")" -ge 10 ]
+check "stats: ech stripped ($(stat "['engine']['dns_ech_stripped']"))" [ "$(stat "['engine']['dns_ech_stripped']")" -ge 1 ]
+check "stats: QUIC datagrams blocked ($(stat "['engine']['quic_blocked']"))" [ "$(stat "['engine']['quic_blocked']")" -ge 5 ]
+check "stats: no verdict failures" [ "$(stat "['engine']['verdict_fail']")" -eq 0 ]
+check "stats: unknown command answered with an error" \
+	bash -c "python3 - '$work/control' <<'PY' | grep -q 'unknown command'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'bogus\\n')
+print(s.recv(200).decode())
+PY"
 
 # Daemon gone: --queue-bypass lets traffic pass; after a restart flows are classified again.
 stop_daemon
