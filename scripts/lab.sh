@@ -60,7 +60,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-addext "subjectAltName=DNS:www.debian.org,DNS:gs.apple.com,DNS:www.bankofamerica.com,DNS:www.malware.tlsgate-test.example"
 ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$state/srv.pem" "$state/srv.key" \
 	"$state" "$S4" "$S6" >"$state/servers.log" 2>&1 &
-for _ in $(seq 50); do [ -f "$state/servers.ready" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -f "$state/servers.ready" ] && break; sleep 0.1; done
+[ -f "$state/servers.ready" ] || { echo "lab servers did not start" >&2; exit 1; }
 ip netns exec "$NS_R" "$src/scripts/tlsgate-setup" up --lan lan0
 : >"$state/decisions.log"
 ip netns exec "$NS_R" "$src/build/bin/tlsgated" --policy "$src/policy/default.json" \

@@ -75,7 +75,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	-keyout "$work/srv.key" -out "$work/srv.pem" 2>/dev/null
 ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$work/srv.pem" "$work/srv.key" "$work" "$S4" "$S6" \
 	>"$work/servers.log" 2>&1 &
-for _ in $(seq 50); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
+[ -f "$work/servers.ready" ] || { echo "lab servers did not start" >&2; exit 1; }
 in_r "$src/scripts/tlsgate-setup" up --lan lan0 >/dev/null || { echo "setup failed"; exit 1; }
 start_daemon || exit 1
 R4="--resolve pass.test:443:$S4 --resolve www.decrypt.test:443:$S4 --resolve www.blocked.test:443:$S4"

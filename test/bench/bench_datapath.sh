@@ -25,7 +25,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	-keyout "$work/srv.key" -out "$work/srv.pem" 2>/dev/null
 ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$work/srv.pem" "$work/srv.key" "$work" \
 	"$S4" "$S6" >/dev/null 2>&1 &
-for _ in $(seq 50); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
+[ -f "$work/servers.ready" ] || { echo "lab servers did not start" >&2; exit 1; }
 ip netns exec "$NS_S" iperf3 -s -B "$S4" -p 5443 -D >/dev/null
 # iperf3 on 443 would collide with the HTTPS server: DNAT is not wanted either, so the bench
 # policy inspects port 5443 too.
