@@ -253,11 +253,12 @@ D=$(hx "$TG_MARK_DECISION_MASK")
 V=$(hx $((TG_MARK_DECISION_MASK | TG_MARK_DROP)))
 I=$(hx "$TG_MARK_INSPECT")
 for ipt in iptables ip6tables; do
-	# 1. verdict (save-mark / drop) 2. socket match 3. decided flows 4./5. the queue.
+	# 1. verdict (save-mark / drop) 2. passed flows leave 3. socket match 4. other decided
+	# flows 5./6. the queue.
 	expect_order $ipt mangle TLSGATE-PRE \
 		"^-A TLSGATE-PRE -m mark ! --mark 0x0/$V -j TLSGATE-VERDICT$" \
-		"^-A TLSGATE-PRE -m socket --transparent -j TLSGATE-LOCAL$" \
 		"--mark $(hx "$TG_MARK_PASS")/$D -j RETURN$" \
+		"^-A TLSGATE-PRE -m socket --transparent -j TLSGATE-LOCAL$" \
 		"--mark $(hx "$TG_MARK_BLOCK")/$D -j DROP$" \
 		"--mark $(hx "$TG_MARK_ADOPT")/$D -j DROP$" \
 		"^-A TLSGATE-PRE -p tcp -m connmark --mark $I/$I -m conntrack --ctdir ORIGINAL -j TLSGATE-QUEUE$" \
