@@ -51,7 +51,8 @@ int ctl_stats_main(int argc, char **argv)
 	memcpy(sun.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "tlsgatectl: %s: %s (is tlsgated running?)\n", path, strerror(errno));
+		fprintf(stderr, "tlsgatectl: %s: %s (is tlsgated running?)\n", path,
+			strerror(errno));
 		goto out;
 	}
 	if (write(fd, "stats\n", 6) != 6) {
