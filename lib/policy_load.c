@@ -1589,6 +1589,18 @@ static bool ld_ja4_ok(const char *s)
 	return true;
 }
 
+/* A match list: an array of at most TG_CAP_POLICY_LIST items, not empty. */
+static bool ld_match_array(struct ld *l, const cJSON *v, size_t *n)
+{
+	if (!ld_array(l, v, TG_CAP_POLICY_LIST, n))
+		return false;
+	if (*n == 0) {
+		ld_err(l, "empty list (omit the field to match anything)");
+		return false;
+	}
+	return true;
+}
+
 /* Name lists (users, groups, categories, apps, app_groups): each item resolved. */
 static void ld_match_names_list(struct ld *l, int field, const cJSON *v, struct pol_match *m)
 {
@@ -1596,12 +1608,8 @@ static void ld_match_names_list(struct ld *l, int field, const cJSON *v, struct 
 	const cJSON *it;
 	size_t n, i = 0;
 
-	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+	if (!ld_match_array(l, v, &n))
 		return;
-	if (n == 0) {
-		ld_err(l, "empty list (omit the field to match anything)");
-		return;
-	}
 	if (field == MF_USERS) {
 		m->users = calloc(n, sizeof(*m->users));
 		if (m->users == NULL) {
@@ -1696,12 +1704,8 @@ static void ld_match_nets(struct ld *l, const cJSON *v, struct tg_cidrset **set,
 	const cJSON *it;
 	size_t n, i = 0;
 
-	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+	if (!ld_match_array(l, v, &n))
 		return;
-	if (n == 0) {
-		ld_err(l, "empty list (omit the field to match anything)");
-		return;
-	}
 	*list = calloc(n, sizeof(**list));
 	b = tg_cidrset_builder_new();
 	if (*list == NULL || b == NULL) {
@@ -1732,12 +1736,8 @@ static void ld_match_patterns(struct ld *l, const cJSON *v, struct pol_match *m)
 	const cJSON *it;
 	size_t n, i = 0;
 
-	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+	if (!ld_match_array(l, v, &n))
 		return;
-	if (n == 0) {
-		ld_err(l, "empty list (omit the field to match anything)");
-		return;
-	}
 	m->patterns = calloc(n, sizeof(*m->patterns));
 	b = tg_dset_builder_new();
 	if (m->patterns == NULL || b == NULL) {
@@ -1767,12 +1767,8 @@ static void ld_match_ja4(struct ld *l, const cJSON *v, struct pol_match *m)
 	const cJSON *it;
 	size_t n, i = 0;
 
-	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+	if (!ld_match_array(l, v, &n))
 		return;
-	if (n == 0) {
-		ld_err(l, "empty list (omit the field to match anything)");
-		return;
-	}
 	m->ja4 = calloc(n, sizeof(*m->ja4));
 	if (m->ja4 == NULL) {
 		ld_err(l, "out of memory");
