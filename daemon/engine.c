@@ -475,6 +475,39 @@ static void dec_flow_of(struct dec_flow *df, const struct eflow *fl)
 	df->os_conf = fl->os_conf;
 }
 
+/*
+ * DNS over TCP: the first framed query goes through DNS filtering like a UDP one; a blocked
+ * name resets the connection (the client's resolver retries or fails: it never gets the
+ * answer policy forbids). A query that does not parse follows the unparsable fail behaviour.
+ */
+static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+			     struct tg_span s, uint64_t now_ms)
+{
+	struct tg_span msg;
+	struct dec_result r;
+	size_t used;
+	enum tg_err err = tg_dns_tcp_frame(s.p, s.len, &msg, &used);
+
+	if (err == TG_NEED_MORE)
+		return;
+	CTR_INC(e, dns_queries);
+	if (err != TG_OK || tg_dns_parse(&e->dns, msg.p, msg.len) != TG_OK || e->dns.n_q == 0) {
+		CTR_INC(e, dns_invalid);
+		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
+		return;
+	}
+	decider_dns(e->cfg.decider, df, e->dns.q[0].name.text, e->dns.q[0].name.len,
+		    e->dns.q[0].qtype, &r);
+	log_decision(e, &fl->f, "dns", (const uint8_t *)e->dns.q[0].name.text, e->dns.q[0].name.len,
+		     &r);
+	if (r.action == DEC_BLOCK) {
+		CTR_INC(e, dns_blocked);
+		flow_apply(e, fl, DEC_BLOCK, now_ms);
+		return;
+	}
+	flow_apply(e, fl, DEC_PASS, now_ms);
+}
+
 /* The held bytes are a complete request head or ClientHello, or not yet, or never will be. */
 static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
@@ -488,6 +521,10 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	if (s.len == 0)
 		return;
 	dec_flow_of(&df, fl);
+	if (fl->f.sport == 53) {
+		flow_examine_dns(e, fl, &df, s, now_ms);
+		return;
+	}
 	if (s.p[0] != 0x16) {
 		err = tg_http_req_parse(&req, s.p, s.len);
 		if (err == TG_NEED_MORE)

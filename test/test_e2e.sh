@@ -131,6 +131,11 @@ check "dns: blocked name -> NXDOMAIN" \
 check "dns: other name answered by the server" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
 
+check "dns over tcp: blocked name gets a reset" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" www.blocked.test A)" = reset ]
+check "dns over tcp: other name answered by the server" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
+
 # ECH: the policy strips the ech parameter from HTTPS answers; the rest of the record stays.
 check "dns: ech stripped from the HTTPS answer" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" ech.test HTTPS)" = "rcode=0 answers=1 ech=no" ]

@@ -2,6 +2,7 @@
 """Lab clients the standard tools cannot play.
 
   client.py dns SERVER NAME TYPE         print the rcode and answer types of one UDP query
+  client.py dnstcp SERVER NAME TYPE      the same over TCP ("reset" when the gateway resets it)
   client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
   client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
                                          ClientHello for SNI, wait for the server's first bytes,
@@ -17,17 +18,32 @@ import sys
 import time
 
 
-def dns(server, name, qtype):
+def dns(server, name, qtype, tcp=False):
     types = {"A": 1, "AAAA": 28, "HTTPS": 65}
     q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
     for label in name.split("."):
         q += bytes([len(label)]) + label.encode()
     q += b"\x00" + struct.pack("!HH", types[qtype], 1)
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.settimeout(3)
-    s.sendto(q, (server, 53))
-    r, _ = s.recvfrom(4096)
+    if tcp:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(3)
+        try:
+            s.connect((server, 53))
+            s.sendall(struct.pack("!H", len(q)) + q)
+            ln = s.recv(2)
+            if len(ln) < 2:
+                print("closed")
+                return
+            r = s.recv(struct.unpack("!H", ln)[0])
+        except ConnectionResetError:
+            print("reset")
+            return
+    else:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(q, (server, 53))
+        r, _ = s.recvfrom(4096)
     rcode = r[3] & 15
     an = struct.unpack("!H", r[6:8])[0]
     off, ech = len(q), False
@@ -110,6 +126,8 @@ def rate(server, sni, seconds):
 cmd = sys.argv[1]
 if cmd == "dns":
     dns(*sys.argv[2:5])
+elif cmd == "dnstcp":
+    dns(*sys.argv[2:5], tcp=True)
 elif cmd == "quic":
     quic(*sys.argv[2:4])
 elif cmd == "rate":

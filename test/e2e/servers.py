@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The lab's server side, run inside the server namespace: HTTPS on 443 and HTTP on 80 (IPv4 and
-IPv6) answering "server <sni> <path>", a DNS server on UDP 53 answering every A/AAAA with this
+IPv6) answering "server <sni> <path>", a DNS server on UDP and TCP 53 answering every A/AAAA with this
 host's addresses and an HTTPS record with an `ech` parameter for names starting with "ech.", and a
 UDP 443 sink (QUIC stand-in) that counts datagrams into STATE_DIR/quic.count.
 
@@ -96,6 +96,23 @@ def dns_loop(sock):
             pass
 
 
+def dns_tcp_conn(c):
+    with c:
+        try:
+            ln = c.recv(2)
+            q = c.recv(struct.unpack("!H", ln)[0])
+            a = dns_answer(q)
+            c.sendall(struct.pack("!H", len(a)) + a)
+        except Exception:
+            pass
+
+
+def dns_tcp_loop(sock):
+    while True:
+        c, _ = sock.accept()
+        threading.Thread(target=dns_tcp_conn, args=(c,), daemon=True).start()
+
+
 def quic_loop(sock):
     n = 0
     while True:
@@ -113,6 +130,11 @@ for fam, addr in ((socket.AF_INET, ip4), (socket.AF_INET6, ip6)):
     d = socket.socket(fam, socket.SOCK_DGRAM)
     d.bind((addr, 53))
     threading.Thread(target=dns_loop, args=(d,), daemon=True).start()
+    t = socket.socket(fam, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, 53))
+    t.listen(16)
+    threading.Thread(target=dns_tcp_loop, args=(t,), daemon=True).start()
     u = socket.socket(fam, socket.SOCK_DGRAM)
     u.bind((addr, 443))
     threading.Thread(target=quic_loop, args=(u,), daemon=True).start()
