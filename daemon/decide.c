@@ -177,6 +177,11 @@ static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg
 	memset(&hint, 0, sizeof(hint));
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
+	/* The learned name; a DNS query's own question replaces it in decider_dns(). */
+	if (fl->dns_name != NULL) {
+		f->dns_name.p = (const uint8_t *)fl->dns_name;
+		f->dns_name.len = fl->dns_name_len;
+	}
 	f->family = fl->family;
 	memcpy(f->src, fl->src, fl->family == 4 ? 4 : 16);
 	memcpy(f->dst, fl->dst, fl->family == 4 ? 4 : 16);

@@ -49,6 +49,8 @@ struct dec_flow {
 	const uint8_t *mac; /* 6 bytes or NULL */
 	int os_hint; /* enum from oshint, 0 unknown */
 	unsigned os_conf;
+	const char *dns_name; /* name learned from DNS for dst (names.h), NULL if none */
+	size_t dns_name_len;
 };
 
 /*

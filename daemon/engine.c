@@ -43,6 +43,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "marks.h"
+#include "names.h"
 #include "relay.h"
 
 enum eflow_state {
@@ -82,6 +83,7 @@ struct engine {
 	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
 	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
 	char logbuf[4096];
+	char learned[TG_CAP_NAME_LEN + 1]; /* names_lookup() result for the flow being decided */
 };
 
 /* Counters are written by the queue thread and read by the control socket (main thread). */
@@ -232,7 +234,8 @@ static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32
 
 /* One JSON line per decision, written with a single write() so threads never interleave. */
 static void log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-			 const uint8_t *name, size_t name_len, const struct dec_result *r)
+			 const char *name_key, const uint8_t *name, size_t name_len,
+			 const struct dec_result *r)
 {
 	FILE *m;
 	struct jw w;
@@ -260,13 +263,9 @@ static void log_decision(struct engine *e, const struct adopt_facts *f, const ch
 	jw_kv_uint(&w, "dport", f->sport);
 	if (r->user[0])
 		jw_kv_str(&w, "user", r->user);
-	/* The name the decision was made on: SNI, HTTP Host or DNS question. */
+	/* The name the decision was made on: sni, host, qname, or dns_name (learned). */
 	if (name != NULL)
-		jw_kv_bytes(&w,
-			    strcmp(proto, "dns") == 0	 ? "qname"
-			    : strcmp(proto, "http") == 0 ? "host"
-							 : "sni",
-			    name, name_len);
+		jw_kv_bytes(&w, name_key, name, name_len);
 	if (r->app[0])
 		jw_kv_str(&w, "app", r->app);
 	if (r->category[0])
@@ -412,7 +411,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, adopt_fail);
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
 		fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION), DEC_FAIL_ADOPTION);
-		log_decision(e, &fl->f, "tls", NULL, 0, &r);
+		log_decision(e, &fl->f, "tls", NULL, NULL, 0, &r);
 		flow_apply(e, fl, r.action, now_ms);
 		return;
 	}
@@ -458,12 +457,15 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum dec_fail why, uin
 	struct dec_result r;
 
 	fail_result(&r, decider_fail(e->cfg.decider, why), why);
-	log_decision(e, &fl->f, "tcp", NULL, 0, &r);
+	log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
-static void dec_flow_of(struct dec_flow *df, const struct eflow *fl)
+static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl,
+			uint64_t now_ms)
 {
+	size_t len;
+
 	memset(df, 0, sizeof(*df));
 	df->family = fl->f.family;
 	df->src = fl->f.client;
@@ -473,6 +475,11 @@ static void dec_flow_of(struct dec_flow *df, const struct eflow *fl)
 	df->mac = fl->has_mac ? fl->mac : NULL;
 	df->os_hint = fl->os_hint;
 	df->os_conf = fl->os_conf;
+	if (e->cfg.names != NULL &&
+	    names_lookup(e->cfg.names, fl->f.family, fl->f.server, e->learned, &len, now_ms)) {
+		df->dns_name = e->learned;
+		df->dns_name_len = len;
+	}
 }
 
 /*
@@ -498,8 +505,8 @@ static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct de
 	}
 	decider_dns(e->cfg.decider, df, e->dns.q[0].name.text, e->dns.q[0].name.len,
 		    e->dns.q[0].qtype, &r);
-	log_decision(e, &fl->f, "dns", (const uint8_t *)e->dns.q[0].name.text, e->dns.q[0].name.len,
-		     &r);
+	log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
+		     e->dns.q[0].name.len, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, dns_blocked);
 		flow_apply(e, fl, DEC_BLOCK, now_ms);
@@ -520,7 +527,7 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 
 	if (s.len == 0)
 		return;
-	dec_flow_of(&df, fl);
+	dec_flow_of(e, &df, fl, now_ms);
 	if (fl->f.sport == 53) {
 		flow_examine_dns(e, fl, &df, s, now_ms);
 		return;
@@ -536,7 +543,7 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		}
 		decider_http(e->cfg.decider, &df, (const char *)req.host.p, req.host.len,
 			     (const char *)req.target.p, req.target.len, &r);
-		log_decision(e, &fl->f, "http", req.host.p, req.host.len, &r);
+		log_decision(e, &fl->f, "http", "host", req.host.p, req.host.len, &r);
 		if (r.action == DEC_BLOCK)
 			CTR_INC(e, http_blocked);
 		else
@@ -557,7 +564,12 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		return;
 	}
 	decider_tls(e->cfg.decider, &df, &ch, now_ms, &r);
-	log_decision(e, &fl->f, "tls", ch.has_sni ? ch.sni.p : NULL, ch.sni.len, &r);
+	/* No SNI: the log names the server by what DNS told the gateway about its address. */
+	if (ch.has_sni)
+		log_decision(e, &fl->f, "tls", "sni", ch.sni.p, ch.sni.len, &r);
+	else
+		log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df.dns_name,
+			     df.dns_name_len, &r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -630,10 +642,10 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
-	dec_flow_of(&df, fl);
+	dec_flow_of(e, &df, fl, now_ms);
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
-		log_decision(e, &fl->f, "tcp", NULL, 0, &r);
+		log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
 		fl->state = EF_DECIDED;
 		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
 		fl->drop = true;
@@ -735,15 +747,30 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
  * packet is rewritten in the verdict). An answer we cannot rewrite is counted and let through:
  * the client may then use ECH, which hides the real name from filtering but not the outer one.
  */
-static void dns_response(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p)
+static void dns_response(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+			 uint64_t now_ms)
 {
 	uint8_t *msg = e->dns_msg_buf, *pkt = e->dns_pkt_buf;
-	size_t mlen, plen;
+	size_t mlen, plen, i;
 	unsigned n;
 	enum tg_err err;
 
-	if (!decider_ech_strip(e->cfg.decider) ||
-	    tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK) {
+	if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK) {
+		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	/* Learn address -> the name the client asked for, for the flows that follow. */
+	for (i = 0; e->cfg.names != NULL && e->dns.n_q > 0 && i < e->dns.n_an; i++) {
+		const struct tg_dns_rr *rr = &e->dns.an[i];
+
+		if (rr->type != 1 && rr->type != 28)
+			continue;
+		names_learn(e->cfg.names, rr->type == 1 ? 4 : 6,
+			    rr->type == 1 ? rr->u.a : rr->u.aaaa, e->dns.q[0].name.text,
+			    e->dns.q[0].name.len, rr->ttl, now_ms);
+		CTR_INC(e, dns_names_learned);
+	}
+	if (!decider_ech_strip(e->cfg.decider)) {
 		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
@@ -773,7 +800,6 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	struct dec_flow df;
 	struct dec_result r;
 
-	(void)now_ms;
 	memset(&f, 0, sizeof(f));
 	f.family = p->ip_version;
 	memcpy(f.client, p->src, 16);
@@ -788,7 +814,7 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	df.dport = p->dport;
 	if (p->dport == 443) {
 		decider_quic(e->cfg.decider, &df, &r);
-		log_decision(e, &f, "quic", NULL, 0, &r);
+		log_decision(e, &f, "quic", NULL, NULL, 0, &r);
 		if (r.action == DEC_BLOCK) {
 			CTR_INC(e, quic_blocked);
 			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
@@ -799,7 +825,7 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 		return;
 	}
 	if (p->sport == 53) {
-		dns_response(e, np, p);
+		dns_response(e, np, p, now_ms);
 		return;
 	}
 	if (p->dport == 53) {
@@ -816,7 +842,7 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 			uint8_t out[TG_PKT_DNS_ANSWER_MAX];
 			size_t n;
 
-			log_decision(e, &f, "dns", (const uint8_t *)e->dns.q[0].name.text,
+			log_decision(e, &f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
 				     e->dns.q[0].name.len, &r);
 			CTR_INC(e, dns_blocked);
 			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr,

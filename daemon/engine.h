@@ -15,6 +15,7 @@
 
 struct decider;
 struct relay;
+struct names;
 
 /* Caps and timeouts of the per-queue flow table (daemon side, so not in lib's caps.h). */
 #define ENG_MAX_FLOWS	      65536 /* flows tracked per queue */
@@ -48,6 +49,7 @@ struct relay;
 	X(dns_blocked)         \
 	X(dns_invalid)         \
 	X(dns_answers_learned) \
+	X(dns_names_learned)   \
 	X(dns_ech_stripped)    \
 	X(dns_ech_failed)      \
 	X(quic_blocked)        \
@@ -67,6 +69,7 @@ struct engine_cfg {
 	uint16_t queue;
 	const struct decider *decider;
 	struct relay *relay;
+	struct names *names; /* learned address -> name pairs, shared by all queues */
 	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
 	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */
 };

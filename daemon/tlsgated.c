@@ -23,6 +23,7 @@
 #include "log.h"
 #include "marks.h"
 #include "queue.h"
+#include "names.h"
 #include "notify.h"
 #include "adopt.h"
 #include "control.h"
@@ -450,6 +451,9 @@ int main(int argc, char **argv)
 	if (relay == NULL || relay_start(relay) == -1)
 		fatal("relay");
 	ecfg.relay = relay;
+	ecfg.names = names_new();
+	if (ecfg.names == NULL)
+		fatal("names");
 
 	for (i = 0; i < o.queues; i++) {
 		qs[i].num = o.queue_num + i;
@@ -548,6 +552,7 @@ out:
 	for (i = 0; i < started; i++)
 		qthread_stop(&qs[i]);
 	relay_free(relay);
+	names_free(ecfg.names);
 	decider_free(d);
 	if (ecfg.raw4 > 0)
 		close(ecfg.raw4);

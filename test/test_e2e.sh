@@ -130,6 +130,10 @@ check "dns: blocked name -> NXDOMAIN" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" www.blocked.test A)" = "rcode=3 answers=0 ech=no" ]
 check "dns: other name answered by the server" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
+# The answer taught the gateway S4 = pass.test: a ClientHello without SNI is logged by that name.
+in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
+check "dns: a flow without SNI is logged with the learned name" \
+	grep -q '"dns_name":"pass.test"' "$work/decisions.log"
 
 check "dns over tcp: blocked name gets a reset" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" www.blocked.test A)" = reset ]

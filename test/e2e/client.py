@@ -7,7 +7,7 @@
   client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
                                          ClientHello for SNI, wait for the server's first bytes,
                                          close; prints "N connections/s"
-  client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI split per MODE
+  client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI ("-": none) split per MODE
                                          (records: two TLS records; segments: two TCP segments)
                                          and print "reset", "closed" or "answer" for what came back
 """
@@ -64,6 +64,8 @@ def dns(server, name, qtype, tcp=False):
 def client_hello(sni):
     name = sni.encode()
     sni_ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    if sni == "-":
+        sni_ext = b""  # no server_name at all
     exts = sni_ext + struct.pack("!HHH", 0x000d, 4, 2) + b"\x04\x03"  # signature_algorithms
     exts += struct.pack("!HHH", 0x000a, 4, 2) + b"\x00\x17"  # supported_groups: secp256r1
     body = b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!H", 4) + b"\xc0\x2b\xc0\x2f"
@@ -73,7 +75,8 @@ def client_hello(sni):
 
 def splitch(server, sni, mode):
     hs = client_hello(sni)
-    cut = hs.index(sni.encode()) + 3  # split right inside the SNI, as evasion tools do
+    # split right inside the SNI, as evasion tools do (in the middle without one)
+    cut = hs.index(sni.encode()) + 3 if sni != "-" else len(hs) // 2
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
