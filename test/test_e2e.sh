@@ -99,6 +99,26 @@ for mode in records segments; do
 		[ "$(in_c python3 "$src/test/e2e/client.py" splitch "$S4" pass.test $mode)" = answer ]
 done
 
+# Reordered segments: the client's first ClientHello segment (100 bytes of TCP payload: IP
+# length 152 with timestamps) is dropped once in the client's own namespace, so the router gets
+# the second segment first and the first one as a retransmission.
+long=a-label-long-enough-that-the-first-segment-ends-inside-the-name
+for ipt_rule in "--rcheck -j ACCEPT" "--set -j DROP"; do
+	# shellcheck disable=SC2086
+	in_c iptables -A OUTPUT -p tcp --dport 443 -m length --length 152 -m recent --name tgro $ipt_rule
+done
+reorder() { # reorder SNI: what the client saw, and whether a segment really was held back
+	in_c sh -c 'echo / >/proc/net/xt_recent/tgro'
+	local before after
+	before=$(in_c iptables -L OUTPUT -nvx | awk '$3 == "DROP" {print $1}')
+	in_c python3 "$src/test/e2e/client.py" splitch "$S4" "$1" reorder
+	after=$(in_c iptables -L OUTPUT -nvx | awk '$3 == "DROP" {print $1}')
+	[ $((after - before)) -eq 1 ] || echo "not-reordered"
+}
+check "reordered segments: blocked name gets a reset" [ "$(reorder "$long.www.blocked.test")" = reset ]
+check "reordered segments: passed name reaches the server" [ "$(reorder "$long.pass.test")" = answer ]
+in_c iptables -F OUTPUT
+
 # DECRYPT (adopt + relay): a real TLS client completes through the adopted flow, with zero
 # retransmissions, and the server keeps no half-open connection from the client's address.
 in_c nstat -n >/dev/null

@@ -8,7 +8,8 @@
                                          ClientHello for SNI, wait for the server's first bytes,
                                          close; prints "N connections/s"
   client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI ("-": none) split per MODE
-                                         (records: two TLS records; segments: two TCP segments)
+                                         (records: two TLS records; segments: two TCP segments;
+                                         reorder: two segments, the first 100 bytes)
                                          and print "reset", "closed" or "answer" for what came back
 """
 import os
@@ -82,7 +83,13 @@ def splitch(server, sni, mode):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.settimeout(4)
     s.connect((server, 443))
-    if mode == "records":
+    if mode == "reorder":
+        # Two segments back to back, the first exactly 100 bytes: the lab drops that one once
+        # (iptables, by length), so the router sees the second first, then the retransmission.
+        wire = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+        s.sendall(wire[:100])
+        s.sendall(wire[100:])
+    elif mode == "records":
         rec = lambda b: b"\x16\x03\x01" + struct.pack("!H", len(b)) + b
         s.sendall(rec(hs[:cut]) + rec(hs[cut:]))
     else:
