@@ -215,6 +215,10 @@ start_daemon
 curl_c $R4 https://www.blocked.test/ >"$work/block3.out" 2>&1
 check "daemon restarted: classified again (blocked)" grep -q "reset by peer" "$work/block3.out"
 
+# The daemon ran under the sanitizers in CI's build: it must have stopped without a report.
+stop_daemon
+check "daemon: no sanitizer report in its log" bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$work/daemon.log'"
+
 if [ "$fail" -ne 0 ]; then
 	echo "--- daemon log"; cat "$work/daemon.log"
 	echo "--- decisions"; tail -n 20 "$work/decisions.log"
