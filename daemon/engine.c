@@ -55,14 +55,17 @@ enum eflow_state {
 
 struct eflow {
 	struct eflow *next;
-	struct eflow *lru_prev, *lru_next;
+	struct eflow *lru_prev, *lru_next; /* all flows, oldest state change first */
+	struct eflow *hold_prev, *hold_next; /* flows holding packets (few): hold timeouts */
+	bool in_hold;
 	enum eflow_state state;
 	struct adopt_facts f;
 	struct tg_reasm *reasm;
 	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
 	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;
-	uint64_t created_ms, hold_ms, decided_ms;
+	uint64_t state_ms; /* last state change: the lru order */
+	uint64_t hold_ms; /* first packet held */
 	uint32_t mark; /* decided: the mark late packets get */
 	bool drop; /* decided: late packets are dropped */
 	bool has_mac;
@@ -76,7 +79,8 @@ struct engine {
 	struct queue *q;
 	struct eflow **tab;
 	size_t tab_mask, nflows;
-	struct eflow lru; /* sentinel: lru.lru_next is the oldest */
+	struct eflow lru; /* sentinel: lru.lru_next changed state longest ago */
+	struct eflow hold; /* sentinel of the holding flows */
 	struct eng_counters c;
 	uint8_t scratch[TG_CAP_CH_BYTES];
 	struct tg_dns_msg dns;
@@ -131,6 +135,7 @@ struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 	e->cfg = *cfg;
 	e->q = q;
 	e->lru.lru_next = e->lru.lru_prev = &e->lru;
+	e->hold.hold_next = e->hold.hold_prev = &e->hold;
 	return e;
 }
 
@@ -148,6 +153,35 @@ static void lru_push(struct engine *e, struct eflow *fl)
 	e->lru.lru_prev = fl;
 }
 
+/* A state change: the flow moves to the young end, so engine_tick() can stop early. */
+static void flow_state(struct engine *e, struct eflow *fl, enum eflow_state st, uint64_t now_ms)
+{
+	fl->state = st;
+	fl->state_ms = now_ms;
+	lru_unlink(fl);
+	lru_push(e, fl);
+}
+
+static void hold_add(struct engine *e, struct eflow *fl)
+{
+	if (fl->in_hold)
+		return;
+	fl->hold_prev = e->hold.hold_prev;
+	fl->hold_next = &e->hold;
+	e->hold.hold_prev->hold_next = fl;
+	e->hold.hold_prev = fl;
+	fl->in_hold = true;
+}
+
+static void hold_del(struct eflow *fl)
+{
+	if (!fl->in_hold)
+		return;
+	fl->hold_prev->hold_next = fl->hold_next;
+	fl->hold_next->hold_prev = fl->hold_prev;
+	fl->in_hold = false;
+}
+
 static void flow_remove(struct engine *e, struct eflow *fl)
 {
 	struct eflow **pp = &e->tab[key_hash(fl->f.family, fl->f.client, fl->f.cport, fl->f.server,
@@ -159,6 +193,7 @@ static void flow_remove(struct engine *e, struct eflow *fl)
 	if (*pp == fl)
 		*pp = fl->next;
 	lru_unlink(fl);
+	hold_del(fl);
 	tg_reasm_free(fl->reasm);
 	free(fl);
 	e->nflows--;
@@ -209,7 +244,7 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
 	memcpy(fl->f.server, p->dst, 16);
 	fl->f.cport = p->sport;
 	fl->f.sport = p->dport;
-	fl->created_ms = now_ms;
+	fl->state_ms = now_ms;
 	i = key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask;
 	fl->next = e->tab[i];
 	e->tab[i] = fl;
@@ -307,10 +342,10 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	for (i = 0; i < fl->n_held; i++)
 		verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
-	fl->state = EF_DECIDED;
+	hold_del(fl);
+	flow_state(e, fl, EF_DECIDED, now_ms);
 	fl->mark = mark;
 	fl->drop = drop;
-	fl->decided_ms = now_ms;
 	tg_reasm_free(fl->reasm);
 	fl->reasm = NULL;
 }
@@ -646,10 +681,9 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
 		log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
-		fl->state = EF_DECIDED;
+		flow_state(e, fl, EF_DECIDED, now_ms);
 		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
 		fl->drop = true;
-		fl->decided_ms = now_ms;
 		CTR_INC(e, block);
 		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
@@ -677,7 +711,7 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		fl->f.server_tsval = p->opts.tsval;
 		fl->f.server_tsval_ms = now_ms;
 		fl->f.synack_window = p->window;
-		fl->state = EF_SYNACK;
+		flow_state(e, fl, EF_SYNACK, now_ms);
 	}
 	if (fl->state == EF_DECIDED && fl->drop)
 		verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -729,6 +763,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 	}
 	fl->held_mark[fl->n_held] = np->mark;
 	fl->held[fl->n_held++] = np->id;
+	hold_add(e, fl);
 	CTR_INC(e, held);
 	if (fl->state == EF_SYNACK)
 		fl->state = EF_HOLD;
@@ -886,34 +921,34 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 		tcp_other(e, np, &p, now_ms);
 }
 
+_Static_assert(ENG_DECIDED_LINGER_MS <= ENG_SYN_TIMEOUT_MS, "engine_tick stops at the shortest");
+
 void engine_tick(struct engine *e, uint64_t now_ms)
 {
 	struct eflow *fl, *next;
 
-	for (fl = e->lru.lru_next; fl != &e->lru; fl = next) {
-		next = fl->lru_next;
-		switch (fl->state) {
-		case EF_DECIDED:
-			if (now_ms - fl->decided_ms >= ENG_DECIDED_LINGER_MS)
-				flow_remove(e, fl);
-			break;
-		case EF_HOLD:
-			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
-				CTR_INC(e, hold_timeouts);
-				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
-			}
-			break;
-		case EF_SYN:
-		case EF_SYNACK:
-		default:
-			if (fl->n_held && now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
-				CTR_INC(e, hold_timeouts);
-				flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
-			} else if (now_ms - fl->created_ms >= ENG_SYN_TIMEOUT_MS) {
-				flow_remove(e, fl);
-			}
-			break;
+	/* Hold timeouts: only the flows holding packets, a short list. */
+	for (fl = e->hold.hold_next; fl != &e->hold; fl = next) {
+		next = fl->hold_next;
+		if (now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
+			CTR_INC(e, hold_timeouts);
+			flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
 		}
+	}
+	/*
+	 * Expiry: the list is ordered by last state change, so the walk stops at the first flow
+	 * younger than the shortest expiry; what it passes are flows older than that.
+	 */
+	for (fl = e->lru.lru_next; fl != &e->lru; fl = next) {
+		uint64_t age = now_ms - fl->state_ms;
+
+		next = fl->lru_next;
+		if (age < ENG_DECIDED_LINGER_MS)
+			break;
+		if (fl->in_hold)
+			continue;
+		if (fl->state == EF_DECIDED || age >= ENG_SYN_TIMEOUT_MS)
+			flow_remove(e, fl);
 	}
 }
 

@@ -119,15 +119,22 @@ check "reordered segments: blocked name gets a reset" [ "$(reorder "$long.www.bl
 check "reordered segments: passed name reaches the server" [ "$(reorder "$long.pass.test")" = answer ]
 in_c iptables -F OUTPUT
 
+# An incomplete ClientHello: after the hold timeout (3 s) the policy's fail behaviour decides
+# (incomplete_client_hello: pass by default) and the held bytes go on to the server.
+in_c python3 "$src/test/e2e/client.py" splitch "$S4" partial.pass.test partial >/dev/null
+check "hold timeout: an incomplete ClientHello is decided by the fail behaviour" \
+	grep -q '"reason":"fail-hold-timeout"' "$work/decisions.log"
+
 # DECRYPT (adopt + relay): a real TLS client completes through the adopted flow, with zero
 # retransmissions, and the server keeps no half-open connection from the client's address.
+export NSTAT_HISTORY=$work/nstat.history # nstat's own history, not one shared by namespaces
 in_c nstat -n >/dev/null
 okc=0
 for i in $(seq 10); do
 	out=$(curl_c $R4 -o /dev/null -w '%{http_code} %{size_download}' https://www.decrypt.test/big)
 	[ "$out" = "200 4194304" ] && okc=$((okc + 1))
 done
-retrans=$(in_c nstat -a 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}')
+retrans=$(in_c nstat 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}') # since nstat -n
 check "decrypt: 10 of 10 adopted + relayed 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
 check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
 check "decrypt: logged as decrypt by rule decrypt-test" [ "$(decision www.decrypt.test)" = decrypt ]

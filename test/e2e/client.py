@@ -83,6 +83,13 @@ def splitch(server, sni, mode):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.settimeout(4)
     s.connect((server, 443))
+    if mode == "partial":
+        # Only the first 50 bytes, then silence: the gateway's hold timeout must decide.
+        wire = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+        s.sendall(wire[:50])
+        time.sleep(4.5)
+        print("sent")
+        return
     if mode == "reorder":
         # Two segments back to back, the first exactly 100 bytes: the lab drops that one once
         # (iptables, by length), so the router sees the second first, then the retransmission.
