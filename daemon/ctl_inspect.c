@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
+#include <sys/random.h>
 
 #include "tlsgate/caps.h"
 #include "tlsgate/classify.h"
@@ -38,6 +39,7 @@
 #include "ctl.h"
 #include "inspect.h"
 #include "jsonw.h"
+#include "tuple.h"
 
 #define CTL_INSPECT_MAX_FLOWS (1u << 20)
 #define CTL_INSPECT_DNS_PORT  53
@@ -70,6 +72,7 @@ struct inspect {
 	void *hooks_arg;
 	struct flow **tab;
 	size_t tab_size, nflows;
+	uint8_t key[16]; /* flow table hash key, random: captures can be crafted too */
 	uint64_t npkts, nbytes_pkt;
 	uint64_t pkt_errors[TG_ERR__COUNT];
 	uint64_t tls, tls_invalid, dns, dns_invalid, http, flows_over_cap, reasm_errors;
@@ -78,29 +81,15 @@ struct inspect {
 	double ts;
 };
 
-static uint64_t flow_hash(uint8_t family, const uint8_t *x, uint16_t xp, const uint8_t *y,
-			  uint16_t yp)
+/* Direction-independent: the endpoints in a fixed order, then the keyed tuple hash. */
+static uint64_t flow_hash(const struct inspect *in, uint8_t family, const uint8_t *x, uint16_t xp,
+			  const uint8_t *y, uint16_t yp)
 {
-	/* Direction-independent: order the two endpoints first. */
-	uint64_t h = 1469598103934665603ull ^ family;
-	const uint8_t *lo = x, *hi = y;
-	uint16_t lop = xp, hip = yp;
-	size_t i, n = family == 4 ? 4 : 16;
-	int c = memcmp(x, y, n);
+	int c = memcmp(x, y, family == 4 ? 4 : 16);
 
-	if (c > 0 || (c == 0 && xp > yp)) {
-		lo = y;
-		hi = x;
-		lop = yp;
-		hip = xp;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ lo[i]) * 1099511628211ull;
-	for (i = 0; i < n; i++)
-		h = (h ^ hi[i]) * 1099511628211ull;
-	h = (h ^ lop) * 1099511628211ull;
-	h = (h ^ hip) * 1099511628211ull;
-	return h ^ (h >> 29);
+	if (c > 0 || (c == 0 && xp > yp))
+		return tuple_hash(in->key, family, y, yp, x, xp);
+	return tuple_hash(in->key, family, x, xp, y, yp);
 }
 
 static int flow_match(const struct flow *f, const struct tg_pkt *p)
@@ -129,7 +118,7 @@ static int inspect_grow(struct inspect *in)
 		struct flow *f = in->tab[i], *next;
 
 		for (; f != NULL; f = next) {
-			size_t j = flow_hash(f->family, f->a, f->ap, f->b, f->bp) & (nsize - 1);
+			size_t j = flow_hash(in, f->family, f->a, f->ap, f->b, f->bp) & (nsize - 1);
 
 			next = f->next;
 			f->next = ntab[j];
@@ -149,7 +138,7 @@ static struct flow *flow_get(struct inspect *in, const struct tg_pkt *p, int *di
 	struct flow *f;
 
 	if (in->tab_size) {
-		i = flow_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) &
+		i = flow_hash(in, p->ip_version, p->src, p->sport, p->dst, p->dport) &
 		    (in->tab_size - 1);
 		for (f = in->tab[i]; f != NULL; f = f->next) {
 			*dir = flow_match(f, p);
@@ -171,7 +160,7 @@ static struct flow *flow_get(struct inspect *in, const struct tg_pkt *p, int *di
 	memcpy(f->b, p->dst, 16);
 	f->ap = p->sport;
 	f->bp = p->dport;
-	i = flow_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & (in->tab_size - 1);
+	i = flow_hash(in, p->ip_version, p->src, p->sport, p->dst, p->dport) & (in->tab_size - 1);
 	f->next = in->tab[i];
 	in->tab[i] = f;
 	in->nflows++;
@@ -598,7 +587,8 @@ int inspect_file(const char *path, FILE *out, const struct inspect_hooks *hooks,
 		goto out;
 	}
 	in = calloc(1, sizeof(*in));
-	if (in == NULL || inspect_grow(in) == -1) {
+	if (in == NULL || getrandom(in->key, sizeof(in->key), 0) != (ssize_t)sizeof(in->key) ||
+	    inspect_grow(in) == -1) {
 		fprintf(stderr, "inspect: out of memory\n");
 		goto out;
 	}

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include <linux/netfilter.h>
 
 #include "tlsgate/caps.h"
@@ -45,6 +47,7 @@
 #include "marks.h"
 #include "names.h"
 #include "relay.h"
+#include "tuple.h"
 
 enum eflow_state {
 	EF_SYN, /* SYN seen */
@@ -79,6 +82,7 @@ struct engine {
 	struct queue *q;
 	struct eflow **tab;
 	size_t tab_mask, nflows;
+	uint8_t key[16]; /* flow table hash key, random */
 	struct eflow lru; /* sentinel: lru.lru_next changed state longest ago */
 	struct eflow hold; /* sentinel of the holding flows */
 	struct eng_counters c;
@@ -93,19 +97,10 @@ struct engine {
 /* Counters are written by the queue thread and read by the control socket (main thread). */
 #define CTR_INC(e, name) __atomic_fetch_add(&(e)->c.name, 1, __ATOMIC_RELAXED)
 
-static uint64_t key_hash(uint8_t family, const uint8_t *c, uint16_t cp, const uint8_t *s,
-			 uint16_t sp)
+static uint64_t key_hash(const struct engine *e, uint8_t family, const uint8_t *c, uint16_t cp,
+			 const uint8_t *s, uint16_t sp)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ family;
-	size_t i, n = family == 4 ? 4 : 16;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ c[i]) * 0x100000001b3ull;
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ull;
-	h = (h ^ cp) * 0x100000001b3ull;
-	h = (h ^ sp) * 0x100000001b3ull;
-	return h ^ (h >> 31);
+	return tuple_hash(e->key, family, c, cp, s, sp);
 }
 
 static bool key_eq(const struct eflow *fl, uint8_t family, const uint8_t *c, uint16_t cp,
@@ -132,6 +127,11 @@ struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 		return NULL;
 	}
 	e->tab_mask = size - 1;
+	if (getrandom(e->key, sizeof(e->key), 0) != (ssize_t)sizeof(e->key)) {
+		free(e->tab);
+		free(e);
+		return NULL;
+	}
 	e->cfg = *cfg;
 	e->q = q;
 	e->lru.lru_next = e->lru.lru_prev = &e->lru;
@@ -184,8 +184,8 @@ static void hold_del(struct eflow *fl)
 
 static void flow_remove(struct engine *e, struct eflow *fl)
 {
-	struct eflow **pp = &e->tab[key_hash(fl->f.family, fl->f.client, fl->f.cport, fl->f.server,
-					     fl->f.sport) &
+	struct eflow **pp = &e->tab[key_hash(e, fl->f.family, fl->f.client, fl->f.cport,
+					     fl->f.server, fl->f.sport) &
 				    e->tab_mask];
 
 	while (*pp != NULL && *pp != fl)
@@ -214,13 +214,15 @@ static struct eflow *flow_find(struct engine *e, const struct tg_pkt *p, bool *t
 {
 	struct eflow *fl;
 
-	for (fl = e->tab[key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask];
+	for (fl = e->tab[key_hash(e, p->ip_version, p->src, p->sport, p->dst, p->dport) &
+			 e->tab_mask];
 	     fl != NULL; fl = fl->next)
 		if (key_eq(fl, p->ip_version, p->src, p->sport, p->dst, p->dport)) {
 			*to_server = true;
 			return fl;
 		}
-	for (fl = e->tab[key_hash(p->ip_version, p->dst, p->dport, p->src, p->sport) & e->tab_mask];
+	for (fl = e->tab[key_hash(e, p->ip_version, p->dst, p->dport, p->src, p->sport) &
+			 e->tab_mask];
 	     fl != NULL; fl = fl->next)
 		if (key_eq(fl, p->ip_version, p->dst, p->dport, p->src, p->sport)) {
 			*to_server = false;
@@ -245,7 +247,7 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
 	fl->f.cport = p->sport;
 	fl->f.sport = p->dport;
 	fl->state_ms = now_ms;
-	i = key_hash(p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask;
+	i = key_hash(e, p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask;
 	fl->next = e->tab[i];
 	e->tab[i] = fl;
 	lru_push(e, fl);
