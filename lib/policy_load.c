@@ -2316,6 +2316,22 @@ static bool ld_bits_superset(const uint64_t *a, const uint64_t *b, size_t words)
 }
 
 /* Does pattern @a match every name pattern @b matches? */
+
+/* Every prefix of @b lies inside some prefix of @a. */
+static bool ld_cidrs_cover(const struct tg_cidr *a, size_t na, const struct tg_cidr *b, size_t nb)
+{
+	size_t i, j;
+
+	for (i = 0; i < nb; i++) {
+		for (j = 0; j < na; j++)
+			if (ld_cidr_contains(&a[j], &b[i]))
+				break;
+		if (j == na)
+			return false;
+	}
+	return true;
+}
+
 static bool ld_pattern_covers(const struct pol_pattern *a, const struct pol_pattern *b)
 {
 	bool below = b->len > a->len && b->name[b->len - a->len - 1] == '.' &&
@@ -2365,20 +2381,11 @@ bool pol_match_shadows(const struct pol_match *a, const struct pol_match *b, siz
 		for (i = 0; i < b->n_ja4; i++)
 			if (!bsearch(b->ja4[i], a->ja4, a->n_ja4, sizeof(*a->ja4), ld_ja4_cmp))
 				return false;
-	for (i = 0; (a->have & CRIT_SOURCES) && i < b->n_src; i++) {
-		for (j = 0; j < a->n_src; j++)
-			if (ld_cidr_contains(&a->src_list[j], &b->src_list[i]))
-				break;
-		if (j == a->n_src)
-			return false;
-	}
-	for (i = 0; (a->have & CRIT_DESTS) && i < b->n_dst; i++) {
-		for (j = 0; j < a->n_dst; j++)
-			if (ld_cidr_contains(&a->dst_list[j], &b->dst_list[i]))
-				break;
-		if (j == a->n_dst)
-			return false;
-	}
+	if ((a->have & CRIT_SOURCES) &&
+	    !ld_cidrs_cover(a->src_list, a->n_src, b->src_list, b->n_src))
+		return false;
+	if ((a->have & CRIT_DESTS) && !ld_cidrs_cover(a->dst_list, a->n_dst, b->dst_list, b->n_dst))
+		return false;
 	for (i = 0; (a->have & CRIT_NAMES) && i < b->n_patterns; i++) {
 		for (j = 0; j < a->n_patterns; j++)
 			if (ld_pattern_covers(&a->patterns[j], &b->patterns[i]))
