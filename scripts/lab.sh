@@ -57,7 +57,7 @@ mkdir -p "$state"
 lab_up
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj /CN=tlsgate-lab -keyout "$state/srv.key" -out "$state/srv.pem" 2>/dev/null \
-	-addext "subjectAltName=DNS:www.debian.org,DNS:gs.apple.com,DNS:www.bankofamerica.com,DNS:www.malware.tlsgate-test.example"
+	-addext "subjectAltName=DNS:www.wikipedia.org,DNS:gs.apple.com,DNS:www.bankofamerica.com,DNS:www.malware.tlsgate-test.example"
 ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$state/srv.pem" "$state/srv.key" \
 	"$state" "$S4" "$S6" >"$state/servers.log" 2>&1 &
 for _ in $(seq 300); do [ -f "$state/servers.ready" ] && break; sleep 0.1; done
@@ -82,7 +82,7 @@ get() { # get NAME: HTTPS from the client to NAME, resolved to the lab's server
 }
 
 say "an ordinary site: decrypted by default (adopted and relayed to the real server)"
-get www.debian.org
+get www.wikipedia.org
 say "a host on the implicit pinned list (Apple): never decrypted"
 get gs.apple.com
 say "a finance site: no-decrypt rule"
@@ -103,7 +103,7 @@ rm -f "$state/tail.pid"
 cat <<EOF
 
 The lab is up. Try it yourself, for example:
-  ip netns exec $NS_C curl --cacert $state/srv.pem --resolve www.debian.org:443:$S4 https://www.debian.org/
+  ip netns exec $NS_C curl --cacert $state/srv.pem --resolve www.wikipedia.org:443:$S4 https://www.wikipedia.org/
   tail -f $state/decisions.log
   ip netns exec $NS_R $src/scripts/tlsgate-setup status
 Remove everything with: scripts/lab.sh down
