@@ -796,6 +796,17 @@ static bool ld_grow(struct ld *l, void **arr, size_t *cap, size_t n, size_t elem
 	return true;
 }
 
+/* What an address or MAC binding says, and where the policy said it (for conflict errors). */
+static void ld_bind_fill(const struct ld *l, struct pol_bind *rec, char origin[static 96],
+			 int32_t user, int32_t ep, int32_t group)
+{
+	rec->user = user;
+	rec->endpoint = ep;
+	if (group >= 0)
+		rec->groups[group / 64] |= 1ull << (group % 64);
+	snprintf(origin, 96, "%.95s", l->path);
+}
+
 static void ld_bind_add(struct ld *l, const struct tg_cidr *c, int32_t user, int32_t ep,
 			int32_t group)
 {
@@ -810,11 +821,7 @@ static void ld_bind_add(struct ld *l, const struct tg_cidr *c, int32_t user, int
 	b = &l->binds[l->n_binds++];
 	memset(b, 0, sizeof(*b));
 	b->pfx = *c;
-	b->rec.user = user;
-	b->rec.endpoint = ep;
-	if (group >= 0)
-		b->rec.groups[group / 64] |= 1ull << (group % 64);
-	snprintf(b->origin, sizeof(b->origin), "%.95s", l->path);
+	ld_bind_fill(l, &b->rec, b->origin, user, ep, group);
 }
 
 static void ld_mac_add(struct ld *l, const uint8_t mac[static 6], int32_t user, int32_t ep,
@@ -831,11 +838,7 @@ static void ld_mac_add(struct ld *l, const uint8_t mac[static 6], int32_t user, 
 	b = &l->macs[l->n_macs++];
 	memset(b, 0, sizeof(*b));
 	memcpy(b->mac, mac, 6);
-	b->rec.user = user;
-	b->rec.endpoint = ep;
-	if (group >= 0)
-		b->rec.groups[group / 64] |= 1ull << (group % 64);
-	snprintf(b->origin, sizeof(b->origin), "%.95s", l->path);
+	ld_bind_fill(l, &b->rec, b->origin, user, ep, group);
 }
 
 /* "addresses" and "macs" of a user, group or endpoint object. */
