@@ -520,6 +520,25 @@ static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflo
 }
 
 /*
+ * One DNS query (UDP payload or the first TCP-framed message) through DNS filtering: counted,
+ * parsed into e->dns, decided into *@r. False when it does not parse (counted as invalid).
+ */
+static bool dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
+			     size_t len, struct dec_result *r)
+{
+	CTR_INC(e, dns_queries);
+	if (tg_dns_parse(&e->dns, msg, len) != TG_OK || e->dns.n_q == 0) {
+		CTR_INC(e, dns_invalid);
+		return false;
+	}
+	decider_dns(e->cfg.decider, df, e->dns.q[0].name.text, e->dns.q[0].name.len,
+		    e->dns.q[0].qtype, r);
+	if (r->action == DEC_BLOCK)
+		CTR_INC(e, dns_blocked);
+	return true;
+}
+
+/*
  * DNS over TCP: the first framed query goes through DNS filtering like a UDP one; a blocked
  * name resets the connection (the client's resolver retries or fails: it never gets the
  * answer policy forbids). A query that does not parse follows the unparsable fail behaviour.
@@ -534,22 +553,18 @@ static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct de
 
 	if (err == TG_NEED_MORE)
 		return;
-	CTR_INC(e, dns_queries);
-	if (err != TG_OK || tg_dns_parse(&e->dns, msg.p, msg.len) != TG_OK || e->dns.n_q == 0) {
-		CTR_INC(e, dns_invalid);
+	if (err != TG_OK) {
+		/* Bad framing: an empty message, counted as an invalid query below. */
+		msg.p = NULL;
+		msg.len = 0;
+	}
+	if (!dns_query_decide(e, df, msg.p, msg.len, &r)) {
 		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
 		return;
 	}
-	decider_dns(e->cfg.decider, df, e->dns.q[0].name.text, e->dns.q[0].name.len,
-		    e->dns.q[0].qtype, &r);
 	log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
 		     e->dns.q[0].name.len, &r);
-	if (r.action == DEC_BLOCK) {
-		CTR_INC(e, dns_blocked);
-		flow_apply(e, fl, DEC_BLOCK, now_ms);
-		return;
-	}
-	flow_apply(e, fl, DEC_PASS, now_ms);
+	flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
 }
 
 /* The held bytes are a complete request head or ClientHello, or not yet, or never will be. */
@@ -866,22 +881,16 @@ static void udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 		return;
 	}
 	if (p->dport == 53) {
-		CTR_INC(e, dns_queries);
-		if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK ||
-		    e->dns.n_q == 0) {
-			CTR_INC(e, dns_invalid);
+		if (!dns_query_decide(e, &df, p->payload.p, p->payload.len, &r)) {
 			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 			return;
 		}
-		decider_dns(e->cfg.decider, &df, e->dns.q[0].name.text, e->dns.q[0].name.len,
-			    e->dns.q[0].qtype, &r);
 		if (r.action == DEC_BLOCK) {
 			uint8_t out[TG_PKT_DNS_ANSWER_MAX];
 			size_t n;
 
 			log_decision(e, &f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
 				     e->dns.q[0].name.len, &r);
-			CTR_INC(e, dns_blocked);
 			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr,
 						   60);
 			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
