@@ -682,15 +682,7 @@ static void hook_tls(void *arg, struct jw *w, const struct inspect_flow *fl, con
 	char ja4[TG_JA4_LEN + 1];
 
 	facts_init(&f, TG_FLOW_TLS, fl->family, fl->src, fl->dst, fl->sport, fl->dport);
-	if (ch->has_sni)
-		f.sni = ch->sni;
-	if (ch->n_alpn)
-		f.alpn = ch->alpn[0];
-	if (tg_ja4(ch, 't', ja4) == TG_OK) {
-		f.ja4.p = (const uint8_t *)ja4;
-		f.ja4.len = TG_JA4_LEN;
-	}
-	f.ech = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
+	tg_flow_facts_set_ch(&f, ch, ja4);
 	decide_out(arg, w, &f);
 }
 

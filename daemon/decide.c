@@ -256,16 +256,7 @@ void decider_tls(const struct decider *d, const struct dec_flow *fl, const struc
 	char ja4[TG_JA4_LEN + 1];
 
 	facts_of(&f, fl, TG_FLOW_TLS);
-	f.ch_state = TG_CH_OK;
-	if (ch->has_sni)
-		f.sni = ch->sni;
-	if (ch->n_alpn > 0)
-		f.alpn = ch->alpn[0];
-	if (tg_ja4(ch, 't', ja4) == TG_OK) {
-		f.ja4.p = (const uint8_t *)ja4;
-		f.ja4.len = TG_JA4_LEN;
-	}
-	f.ech = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
+	tg_flow_facts_set_ch(&f, ch, ja4);
 	memset(&srv, 0, sizeof(srv));
 	srv.sni = ch->has_sni ? ch->sni.p : NULL;
 	srv.sni_len = ch->has_sni ? ch->sni.len : 0;

@@ -13,7 +13,9 @@
 
 #include "tlsgate/bypass.h"
 #include "tlsgate/domain.h"
+#include "tlsgate/ja4.h"
 #include "tlsgate/oshint.h"
+#include "tlsgate/tls_ch.h"
 #include "policy_impl.h"
 
 /* The flow's resolved attributes that rules match on. */
@@ -75,6 +77,21 @@ const char *tg_action_text(enum tg_action a)
 const char *tg_os_text(enum tg_os os)
 {
 	return (unsigned)os < TG_OS__COUNT ? cl_os_texts[os] : "unknown";
+}
+
+void tg_flow_facts_set_ch(struct tg_flow_facts *f, const struct tg_ch *ch,
+			  char ja4[static TG_CAP_JA4_LEN + 1])
+{
+	f->ch_state = TG_CH_OK;
+	if (ch->has_sni)
+		f->sni = ch->sni;
+	if (ch->n_alpn > 0)
+		f->alpn = ch->alpn[0];
+	if (tg_ja4(ch, 't', ja4) == TG_OK) {
+		f->ja4.p = (const uint8_t *)ja4;
+		f->ja4.len = TG_JA4_LEN;
+	}
+	f->ech = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
 }
 
 void tg_flow_facts_set_hint(struct tg_flow_facts *f, const struct tg_os_hint *h)

@@ -155,6 +155,15 @@ enum tg_err tg_classify(const struct tg_policy *policy, const struct tg_content 
  */
 void tg_flow_facts_set_hint(struct tg_flow_facts *f, const struct tg_os_hint *h);
 
+struct tg_ch;
+/*
+ * tg_flow_facts_set_ch() - the ClientHello's part of @f: SNI, first ALPN, ECH (outer only) and
+ * the JA4, written into the caller's @ja4 buffer which @f then points at (keep it alive as long
+ * as @f). Sets ch_state TG_CH_OK.
+ */
+void tg_flow_facts_set_ch(struct tg_flow_facts *f, const struct tg_ch *ch,
+			  char ja4[static TG_CAP_JA4_LEN + 1]);
+
 /* Stable texts: "pass" "decrypt" "block"; the reason texts listed in policy/README.md. */
 const char *tg_action_text(enum tg_action a);
 const char *tg_reason_text(enum tg_reason r);
