@@ -42,60 +42,13 @@
 #include "adopt.h"
 #include "decide.h"
 #include "engine.h"
+#include "engine_impl.h"
 #include "jsonw.h"
 #include "log.h"
 #include "marks.h"
 #include "names.h"
 #include "relay.h"
 #include "tuple.h"
-
-enum eflow_state {
-	EF_SYN, /* SYN seen */
-	EF_SYNACK, /* SYN-ACK seen: facts complete for adoption */
-	EF_HOLD, /* first data held */
-	EF_DECIDED, /* verdict mark chosen; late packets get the same */
-};
-
-struct eflow {
-	struct eflow *next;
-	struct eflow *lru_prev, *lru_next; /* all flows, oldest state change first */
-	struct eflow *hold_prev, *hold_next; /* flows holding packets (few): hold timeouts */
-	bool in_hold;
-	enum eflow_state state;
-	struct adopt_facts f;
-	struct tg_reasm *reasm;
-	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
-	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
-	unsigned n_held;
-	uint64_t state_ms; /* last state change: the lru order */
-	uint64_t hold_ms; /* first packet held */
-	uint32_t mark; /* decided: the mark late packets get */
-	bool drop; /* decided: late packets are dropped */
-	bool has_mac;
-	uint8_t mac[6];
-	int os_hint;
-	unsigned os_conf;
-};
-
-struct engine {
-	struct engine_cfg cfg;
-	struct queue *q;
-	struct eflow **tab;
-	size_t tab_mask, nflows;
-	uint8_t key[16]; /* flow table hash key, random */
-	struct eflow lru; /* sentinel: lru.lru_next changed state longest ago */
-	struct eflow hold; /* sentinel of the holding flows */
-	struct eng_counters c;
-	uint8_t scratch[TG_CAP_CH_BYTES];
-	struct tg_dns_msg dns;
-	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
-	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
-	char logbuf[4096];
-	char learned[TG_CAP_NAME_LEN + 1]; /* names_lookup() result for the flow being decided */
-};
-
-/* Counters are written by the queue thread and read by the control socket (main thread). */
-#define CTR_INC(e, name) __atomic_fetch_add(&(e)->c.name, 1, __ATOMIC_RELAXED)
 
 static uint64_t key_hash(const struct engine *e, uint8_t family, const uint8_t *c, uint16_t cp,
 			 const uint8_t *s, uint16_t sp)
@@ -261,7 +214,7 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
  * own mark @pmark and keeps the rest (the ruleset's INSPECT bit). A failed verdict leaves the
  * packet to the kernel's queue: counted.
  */
-static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
+void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
 {
 	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
 
@@ -270,9 +223,9 @@ static void verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32
 }
 
 /* One JSON line per decision, written with a single write() so threads never interleave. */
-static void log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-			 const char *name_key, const uint8_t *name, size_t name_len,
-			 const struct dec_result *r)
+void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
+		      const char *name_key, const uint8_t *name, size_t name_len,
+		      const struct dec_result *r)
 {
 	FILE *m;
 	struct jw w;
@@ -330,7 +283,7 @@ static void fail_result(struct dec_result *r, enum dec_action a, enum dec_fail w
 	snprintf(r->reason, sizeof(r->reason), "fail-%s", dec_fail_name(why));
 }
 
-static int raw_fd(const struct engine *e, uint8_t family)
+int eng_raw_fd(const struct engine *e, uint8_t family)
 {
 	return family == 4 ? e->cfg.raw4 : e->cfg.raw6;
 }
@@ -342,7 +295,7 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	unsigned i;
 
 	for (i = 0; i < fl->n_held; i++)
-		verdict(e, fl->held[i], v, fl->held_mark[i], mark);
+		eng_verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
 	hold_del(fl);
 	flow_state(e, fl, EF_DECIDED, now_ms);
@@ -359,7 +312,7 @@ static uint32_t held_bytes(const struct eflow *fl)
 
 static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
-	int fd = raw_fd(e, fl->f.family);
+	int fd = eng_raw_fd(e, fl->f.family);
 
 	/* The held data never reaches the server: its RST acknowledges nothing of it. */
 	if (adopt_reset_client(fd, &fl->f, held_bytes(fl)) == -1 ||
@@ -405,7 +358,7 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 	char body[512], page[768];
 	uint8_t pkt[1024];
 	size_t blen, plen, n;
-	int fd = raw_fd(e, fl->f.family);
+	int fd = eng_raw_fd(e, fl->f.family);
 
 	blen = (size_t)snprintf(body, sizeof(body),
 				"<!doctype html><title>Blocked</title><h1>Blocked</h1>"
@@ -448,14 +401,14 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, adopt_fail);
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
 		fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION), DEC_FAIL_ADOPTION);
-		log_decision(e, &fl->f, "tls", NULL, NULL, 0, &r);
+		eng_log_decision(e, &fl->f, "tls", NULL, NULL, 0, &r);
 		flow_apply(e, fl, r.action, now_ms);
 		return;
 	}
 	CTR_INC(e, adopt_ok);
 	/* The held segments now reach the adopted socket through the socket match. */
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
-	if (adopt_reset_server(raw_fd(e, fl->f.family), &fl->f) == -1) {
+	if (adopt_reset_server(eng_raw_fd(e, fl->f.family), &fl->f) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
@@ -494,7 +447,7 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum dec_fail why, uin
 	struct dec_result r;
 
 	fail_result(&r, decider_fail(e->cfg.decider, why), why);
-	log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
+	eng_log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -520,25 +473,6 @@ static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflo
 }
 
 /*
- * One DNS query (UDP payload or the first TCP-framed message) through DNS filtering: counted,
- * parsed into e->dns, decided into *@r. False when it does not parse (counted as invalid).
- */
-static bool dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
-			     size_t len, struct dec_result *r)
-{
-	CTR_INC(e, dns_queries);
-	if (tg_dns_parse(&e->dns, msg, len) != TG_OK || e->dns.n_q == 0) {
-		CTR_INC(e, dns_invalid);
-		return false;
-	}
-	decider_dns(e->cfg.decider, df, e->dns.q[0].name.text, e->dns.q[0].name.len,
-		    e->dns.q[0].qtype, r);
-	if (r->action == DEC_BLOCK)
-		CTR_INC(e, dns_blocked);
-	return true;
-}
-
-/*
  * DNS over TCP: the first framed query goes through DNS filtering like a UDP one; a blocked
  * name resets the connection (the client's resolver retries or fails: it never gets the
  * answer policy forbids). A query that does not parse follows the unparsable fail behaviour.
@@ -558,12 +492,12 @@ static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct de
 		msg.p = NULL;
 		msg.len = 0;
 	}
-	if (!dns_query_decide(e, df, msg.p, msg.len, &r)) {
+	if (!eng_dns_query_decide(e, df, msg.p, msg.len, &r)) {
 		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
 		return;
 	}
-	log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-		     e->dns.q[0].name.len, &r);
+	eng_log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
+			 e->dns.q[0].name.len, &r);
 	flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
 }
 
@@ -595,7 +529,7 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		}
 		decider_http(e->cfg.decider, &df, (const char *)req.host.p, req.host.len,
 			     (const char *)req.target.p, req.target.len, &r);
-		log_decision(e, &fl->f, "http", "host", req.host.p, req.host.len, &r);
+		eng_log_decision(e, &fl->f, "http", "host", req.host.p, req.host.len, &r);
 		if (r.action == DEC_BLOCK)
 			CTR_INC(e, http_blocked);
 		else
@@ -618,10 +552,10 @@ static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	decider_tls(e->cfg.decider, &df, &ch, now_ms, &r);
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */
 	if (ch.has_sni)
-		log_decision(e, &fl->f, "tls", "sni", ch.sni.p, ch.sni.len, &r);
+		eng_log_decision(e, &fl->f, "tls", "sni", ch.sni.p, ch.sni.len, &r);
 	else
-		log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df.dns_name,
-			     df.dns_name_len, &r);
+		eng_log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df.dns_name,
+				 df.dns_name_len, &r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -657,18 +591,18 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	if (fl != NULL) {
 		/* A retransmitted SYN, or a decided flow's late SYN. */
 		if (fl->state == EF_DECIDED)
-			verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, np->mark, 0);
+			eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, np->mark, 0);
 		else
-			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	fl = flow_new(e, p, now_ms);
 	if (fl == NULL) {
 		CTR_INC(e, flows_full);
 		if (decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK)
-			verdict(e, np->id, NF_DROP, np->mark, 0);
+			eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 		else
-			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	fl->state = EF_SYN;
@@ -691,21 +625,21 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 		/* TCP Fast Open: data in the SYN cannot be adopted (HANDOFF: untested). */
 		CTR_INC(e, tfo_data);
 		flow_fail(e, fl, DEC_FAIL_TFO, now_ms);
-		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
+		eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	dec_flow_of(e, &df, fl, now_ms);
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
-		log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
+		eng_log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
 		flow_state(e, fl, EF_DECIDED, now_ms);
 		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
 		fl->drop = true;
 		CTR_INC(e, block);
-		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
-	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+	eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
@@ -715,7 +649,7 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 	struct eflow *fl = flow_find(e, p, &to_server);
 
 	if (fl == NULL || to_server) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (fl->state == EF_SYN) {
@@ -731,9 +665,9 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		flow_state(e, fl, EF_SYNACK, now_ms);
 	}
 	if (fl->state == EF_DECIDED && fl->drop)
-		verdict(e, np->id, NF_DROP, np->mark, 0);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 	else
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
@@ -747,27 +681,27 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		/* A flow that began before we did: nothing to classify it with. */
 		CTR_INC(e, midstream);
 		if (decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK)
-			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
+			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
 		else
-			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 		return;
 	}
 	if (fl->state == EF_DECIDED) {
 		CTR_INC(e, late_reverdict);
-		verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	if (to_server && p->window)
 		fl->f.client_window = p->window;
 	if (!to_server || p->payload.len == 0) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (fl->reasm == NULL) {
 		fl->reasm = tg_reasm_new(fl->f.client_isn);
 		if (fl->reasm == NULL) {
 			flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-			verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
+			eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 			return;
 		}
 		fl->hold_ms = now_ms;
@@ -775,7 +709,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 	if (fl->n_held >= ENG_MAX_HELD) {
 		CTR_INC(e, hold_cap);
 		flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-		verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
+		eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
 	fl->held_mark[fl->n_held] = np->mark;
@@ -794,117 +728,6 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 	flow_examine(e, fl, now_ms);
 }
 
-/*
- * A DNS response: when policy says strip, HTTPS/SVCB answers lose their ech parameter (the
- * packet is rewritten in the verdict). An answer we cannot rewrite is counted and let through:
- * the client may then use ECH, which hides the real name from filtering but not the outer one.
- */
-static void dns_response(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
-			 uint64_t now_ms)
-{
-	uint8_t *msg = e->dns_msg_buf, *pkt = e->dns_pkt_buf;
-	size_t mlen, plen, i;
-	unsigned n;
-	enum tg_err err;
-
-	if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	/* Learn address -> the name the client asked for, for the flows that follow. */
-	for (i = 0; e->cfg.names != NULL && e->dns.n_q > 0 && i < e->dns.n_an; i++) {
-		const struct tg_dns_rr *rr = &e->dns.an[i];
-
-		if (rr->type != 1 && rr->type != 28)
-			continue;
-		names_learn(e->cfg.names, rr->type == 1 ? 4 : 6,
-			    rr->type == 1 ? rr->u.a : rr->u.aaaa, e->dns.q[0].name.text,
-			    e->dns.q[0].name.len, rr->ttl, now_ms);
-		CTR_INC(e, dns_names_learned);
-	}
-	if (!decider_ech_strip(e->cfg.decider)) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	err = tg_dns_strip_ech(&e->dns, p->payload.p, p->payload.len, msg, &mlen, &n);
-	if (err != TG_OK) {
-		CTR_INC(e, dns_ech_failed);
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	if (n == 0) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	plen = tg_pkt_build_udp_payload(pkt, sizeof(e->dns_pkt_buf), p, msg, mlen);
-	if (plen == 0 || queue_verdict_pkt(e->q, np->id, NF_ACCEPT, false, 0, pkt, plen) == -1) {
-		CTR_INC(e, dns_ech_failed);
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	CTR_INC(e, dns_ech_stripped);
-}
-
-static void udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
-		       uint64_t now_ms)
-{
-	struct adopt_facts f;
-	struct dec_flow df;
-	struct dec_result r;
-
-	memset(&f, 0, sizeof(f));
-	f.family = p->ip_version;
-	memcpy(f.client, p->src, 16);
-	memcpy(f.server, p->dst, 16);
-	f.cport = p->sport;
-	f.sport = p->dport;
-	memset(&df, 0, sizeof(df));
-	df.family = p->ip_version;
-	df.src = p->src;
-	df.dst = p->dst;
-	df.sport = p->sport;
-	df.dport = p->dport;
-	if (p->dport == 443) {
-		decider_quic(e->cfg.decider, &df, &r);
-		log_decision(e, &f, "quic", NULL, NULL, 0, &r);
-		if (r.action == DEC_BLOCK) {
-			CTR_INC(e, quic_blocked);
-			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
-		} else {
-			CTR_INC(e, quic_passed);
-			verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
-		}
-		return;
-	}
-	if (p->sport == 53) {
-		dns_response(e, np, p, now_ms);
-		return;
-	}
-	if (p->dport == 53) {
-		if (!dns_query_decide(e, &df, p->payload.p, p->payload.len, &r)) {
-			verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-			return;
-		}
-		if (r.action == DEC_BLOCK) {
-			uint8_t out[TG_PKT_DNS_ANSWER_MAX];
-			size_t n;
-
-			log_decision(e, &f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-				     e->dns.q[0].name.len, &r);
-			n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr,
-						   60);
-			if (n == 0 || adopt_raw_send(raw_fd(e, p->ip_version), p->ip_version,
-						     p->src, out, n) == -1)
-				CTR_INC(e, rst_fail);
-			verdict(e, np->id, NF_DROP, np->mark, 0);
-			return;
-		}
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-}
-
 void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms)
 {
 	struct tg_pkt p;
@@ -913,15 +736,15 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 	if (np->data == NULL || tg_pkt_parse(&p, np->data, np->len) != TG_OK) {
 		/* Not ours to judge (fragments, other protocols): let it through untouched. */
 		CTR_INC(e, unparsable);
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if (p.proto == 17) {
-		udp_packet(e, np, &p, now_ms);
+		engine_udp_packet(e, np, &p, now_ms);
 		return;
 	}
 	if (p.proto != 6) {
-		verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
 	if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine_impl.h - what engine.c (TCP flows) and engine_udp.c (DNS, ECH rewrite, QUIC) share:
+ * the per-queue engine object and the verdict, logging and DNS-decision helpers. Private to
+ * the engine's files.
+ */
+#ifndef TLSGATE_ENGINE_IMPL_H
+#define TLSGATE_ENGINE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsgate/caps.h"
+#include "tlsgate/dns.h"
+#include "tlsgate/pkt.h"
+
+#include "adopt.h"
+#include "decide.h"
+#include "engine.h"
+
+enum eflow_state {
+	EF_SYN, /* SYN seen */
+	EF_SYNACK, /* SYN-ACK seen: facts complete for adoption */
+	EF_HOLD, /* first data held */
+	EF_DECIDED, /* verdict mark chosen; late packets get the same */
+};
+
+struct eflow {
+	struct eflow *next;
+	struct eflow *lru_prev, *lru_next; /* all flows, oldest state change first */
+	struct eflow *hold_prev, *hold_next; /* flows holding packets (few): hold timeouts */
+	bool in_hold;
+	enum eflow_state state;
+	struct adopt_facts f;
+	struct tg_reasm *reasm;
+	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
+	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
+	unsigned n_held;
+	uint64_t state_ms; /* last state change: the lru order */
+	uint64_t hold_ms; /* first packet held */
+	uint32_t mark; /* decided: the mark late packets get */
+	bool drop; /* decided: late packets are dropped */
+	bool has_mac;
+	uint8_t mac[6];
+	int os_hint;
+	unsigned os_conf;
+};
+
+struct engine {
+	struct engine_cfg cfg;
+	struct queue *q;
+	struct eflow **tab;
+	size_t tab_mask, nflows;
+	uint8_t key[16]; /* flow table hash key, random */
+	struct eflow lru; /* sentinel: lru.lru_next changed state longest ago */
+	struct eflow hold; /* sentinel of the holding flows */
+	struct eng_counters c;
+	uint8_t scratch[TG_CAP_CH_BYTES];
+	struct tg_dns_msg dns;
+	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
+	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
+	char logbuf[4096];
+	char learned[TG_CAP_NAME_LEN + 1]; /* names_lookup() result for the flow being decided */
+};
+
+/* Counters are written by the queue thread and read by the control socket (main thread). */
+#define CTR_INC(e, name) __atomic_fetch_add(&(e)->c.name, 1, __ATOMIC_RELAXED)
+
+/*
+ * Verdict one packet. @decision (decision and DROP bits) replaces those bits of the packet's
+ * own mark @pmark and keeps the rest (the ruleset's INSPECT bit). A failed verdict leaves the
+ * packet to the kernel's queue: counted.
+ */
+void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision);
+/* One JSON line per decision, written with a single write() so threads never interleave. */
+void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
+		      const char *name_key, const uint8_t *name, size_t name_len,
+		      const struct dec_result *r);
+/* The raw socket for @family (RSTs, DNS answers, block pages). */
+int eng_raw_fd(const struct engine *e, uint8_t family);
+/*
+ * One DNS query (UDP payload or a TCP-framed message) through DNS filtering: counted, parsed
+ * into e->dns, decided into *@r. False when it does not parse (counted as invalid).
+ */
+bool eng_dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
+			  size_t len, struct dec_result *r);
+/* A queued UDP packet: DNS query or response, QUIC, anything else accepted. */
+void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+		       uint64_t now_ms);
+
+#endif
