@@ -388,6 +388,9 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 		eng_verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
 	part_del(fl);
+	/* Decided flows only linger for late packets: the quota counts flows being decided. */
+	source_put(e, fl->src);
+	fl->src = NULL;
 	flow_state(e, fl, EF_DECIDED, now_ms);
 	fl->mark = mark;
 	fl->drop = drop;
@@ -998,6 +1001,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 static void engine_malformed(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			     uint64_t now_ms)
 {
+	struct adopt_facts af;
 	struct dec_flow df;
 	struct dec_result r;
 	struct tg_pkt z;
@@ -1010,6 +1014,9 @@ static void engine_malformed(struct engine *e, const struct queue_pkt *np, const
 	}
 	dec_flow_of_pkt(e, &df, p, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MALFORMED, now_ms, &r);
+	adopt_facts_of_pkt(&af, p);
+	eng_log_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
+			 (const uint8_t *)df.dns_name, df.dns_name_len, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, malformed_blocked);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);

@@ -78,7 +78,7 @@ static enum tg_err reasm_buf_grow(struct tg_reasm *r, uint32_t need)
 	return TG_OK;
 }
 
-/* Make room for one more range. At most TG_CAP_REASM_SEGS ranges ever exist. */
+/* Make room for one more range. At most TG_CAP_REASM_RANGES ranges ever exist. */
 static enum tg_err reasm_iv_grow(struct tg_reasm *r)
 {
 	struct reasm_iv *niv;
@@ -87,9 +87,9 @@ static enum tg_err reasm_iv_grow(struct tg_reasm *r)
 	if (r->n_iv < r->iv_cap)
 		return TG_OK;
 	cap = r->n_iv * 2 + 2;
-	if (cap > TG_CAP_REASM_SEGS)
-		cap = TG_CAP_REASM_SEGS;
-	if (cap <= r->n_iv) /* the segment cap keeps this from happening */
+	if (cap > TG_CAP_REASM_RANGES)
+		cap = TG_CAP_REASM_RANGES;
+	if (cap <= r->n_iv) /* the range cap keeps this from happening */
 		return TG_ERR_CAP;
 	if (r->iv == r->iv_inline) {
 		niv = malloc(cap * sizeof(*niv));
@@ -103,6 +103,16 @@ static enum tg_err reasm_iv_grow(struct tg_reasm *r)
 	r->iv = niv;
 	r->iv_cap = cap;
 	return TG_OK;
+}
+
+/* Whether [start, end) overlaps or touches no held range (inserting it adds one). */
+static bool reasm_iv_is_new(const struct tg_reasm *r, uint32_t start, uint32_t end)
+{
+	uint32_t i = 0;
+
+	while (i < r->n_iv && r->iv[i].end < start)
+		i++;
+	return i == r->n_iv || r->iv[i].start > end;
 }
 
 /* Insert [start, end) and merge it with every range it overlaps or touches. */
@@ -187,7 +197,7 @@ enum tg_err tg_reasm_add(struct tg_reasm *r, uint32_t seq, const uint8_t *p, siz
 {
 	struct tg_span seg = { p, len };
 	uint32_t off = 0;
-	bool cut;
+	bool cut, fresh;
 	long same;
 	enum tg_err err;
 
@@ -208,12 +218,13 @@ enum tg_err tg_reasm_add(struct tg_reasm *r, uint32_t seq, const uint8_t *p, siz
 		r->st.dups++;
 		goto done;
 	}
-	if (r->st.segs == TG_CAP_REASM_SEGS) {
+	fresh = reasm_iv_is_new(r, off, off + (uint32_t)seg.len);
+	if (fresh && r->n_iv == TG_CAP_REASM_RANGES) {
 		err = TG_ERR_CAP;
 		goto out;
 	}
 	err = reasm_buf_grow(r, off + (uint32_t)seg.len);
-	if (err == TG_OK)
+	if (err == TG_OK && fresh)
 		err = reasm_iv_grow(r);
 	if (err != TG_OK)
 		goto out;

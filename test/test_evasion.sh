@@ -219,14 +219,14 @@ before=$(ctr engine.malformed)
 tls_blocked "ipv6, 9 destination-options headers" "$S6" www.blocked.test --ext6 9
 ctr_grew "ipv6, 9 destination-options headers: refused packets counted" engine.malformed "$before"
 
-# 7. Queue flood: 200 connections from one address send partial ClientHellos in 1-byte segments
+# 7. Queue flood: 400 connections from one address (more than its 256-flow quota) send partial ClientHellos in 1-byte segments
 # and send them again and again for 3 s; meanwhile the ordinary client's blocked name stays
 # blocked and its passed name passes.
 snap
-dup=$(ctr engine.dup_dropped)
+dup=$(ctr engine.dup_segments)
 quota=$(ctr engine.source_full)
 qdrop0=$(in_r cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '{print $6 "/" $7}')
-in_c timeout 30 "$py" "$src/test/e2e/evasion.py" flood "$S4" "$C4F" 200 3 >"$work/flood.out" 2>&1 &
+in_c timeout 30 "$py" "$src/test/e2e/evasion.py" flood "$S4" "$C4F" 400 3 >"$work/flood.out" 2>&1 &
 flood_pid=$!
 sleep 1.5 # the flood's SYNs and handshakes
 curl_c "${R4[@]}" https://www.blocked.test/ >"$work/flood-block.out" 2>&1
@@ -241,7 +241,7 @@ qdrop1=$(in_r cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '{print 
 echo "     $flood; kernel queue_dropped/user_dropped $qdrop0 -> $qdrop1"
 conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' <<<"$flood")
 check "flood: it happened ($flood)" [ "${conns:-0}" -ge 150 ]
-ctr_grew "flood: duplicate segments dropped" engine.dup_dropped "$dup"
+ctr_grew "flood: duplicate segments counted (never held)" engine.dup_segments "$dup"
 ctr_grew "flood: per-source flow quota hit" engine.source_full "$quota"
 echo "     queue: $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("queue"))' "$work/stats.json")"
 
@@ -333,7 +333,7 @@ check "daemon: no sanitizer report in its log" \
 
 if [ "$fail" -ne 0 ]; then
 	echo "--- daemon log (last 30 lines)"; tail -n 30 "$work/daemon.log"
-	echo "--- decisions (last 20)"; tail -n 20 "$work/decisions.log"
+	echo "--- decisions"; cat "$work/decisions.log"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

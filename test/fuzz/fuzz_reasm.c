@@ -36,6 +36,21 @@ static void check(int cond)
 		abort();
 }
 
+/* Disjoint ranges of known bytes once [start, end) is known too. */
+static size_t model_ranges(const struct model *m, size_t start, size_t end)
+{
+	size_t i, n = 0;
+	int prev = 0;
+
+	for (i = 0; i < TG_CAP_REASM_BYTES; i++) {
+		int k = m->known[i] || (i >= start && i < end);
+
+		n += k && !prev;
+		prev = k;
+	}
+	return n;
+}
+
 static enum tg_err model_add(struct model *m, uint32_t seq, const uint8_t *p, size_t len)
 {
 	uint32_t o = seq - m->base;
@@ -68,7 +83,7 @@ static enum tg_err model_add(struct model *m, uint32_t seq, const uint8_t *p, si
 		m->st.dups++;
 		return cut ? TG_ERR_CAP : TG_OK;
 	}
-	if (m->st.segs == TG_CAP_REASM_SEGS)
+	if (model_ranges(m, (size_t)start, end) > TG_CAP_REASM_RANGES)
 		return TG_ERR_CAP;
 	for (i = (size_t)start; i < end; i++) {
 		m->known[i] = 1;
@@ -96,7 +111,7 @@ static void compare(const struct tg_reasm *r, const struct model *m)
 	check(tg_reasm_end(r) == m->end);
 	check(tg_reasm_next_seq(r) == m->base + (uint32_t)n);
 	check(memcmp(st, &m->st, sizeof(*st)) == 0);
-	check(tg_reasm_mem(r) <= 1024 + TG_CAP_REASM_BYTES + TG_CAP_REASM_SEGS * 8);
+	check(tg_reasm_mem(r) <= 1024 + TG_CAP_REASM_BYTES + TG_CAP_REASM_RANGES * 8);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

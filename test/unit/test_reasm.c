@@ -199,29 +199,38 @@ static void test_caps(void)
 	CHECK_INT(tg_reasm_mem(r) <= 256 + TG_CAP_REASM_BYTES, 1);
 	tg_reasm_free(r);
 
-	/* The segment cap: TG_CAP_REASM_SEGS segments that add bytes, then no more. */
+	/* The range cap: TG_CAP_REASM_RANGES disjoint ranges, then no new hole. */
 	r = tg_reasm_new(0);
 	st = tg_reasm_stats(r);
-	for (i = 0; i < TG_CAP_REASM_SEGS; i++)
-		CHECK_ERR(tg_reasm_add(r, (uint32_t)(1 + 2 * i), big + 2 * i, 1), TG_OK);
-	CHECK_INT(tg_reasm_end(r), 2 * TG_CAP_REASM_SEGS - 1);
+	for (i = 0; i < TG_CAP_REASM_RANGES; i++)
+		CHECK_ERR(tg_reasm_add(r, (uint32_t)(1 + 4 * i), big + 4 * i, 1), TG_OK);
+	CHECK_INT(tg_reasm_end(r), 4 * TG_CAP_REASM_RANGES - 3);
 	CHECK_INT(tg_reasm_contig(r).len, 1);
-	CHECK_ERR(tg_reasm_add(r, 2, big + 1, 1), TG_ERR_CAP);
-	CHECK_INT(tg_reasm_contig(r).len, 1);
+	/* A new hole is refused; a segment that extends a range is taken. */
+	CHECK_ERR(tg_reasm_add(r, 3, big + 2, 1), TG_ERR_CAP);
+	CHECK_ERR(tg_reasm_add(r, 2, big + 1, 1), TG_OK);
+	CHECK_INT(tg_reasm_contig(r).len, 2);
 	/* Retransmissions of held bytes are still answered. */
-	CHECK_ERR(tg_reasm_add(r, 3, big + 2, 1), TG_OK);
-	CHECK_ERR(tg_reasm_add(r, 3, big + 3, 1), TG_ERR_REASM_CONFLICT);
-	CHECK_INT(st->segs, TG_CAP_REASM_SEGS);
+	CHECK_ERR(tg_reasm_add(r, 5, big + 4, 1), TG_OK);
+	CHECK_ERR(tg_reasm_add(r, 5, big + 5, 1), TG_ERR_REASM_CONFLICT);
+	CHECK_INT(st->segs, TG_CAP_REASM_RANGES + 1);
 	CHECK_INT(st->dups, 1);
+	tg_reasm_free(r);
+
+	/* In-order 1-byte segments are not capped: they extend one range up to the window. */
+	r = tg_reasm_new(0);
+	for (i = 0; i < 4 * TG_CAP_REASM_RANGES; i++)
+		CHECK_ERR(tg_reasm_add(r, (uint32_t)(1 + i), big + i, 1), TG_OK);
+	CHECK_INT(tg_reasm_contig(r).len, 4 * TG_CAP_REASM_RANGES);
 	tg_reasm_free(r);
 
 	/* Many holes, then one segment that fills them all: ranges merge back into one. */
 	r = tg_reasm_new(0);
-	for (i = 0; i < TG_CAP_REASM_SEGS - 1; i++)
+	for (i = 0; i < TG_CAP_REASM_RANGES - 1; i++)
 		CHECK_ERR(tg_reasm_add(r, (uint32_t)(2 + 2 * i), big + 1 + 2 * i, 1), TG_OK);
-	CHECK_ERR(tg_reasm_add(r, 1, big, (size_t)2 * TG_CAP_REASM_SEGS), TG_OK);
+	CHECK_ERR(tg_reasm_add(r, 1, big, (size_t)2 * TG_CAP_REASM_RANGES), TG_OK);
 	c = tg_reasm_contig(r);
-	CHECK_INT(c.len, 2 * TG_CAP_REASM_SEGS);
+	CHECK_INT(c.len, 2 * TG_CAP_REASM_RANGES);
 	CHECK(memcmp(c.p, big, c.len) == 0);
 	tg_reasm_free(r);
 	free(big);
@@ -242,7 +251,7 @@ static void test_memory(void)
 	/* Out-of-order holes beyond the inline ranges move the list to the heap. */
 	for (uint32_t i = 0; i < 10; i++)
 		CHECK_ERR(tg_reasm_add(r, 2000 + 10 * i, seg, 1), TG_OK);
-	CHECK(tg_reasm_mem(r) <= empty + 4096 + (size_t)TG_CAP_REASM_SEGS * 8);
+	CHECK(tg_reasm_mem(r) <= empty + 4096 + (size_t)TG_CAP_REASM_RANGES * 8);
 	CHECK_INT(tg_reasm_contig(r).len, 1117);
 	tg_reasm_free(r);
 }

@@ -31,7 +31,11 @@
  * biggest seen in the wild (many key shares, padding, pre-shared keys) stay under 8 KB.
  */
 #define TG_CAP_REASM_BYTES 16384
-#define TG_CAP_REASM_SEGS  64
+/*
+ * Disjoint byte ranges held at once (holes from reordering). Segments are not counted: a client
+ * may send its ClientHello in 1-byte segments, and in-order segments merge into one range.
+ */
+#define TG_CAP_REASM_RANGES 64
 
 /* TLS ClientHello: total handshake message size and per-list caps. */
 #define TG_CAP_CH_BYTES	     16384

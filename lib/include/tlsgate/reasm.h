@@ -25,7 +25,8 @@
  *   - A segment that starts inside the window but ends beyond it: the bytes that fit are
  *     stored (after the overlap check) and the answer is TG_ERR_CAP, so the caller knows the
  *     segment was not wholly taken; a held prefix long enough for its parser stays usable.
- *   - The TG_CAP_REASM_SEGS + 1st segment that would add bytes: TG_ERR_CAP, nothing stored.
+ *   - A segment that would open a TG_CAP_REASM_RANGES + 1st disjoint range of held bytes (a
+ *     new hole; in-order segments extend a range): TG_ERR_CAP, nothing stored.
  *   - Zero-length segments (pure ACKs) are TG_OK and change nothing.
  * After any error the object is unchanged except for the counters and stays usable; whether
  * the flow goes on is the caller's decision.
