@@ -224,6 +224,7 @@ int adopt_reset_client(int raw_fd, const struct adopt_facts *f, uint32_t client_
 	size_t len;
 
 	len = tg_pkt_build_rst(pkt, f->family, f->server, f->client, f->sport, f->cport,
-			       f->server_isn + 1, f->client_isn + 1 + client_bytes);
+			       f->server_isn + 1 + f->server_sent,
+			       f->client_isn + 1 + client_bytes);
 	return adopt_raw_send(raw_fd, f->family, f->client, pkt, len);
 }

@@ -28,6 +28,7 @@ struct adopt_facts {
 	uint16_t client_window; /* last window the client advertised (unscaled, as on the wire) */
 	uint16_t synack_window; /* the SYN-ACK's window (unscaled) */
 	uint32_t server_has; /* client stream bytes released to the server before the decision */
+	uint32_t server_sent; /* server stream bytes seen (HTTP or DNS answers on a kept flow) */
 };
 
 /*
@@ -55,8 +56,8 @@ int adopt_reset_server(int raw_fd, const struct adopt_facts *f);
 int adopt_raw_open(uint8_t family, uint32_t mark);
 
 /*
- * RST to the client (as if from the server), for BLOCK: seq = server ISN + 1 + server bytes
- * sent (0 before the ClientHello is answered), ack = client ISN + 1 + @client_bytes.
+ * RST to the client (as if from the server), for BLOCK: seq = server ISN + 1 + server_sent
+ * (0 before the first message is answered), ack = client ISN + 1 + @client_bytes.
  */
 int adopt_reset_client(int raw_fd, const struct adopt_facts *f, uint32_t client_bytes);
 

@@ -411,7 +411,7 @@ static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	 * The client's RST acknowledges what it sent, so it is in its window; before a SYN-ACK
 	 * (server ISN unknown) its ACK of the SYN is what a SYN-SENT client checks.
 	 */
-	if (adopt_reset_client(fd, &fl->f, seen_bytes(fl)) == -1 ||
+	if (adopt_reset_client(fd, &fl->f, fl->msg_base + seen_bytes(fl)) == -1 ||
 	    (fl->state >= EF_SYNACK && adopt_reset_server(fd, &fl->f) == -1)) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
@@ -465,10 +465,11 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 	blen += 5;
 	plen = (size_t)snprintf(page, sizeof(page), "%s%zu\r\n\r\n%.*s", head, blen, (int)blen,
 				body);
-	n = tg_pkt_build_tcp(
-		pkt, sizeof(pkt), fl->f.family, fl->f.server, fl->f.client, fl->f.sport,
-		fl->f.cport, fl->f.server_isn + 1, fl->f.client_isn + 1 + seen_bytes(fl),
-		TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page, plen);
+	n = tg_pkt_build_tcp(pkt, sizeof(pkt), fl->f.family, fl->f.server, fl->f.client,
+			     fl->f.sport, fl->f.cport, fl->f.server_isn + 1 + fl->f.server_sent,
+			     fl->f.client_isn + 1 + fl->msg_base + seen_bytes(fl),
+			     TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page,
+			     plen);
 	if (n == 0 || adopt_raw_send(fd, fl->f.family, fl->f.client, pkt, n) == -1 ||
 	    adopt_reset_server(fd, &fl->f) == -1) {
 		CTR_INC(e, rst_fail);
@@ -570,22 +571,30 @@ static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, ui
 	}
 }
 
-/* DNS over TCP: the first framed query through DNS filtering; a blocked name is reset. */
-static void flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+/*
+ * DNS over TCP: each framed query through DNS filtering; a blocked name resets the connection.
+ * Returns true when the query passed and the flow goes on to its next query.
+ */
+static bool flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec_flow *df,
 			    uint64_t now_ms)
 {
 	struct dec_result r;
 
 	if (!eng_dns_query_decide(e, df, e->exam.dns.p, e->exam.dns.len, &r)) {
 		flow_fail(e, fl, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms);
-		return;
+		return false;
 	}
 	eng_log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
 			 e->dns.q[0].name.len, &r);
-	flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+	if (r.action == DEC_BLOCK) {
+		flow_block(e, fl, now_ms);
+		return false;
+	}
+	return true;
 }
 
-static void flow_decide_http(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+/* Plain HTTP: each request head through URL filtering. True: passed, the flow goes on. */
+static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct dec_flow *df,
 			     uint64_t now_ms)
 {
 	const struct tg_http_req *req = &e->exam.req;
@@ -594,15 +603,61 @@ static void flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 	decider_http(e->cfg.decider, df, (const char *)req->host.p, req->host.len,
 		     (const char *)req->target.p, req->target.len, &r);
 	eng_log_decision(e, &fl->f, "http", "host", req->host.p, req->host.len, &r);
-	if (r.action == DEC_BLOCK)
-		CTR_INC(e, http_blocked);
-	else
+	if (r.action != DEC_BLOCK) {
 		CTR_INC(e, http_passed);
-	/* Plain HTTP is never adopted here: a block page, or pass. */
-	if (r.action == DEC_BLOCK && fl->state >= EF_SYNACK)
+		return true;
+	}
+	CTR_INC(e, http_blocked);
+	/* Plain HTTP is never adopted here: a block page, or a reset before the handshake. */
+	if (fl->state >= EF_SYNACK)
 		flow_block_http(e, fl, r.rule_name, now_ms);
 	else
-		flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+		flow_block(e, fl, now_ms);
+	return false;
+}
+
+/*
+ * Where the next request of a kept flow begins (a stream offset from isn + 1), after the one
+ * just passed; false when the rest of the flow is no longer requests we can find: a chunked
+ * or very large body, CONNECT (the stream becomes a tunnel).
+ */
+static bool stream_next(const struct engine *e, const struct eflow *fl, uint32_t *next)
+{
+	const struct tg_http_req *req = &e->exam.req;
+
+	if (e->exam.kind == TG_EXAM_DNS) {
+		*next = fl->msg_base + (uint32_t)e->exam.used;
+		return true;
+	}
+	if (req->chunked || req->form == TG_HTTP_FORM_AUTHORITY ||
+	    (req->has_content_length && req->content_length > ENG_STREAM_BODY_MAX))
+		return false;
+	*next = fl->msg_base + (uint32_t)req->head_len +
+		(uint32_t)(req->has_content_length ? req->content_length : 0);
+	return true;
+}
+
+/*
+ * The flow's next message begins at stream offset @next: a new reassembly from there, with the
+ * bytes already seen beyond it (pipelined requests). False when out of memory.
+ */
+static bool stream_rebase(struct eflow *fl, uint32_t next)
+{
+	struct tg_span s = tg_reasm_contig(fl->reasm);
+	uint32_t in = next - fl->msg_base;
+	struct tg_reasm *nr = tg_reasm_new(fl->f.client_isn + next);
+
+	if (nr == NULL)
+		return false;
+	if (in < s.len &&
+	    tg_reasm_add(nr, fl->f.client_isn + 1 + next, s.p + in, s.len - in) != TG_OK) {
+		tg_reasm_free(nr);
+		return false;
+	}
+	tg_reasm_free(fl->reasm);
+	fl->reasm = nr;
+	fl->msg_base = next;
+	return true;
 }
 
 static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec_flow *df,
@@ -646,31 +701,38 @@ static void fail_count(struct engine *e, enum tg_flow_fail why)
 	}
 }
 
-/* Hold the segment in hand: the decision that follows settles it. */
+/*
+ * Hold the segment in hand: the decision that follows settles it. @released: the stream bytes
+ * the server has (everything in order before this segment went on to it).
+ */
 static void flow_hold(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
-		      const struct tg_pkt *p, uint32_t before)
+		      const struct tg_pkt *p, uint32_t released)
 {
 	uint32_t off = p->seq - (fl->f.client_isn + 1);
 
-	fl->held_mark[fl->n_held] = np->mark;
-	fl->held[fl->n_held++] = np->id;
+	if (fl->n_held == 0) {
+		fl->held_mark[0] = np->mark;
+		fl->held[0] = np->id;
+		fl->n_held = 1;
+		CTR_INC(e, held);
+	}
 	/* A segment that straddles isn + 1 begins the stream; the server has what came before. */
-	fl->held_off = off <= before ? off : 0;
-	fl->f.server_has = before;
-	CTR_INC(e, held);
+	fl->held_off = off <= released ? off : 0;
+	fl->f.server_has = released;
 }
 
 /*
  * The client's data segment @p of a flow not yet decided: its bytes are copied, then the
  * bytes in order are examined. Not complete yet: the segment goes on to the server. Complete,
- * or proven a failure: the segment is held and the flow decided.
+ * or proven a failure: the segment is held and the flow decided. Plain HTTP and DNS over TCP
+ * stay queued after a request passed: every request of the connection is decided.
  */
 static void tcp_client_data(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
 			    const struct tg_pkt *p, uint64_t now_ms)
 {
 	const struct tg_reasm_stats *st;
 	struct dec_flow df;
-	uint32_t before, dups;
+	uint32_t before, dups, next;
 	enum tg_err err;
 
 	if (fl->reasm == NULL) {
@@ -684,8 +746,10 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		flow_state(e, fl, EF_DATA, now_ms);
 		part_add(e, fl);
 	}
+	if (fl->state == EF_STREAM)
+		flow_state(e, fl, EF_STREAM, now_ms); /* not idle */
 	st = tg_reasm_stats(fl->reasm);
-	before = seen_bytes(fl);
+	before = fl->msg_base + seen_bytes(fl);
 	dups = st->dups;
 	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
 	if (err == TG_ERR_REASM_CONFLICT || err == TG_ERR_REASM_WINDOW || err == TG_ERR_NOMEM) {
@@ -704,37 +768,60 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	{
+	for (;;) {
 		struct tg_span s = tg_reasm_contig(fl->reasm);
+		bool go_on;
 
+		if (s.len > 0 && !fl->in_part) {
+			fl->data_ms = now_ms;
+			part_add(e, fl);
+		}
 		tg_flow_examine(s.p, s.len, fl->f.sport == 53, e->scratch, &e->exam);
-	}
-	if (e->exam.kind == TG_EXAM_NEED_MORE && err == TG_ERR_CAP) {
-		e->exam.kind = TG_EXAM_FAIL;
-		e->exam.fail = TG_FLOW_FAIL_REASM_WINDOW;
-	}
-	if (e->exam.kind == TG_EXAM_NEED_MORE) {
-		CTR_INC(e, released);
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	flow_hold(e, fl, np, p, before);
-	dec_flow_of(e, &df, fl, now_ms);
-	switch (e->exam.kind) {
-	case TG_EXAM_TLS:
-		flow_decide_tls(e, fl, &df, now_ms);
-		return;
-	case TG_EXAM_HTTP:
-		flow_decide_http(e, fl, &df, now_ms);
-		return;
-	case TG_EXAM_DNS:
-		flow_decide_dns(e, fl, &df, now_ms);
-		return;
-	case TG_EXAM_FAIL:
-	default:
-		fail_count(e, e->exam.fail);
-		flow_fail(e, fl, e->exam.fail, now_ms);
-		return;
+		if (e->exam.kind == TG_EXAM_NEED_MORE && err == TG_ERR_CAP) {
+			e->exam.kind = TG_EXAM_FAIL;
+			e->exam.fail = TG_FLOW_FAIL_REASM_WINDOW;
+		}
+		if (e->exam.kind == TG_EXAM_NEED_MORE) {
+			CTR_INC(e, released);
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			return;
+		}
+		flow_hold(e, fl, np, p, before);
+		dec_flow_of(e, &df, fl, now_ms);
+		switch (e->exam.kind) {
+		case TG_EXAM_TLS:
+			flow_decide_tls(e, fl, &df, now_ms);
+			return;
+		case TG_EXAM_HTTP:
+			go_on = flow_decide_http(e, fl, &df, now_ms);
+			break;
+		case TG_EXAM_DNS:
+			go_on = flow_decide_dns(e, fl, &df, now_ms);
+			break;
+		case TG_EXAM_FAIL:
+		default:
+			fail_count(e, e->exam.fail);
+			flow_fail(e, fl, e->exam.fail, now_ms);
+			return;
+		}
+		if (!go_on)
+			return;
+		CTR_INC(e, stream_requests);
+		if (!stream_next(e, fl, &next) || !stream_rebase(fl, next)) {
+			/* The rest is no longer requests we can find: it passes whole. */
+			CTR_INC(e, stream_end);
+			flow_pass(e, fl, now_ms);
+			return;
+		}
+		/* Passed; the held segment goes on, and what it carried beyond is examined. */
+		fl->n_held = 0;
+		part_del(fl);
+		flow_state(e, fl, EF_STREAM, now_ms);
+		err = TG_OK;
+		if (tg_reasm_contig(fl->reasm).len == 0) {
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			return;
+		}
 	}
 }
 
@@ -976,6 +1063,11 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		return;
 	}
 	if (!to_server) {
+		uint32_t end = p->seq + (uint32_t)p->payload.len - (fl->f.server_isn + 1);
+
+		/* What the server sent: an RST to the client must be in its window. */
+		if (fl->state >= EF_SYNACK && end - fl->f.server_sent < 0x80000000u)
+			fl->f.server_sent = end;
 		/* The server's latest timestamp: what an adopted socket continues from. */
 		if (fl->state >= EF_SYNACK && fl->f.ts_ok && p->opts.has_ts) {
 			fl->f.server_tsval = p->opts.tsval;
@@ -1065,7 +1157,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 		next = fl->part_next;
 		if (age_ms(now_ms, fl->data_ms) >= ENG_INCOMPLETE_MS) {
 			CTR_INC(e, incomplete_timeouts);
-			fl->f.server_has = seen_bytes(fl);
+			fl->f.server_has = fl->msg_base + seen_bytes(fl);
 			flow_fail(e, fl, TG_FLOW_FAIL_INCOMPLETE_CH, now_ms);
 		}
 	}
@@ -1081,6 +1173,12 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 			break;
 		if (fl->in_part)
 			continue;
+		if (fl->state == EF_STREAM && age >= ENG_STREAM_IDLE_MS) {
+			/* Removed, its next request would be seen midstream, unjudged: reset it. */
+			CTR_INC(e, stream_idle_closed);
+			flow_block(e, fl, now_ms);
+			continue;
+		}
 		if ((fl->state == EF_DECIDED && age >= ENG_DECIDED_LINGER_MS) ||
 		    fl->state == EF_SYN || (fl->state == EF_SYNACK && age >= ENG_SYNACK_TIMEOUT_MS))
 			flow_remove(e, fl);

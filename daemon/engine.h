@@ -27,6 +27,8 @@ struct names;
 #define ENG_SYN_TIMEOUT_MS    5000 /* SYN seen, no SYN-ACK: forget the flow */
 #define ENG_SYNACK_TIMEOUT_MS 30000 /* handshake seen, no data: forget the flow */
 #define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
+#define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
+#define ENG_STREAM_BODY_MAX   (1u << 30) /* request body skipped to find the next request */
 #define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
 #define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
 
@@ -51,6 +53,9 @@ struct names;
 	X(invalid_name)        \
 	X(tfo_data)            \
 	X(log_truncated)       \
+	X(stream_requests)     \
+	X(stream_end)          \
+	X(stream_idle_closed)  \
 	X(pass)                \
 	X(block)               \
 	X(decrypt)             \

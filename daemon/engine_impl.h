@@ -24,6 +24,7 @@ enum eflow_state {
 	EF_SYN, /* SYN seen */
 	EF_SYNACK, /* SYN-ACK seen: facts complete for adoption */
 	EF_DATA, /* first bytes seen, not complete: they went on to the server */
+	EF_STREAM, /* plain HTTP or DNS over TCP: each request passed, the next one is examined */
 	EF_DECIDED, /* verdict mark chosen; late packets get the same */
 };
 
@@ -42,6 +43,7 @@ struct eflow {
 	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;
 	uint32_t held_off; /* stream offset of the held segment: bytes before it are a prefix */
+	uint32_t msg_base; /* EF_STREAM: stream offset of the message reasm holds (from isn + 1) */
 	uint64_t state_ms; /* last state change: the lru order */
 	uint64_t data_ms; /* first data byte seen */
 	uint32_t mark; /* decided: the mark late packets get */
