@@ -64,6 +64,12 @@
 #define TG_CAP_DNS_PTR_HOPS   64
 #define TG_CAP_DNS_SVC_PARAMS 32
 #define TG_CAP_DNS_ALPN	      8
+/*
+ * CNAME records followed from the question name to the owner of an address record
+ * (tg_dns_answer_addrs): resolvers give up on longer chains too (BIND and Unbound stop at 16
+ * and 11 restarts); a longer chain teaches nothing beyond the cap.
+ */
+#define TG_CAP_DNS_CNAME_CHAIN 16
 
 /* HTTP/1.x request head. */
 #define TG_CAP_HTTP_HEAD    8192
