@@ -55,7 +55,8 @@ struct names;
 	X(quic_blocked)        \
 	X(quic_passed)         \
 	X(http_blocked)        \
-	X(http_passed)
+	X(http_passed)         \
+	X(dns_ech_refused)
 
 struct eng_counters {
 #define ENG_CTR_FIELD(n) uint64_t n;

@@ -31,9 +31,11 @@ bool eng_dns_query_decide(struct engine *e, const struct dec_flow *df, const uin
 }
 
 /*
- * A DNS response: when policy says strip, HTTPS/SVCB answers lose their ech parameter (the
- * packet is rewritten in the verdict). An answer we cannot rewrite is counted and let through:
- * the client may then use ECH, which hides the real name from filtering but not the outer one.
+ * A DNS response: when policy says strip, HTTPS/SVCB records lose their ech parameter in every
+ * section (the packet is rewritten in the verdict). A response the stripper cannot rewrite, or
+ * whose rewrite cannot be delivered, is dropped (dns_ech_refused): forwarding it could hand the
+ * client an ech the policy says it must not get, and the client's resolver retries or fails.
+ * The stripper walks the message itself, so a response the parser refuses is still stripped.
  */
 static void dns_response(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			 uint64_t now_ms)
@@ -41,31 +43,27 @@ static void dns_response(struct engine *e, const struct queue_pkt *np, const str
 	uint8_t *msg = e->dns_msg_buf, *pkt = e->dns_pkt_buf;
 	size_t mlen, plen, i;
 	unsigned n;
-	enum tg_err err;
 
-	if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) != TG_OK) {
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	/* Learn address -> the name the client asked for, for the flows that follow. */
-	for (i = 0; e->cfg.names != NULL && e->dns.n_q > 0 && i < e->dns.n_an; i++) {
-		const struct tg_dns_rr *rr = &e->dns.an[i];
+	if (tg_dns_parse(&e->dns, p->payload.p, p->payload.len) == TG_OK) {
+		/* Learn address -> the name the client asked for, for the flows that follow. */
+		for (i = 0; e->cfg.names != NULL && e->dns.n_q > 0 && i < e->dns.n_an; i++) {
+			const struct tg_dns_rr *rr = &e->dns.an[i];
 
-		if (rr->type != 1 && rr->type != 28)
-			continue;
-		names_learn(e->cfg.names, rr->type == 1 ? 4 : 6,
-			    rr->type == 1 ? rr->u.a : rr->u.aaaa, e->dns.q[0].name.text,
-			    e->dns.q[0].name.len, rr->ttl, now_ms);
-		CTR_INC(e, dns_names_learned);
+			if (rr->type != 1 && rr->type != 28)
+				continue;
+			names_learn(e->cfg.names, rr->type == 1 ? 4 : 6,
+				    rr->type == 1 ? rr->u.a : rr->u.aaaa, e->dns.q[0].name.text,
+				    e->dns.q[0].name.len, rr->ttl, now_ms);
+			CTR_INC(e, dns_names_learned);
+		}
 	}
 	if (!decider_ech_strip(e->cfg.decider)) {
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	err = tg_dns_strip_ech(&e->dns, p->payload.p, p->payload.len, msg, &mlen, &n);
-	if (err != TG_OK) {
-		CTR_INC(e, dns_ech_failed);
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+	if (tg_dns_strip_ech(p->payload.p, p->payload.len, msg, &mlen, &n) != TG_OK) {
+		CTR_INC(e, dns_ech_refused);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 		return;
 	}
 	if (n == 0) {
@@ -75,7 +73,8 @@ static void dns_response(struct engine *e, const struct queue_pkt *np, const str
 	plen = tg_pkt_build_udp_payload(pkt, sizeof(e->dns_pkt_buf), p, msg, mlen);
 	if (plen == 0 || queue_verdict_pkt(e->q, np->id, NF_ACCEPT, false, 0, pkt, plen) == -1) {
 		CTR_INC(e, dns_ech_failed);
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		CTR_INC(e, dns_ech_refused);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 		return;
 	}
 	CTR_INC(e, dns_ech_stripped);
