@@ -49,7 +49,8 @@ static int setint(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
-int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, const char **step)
+int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t prefix_len,
+		 uint32_t fwmark, uint64_t now_ms, const char **step)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -105,6 +106,25 @@ int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, 
 	if (sockaddr_of(f->family, f->client, f->cport, &ss, &sslen) == -1 ||
 	    connect(fd, (struct sockaddr *)&ss, sslen) == -1)
 		goto fail;
+	/*
+	 * 4b. The bytes the server already acknowledged go into the receive queue (in repair
+	 * mode a send() on the receive queue appends there and advances rcv_nxt); the held
+	 * segment the caller re-injects continues the stream after them.
+	 */
+	if (prefix_len > 0) {
+		ssize_t n;
+
+		*step = "receive queue";
+		if (setint(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) == -1)
+			goto fail;
+		n = send(fd, prefix, prefix_len, 0);
+		if (n == -1)
+			goto fail;
+		if ((size_t)n != prefix_len) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+	}
 	/* 5. Options only after connect. Window scale: the peer's shift in the low half. */
 	opts[nopts].opt_code = TCPOPT_MAXSEG;
 	opts[nopts++].opt_val = mss;
@@ -140,7 +160,7 @@ int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, 
 	win.snd_wnd = (uint32_t)f->client_window << (f->wscale_ok ? f->client_wscale : 0);
 	win.max_window = win.snd_wnd;
 	win.rcv_wnd = f->synack_window;
-	win.rcv_wup = f->client_isn + 1;
+	win.rcv_wup = f->client_isn + 1 + (uint32_t)prefix_len;
 	*step = "TCP_REPAIR_WINDOW";
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) == -1)
 		goto fail;
@@ -194,7 +214,7 @@ int adopt_reset_server(int raw_fd, const struct adopt_facts *f)
 	size_t len;
 
 	len = tg_pkt_build_rst(pkt, f->family, f->client, f->server, f->cport, f->sport,
-			       f->client_isn + 1, f->server_isn + 1);
+			       f->client_isn + 1 + f->server_has, f->server_isn + 1);
 	return adopt_raw_send(raw_fd, f->family, f->server, pkt, len);
 }
 

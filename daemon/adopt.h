@@ -27,19 +27,25 @@ struct adopt_facts {
 	uint64_t server_tsval_ms; /* monotonic ms when that TSval was seen */
 	uint16_t client_window; /* last window the client advertised (unscaled, as on the wire) */
 	uint16_t synack_window; /* the SYN-ACK's window (unscaled) */
+	uint32_t server_has; /* client stream bytes released to the server before the decision */
 };
 
 /*
- * Build the adopted socket. Returns the connected, repaired socket (repair mode already off,
- * so the kernel has sent its window probe), or -1 with errno set and *step naming the step
- * that failed (for the counter and the log). On failure nothing was sent to the client.
- * Needs CAP_NET_ADMIN.
+ * Build the adopted socket. @prefix (@prefix_len bytes): the client's first bytes that went
+ * on to the server (and that it acknowledged) before the decision; they are put into the
+ * socket's receive queue, so its stream continues at client ISN + 1 + @prefix_len, where the
+ * held segment the caller re-injects begins. Returns the connected, repaired socket (repair
+ * mode already off, so the kernel has sent its window probe), or -1 with errno set and *step
+ * naming the step that failed (for the counter and the log). On failure nothing was sent to
+ * the client. Needs CAP_NET_ADMIN.
  */
-int adopt_socket(const struct adopt_facts *f, uint32_t fwmark, uint64_t now_ms, const char **step);
+int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t prefix_len,
+		 uint32_t fwmark, uint64_t now_ms, const char **step);
 
 /*
- * Send an RST|ACK from the client's address to the server (seq = client ISN + 1,
- * ack = server ISN + 1) through a raw socket whose SO_MARK @mark the ruleset matches with
+ * Send an RST|ACK from the client's address to the server (seq = client ISN + 1 + the bytes
+ * the server has, exactly its rcv_nxt, or it would answer with a challenge ACK; ack = server
+ * ISN + 1) through a raw socket whose SO_MARK @mark the ruleset matches with
  * CT --notrack. Returns 0 or -1 with errno. @raw_fd is a raw socket of the right family
  * (adopt_raw_open()).
  */

@@ -222,7 +222,7 @@ static int ctl_explain_usage(FILE *f)
 		"usage: tlsgatectl explain --policy FILE [--content DIR] --src IP [--mac MAC]\n"
 		"         [--dst IP] [--dport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
 		"         --dns NAME | --quic) [--os OS] [--ech] [--user U] [--ja4 FP]\n"
-		"         [--unparsable | --incomplete] [--upstream-excluded]\n"
+		"         [--fail FAILURE | --unparsable | --incomplete] [--upstream-excluded]\n"
 		"  --os: android ios windows macos linux chromeos other (as the passive hint), or "
 		"a\n"
 		"        hint family: apple (macos or ios), linux-family (linux, android, "
@@ -275,6 +275,7 @@ int ctl_explain_main(int argc, char **argv)
 		OPT_JA4,
 		OPT_UNPARSABLE,
 		OPT_INCOMPLETE,
+		OPT_FAIL,
 		OPT_EXCLUDED,
 		OPT_HELP,
 	};
@@ -296,6 +297,7 @@ int ctl_explain_main(int argc, char **argv)
 		{ "ja4", required_argument, NULL, OPT_JA4 },
 		{ "unparsable", no_argument, NULL, OPT_UNPARSABLE },
 		{ "incomplete", no_argument, NULL, OPT_INCOMPLETE },
+		{ "fail", required_argument, NULL, OPT_FAIL },
 		{ "upstream-excluded", no_argument, NULL, OPT_EXCLUDED },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -394,11 +396,21 @@ int ctl_explain_main(int argc, char **argv)
 			f.ja4 = ctl_span(optarg);
 			break;
 		case OPT_UNPARSABLE:
-			f.ch_state = TG_CH_UNPARSABLE;
+			f.fail = TG_FLOW_FAIL_UNPARSABLE_CH;
 			break;
 		case OPT_INCOMPLETE:
-			f.ch_state = TG_CH_INCOMPLETE;
+			f.fail = TG_FLOW_FAIL_INCOMPLETE_CH;
 			break;
+		case OPT_FAIL: {
+			int why = tg_flow_fail_parse(optarg, strlen(optarg));
+
+			if (why < 0) {
+				fprintf(stderr, "tlsgatectl explain: unknown --fail %s\n", optarg);
+				return 2;
+			}
+			f.fail = (enum tg_flow_fail)why;
+			break;
+		}
 		case OPT_EXCLUDED:
 			f.upstream_excluded = true;
 			break;
@@ -409,9 +421,9 @@ int ctl_explain_main(int argc, char **argv)
 		}
 	}
 	if (policy == NULL || src == NULL || optind != argc ||
-	    (f.kind == TG_FLOW_OTHER && f.ch_state == TG_CH_OK && !quic))
+	    (f.kind == TG_FLOW_OTHER && f.fail == TG_FLOW_FAIL_NONE && !quic))
 		return ctl_explain_usage(stderr);
-	if (f.ch_state != TG_CH_OK)
+	if (f.fail != TG_FLOW_FAIL_NONE && f.kind == TG_FLOW_OTHER)
 		f.kind = TG_FLOW_TLS;
 	if (quic)
 		f.kind = TG_FLOW_QUIC;

@@ -303,6 +303,19 @@ void decider_dns(const struct decider *d, const struct dec_flow *fl, const char 
 	}
 }
 
+void decider_failed(const struct decider *d, const struct dec_flow *fl, enum tg_flow_kind kind,
+		    enum tg_flow_fail why, uint64_t now_ms, struct dec_result *out)
+{
+	struct tg_flow_facts f;
+
+	facts_of(&f, fl, kind);
+	f.fail = why;
+	classify(d, &f, now_ms, out);
+	/* Decryption is never a fallback. */
+	if (out->action == DEC_DECRYPT)
+		out->action = DEC_PASS;
+}
+
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out)
 {
 	struct tg_flow_facts f;
@@ -322,48 +335,6 @@ void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec
 bool decider_ech_strip(const struct decider *d)
 {
 	return tg_policy_settings(cur(d)->policy)->ech == TG_ECH_STRIP;
-}
-
-enum dec_action decider_fail(const struct decider *d, enum dec_fail why)
-{
-	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);
-	enum tg_fail_class c;
-
-	switch (why) {
-	case DEC_FAIL_FLOWS_FULL:
-		c = TG_FAIL_QUEUE_FULL;
-		break;
-	case DEC_FAIL_HOLD_TIMEOUT:
-		c = TG_FAIL_INCOMPLETE_CH;
-		break;
-	case DEC_FAIL_ADOPTION:
-		c = TG_FAIL_ADOPTION;
-		break;
-	case DEC_FAIL_HOLD_CAP:
-	case DEC_FAIL_UNPARSABLE:
-	case DEC_FAIL_NON_TLS:
-	case DEC_FAIL_TFO:
-	case DEC_FAIL_MIDSTREAM:
-	default:
-		c = TG_FAIL_UNPARSABLE_CH;
-		break;
-	}
-	/* A fail behaviour is pass or block: decryption is never a fallback. */
-	return s->fail[c] == TG_ACTION_BLOCK ? DEC_BLOCK : DEC_PASS;
-}
-
-const char *dec_fail_name(enum dec_fail why)
-{
-	static const char *const names[] = {
-		[DEC_FAIL_FLOWS_FULL] = "flows-full", [DEC_FAIL_HOLD_TIMEOUT] = "hold-timeout",
-		[DEC_FAIL_HOLD_CAP] = "hold-cap",     [DEC_FAIL_UNPARSABLE] = "unparsable",
-		[DEC_FAIL_NON_TLS] = "non-tls",	      [DEC_FAIL_ADOPTION] = "adoption",
-		[DEC_FAIL_TFO] = "tcp-fast-open",     [DEC_FAIL_MIDSTREAM] = "midstream",
-	};
-
-	if ((unsigned)why >= sizeof(names) / sizeof(names[0]) || names[why] == NULL)
-		return "unknown";
-	return names[why];
 }
 
 const char *dec_action_name(enum dec_action a)

@@ -11,22 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlsgate/classify.h"
+
 struct tg_ch;
 struct decider;
 
 enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
-
-/* What went wrong before a decision could be made; the policy says pass or block for each. */
-enum dec_fail {
-	DEC_FAIL_FLOWS_FULL,
-	DEC_FAIL_HOLD_TIMEOUT,
-	DEC_FAIL_HOLD_CAP,
-	DEC_FAIL_UNPARSABLE,
-	DEC_FAIL_NON_TLS,
-	DEC_FAIL_ADOPTION,
-	DEC_FAIL_TFO,
-	DEC_FAIL_MIDSTREAM,
-};
 
 struct dec_result {
 	enum dec_action action;
@@ -77,14 +67,20 @@ void decider_http(const struct decider *d, const struct dec_flow *fl, const char
 /* DNS query name: block (answer NXDOMAIN or the sinkhole) or pass. */
 void decider_dns(const struct decider *d, const struct dec_flow *fl, const char *qname, size_t len,
 		 uint16_t qtype, struct dec_result *out);
+/*
+ * A flow that failed before it could be classified on its content (@why: flow examination,
+ * reassembly, the dissector, overload, adoption ...). The classifier decides it like any
+ * other flow: filtering on the destination and the learned name first, then @why's
+ * settings.fail class; @kind is what the flow was to be (TG_FLOW_TLS for a TCP flow on an
+ * inspected port). Never DEC_DECRYPT.
+ */
+void decider_failed(const struct decider *d, const struct dec_flow *fl, enum tg_flow_kind kind,
+		    enum tg_flow_fail why, uint64_t now_ms, struct dec_result *out);
 /* IP filtering at the SYN, and QUIC. */
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 /* True when the policy says to strip ech from DNS HTTPS/SVCB answers. */
 bool decider_ech_strip(const struct decider *d);
-/* Fail behaviour for @why: DEC_PASS or DEC_BLOCK, never DEC_DECRYPT. */
-enum dec_action decider_fail(const struct decider *d, enum dec_fail why);
-const char *dec_fail_name(enum dec_fail why);
 const char *dec_action_name(enum dec_action a);
 
 #endif

@@ -1,20 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * engine.c - per-queue classification of the first packets of each flow (DESIGN.md §1).
+ * engine.c - per-queue classification of the first packets of each TCP flow (DESIGN.md §1);
+ * engine_udp.c has DNS over UDP and QUIC.
  *
- * TCP on an inspected port:
- *   SYN      -> record the client's ISN and options; IP filtering; accept (flow stays queued)
+ * TCP on a queued port:
+ *   SYN      -> record the client's ISN and options; IP filtering; per-source quota; data in a
+ *               SYN is the tcp_fast_open failure (every SYN, retransmissions too)
  *   SYN-ACK  -> record the server's ISN, options, window and timestamp; accept
- *   data     -> hold (no verdict) and reassemble until the ClientHello is complete, then
+ *   data     -> copy the bytes (lib reasm) and examine them (lib flow: TLS, HTTP, DNS, need
+ *               more, or a failure). A segment that does not complete the first message goes
+ *               on to the server at once: the server cannot answer an incomplete ClientHello
+ *               or request, and a client whose segments are all held stalls (its window shuts
+ *               after about ten). Only the segment that completes it is held, and decided:
  *               PASS    NF_REPEAT + PASS mark: saved to the connmark, the rest skips the queue
- *               BLOCK   NF_REPEAT + BLOCK|DROP mark, RST to both ends
- *               DECRYPT adopt the client half (adopt.c), NF_REPEAT + ADOPTED mark so the held
- *                       segments reach the adopted socket, RST the server half, hand the socket
- *                       to the relay
+ *               BLOCK   NF_REPEAT + BLOCK|DROP mark, RST to both ends (the server's at the
+ *                       sequence number after the bytes it already has)
+ *               DECRYPT adopt the client half (adopt.c) with the released bytes as the
+ *                       socket's receive queue, NF_REPEAT + ADOPTED mark so the held segment
+ *                       reaches the adopted socket, RST the server half, hand the socket to
+ *                       the relay
  *   packets still queued when a decision lands are re-verdicted the same way.
- * UDP 53: DNS queries through DNS filtering (blocked: NXDOMAIN injected, query dropped).
- * UDP 443: QUIC per policy.
- * Every failure before a decision follows the policy's fail behaviour and is counted.
+ * Every failure (a reassembly conflict, bytes past the window, a packet the dissector cannot
+ * parse, data in a SYN, a flow seen midstream, overload, an adoption that fails, first bytes
+ * that never complete) is decided by the classifier like any other flow: filtering on the
+ * destination and the learned name first, then the failure's settings.fail class. Counted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,10 +38,8 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/dns.h"
-#include "tlsgate/dns_ech.h"
-#include "tlsgate/domain.h"
+#include "tlsgate/flow.h"
 #include "tlsgate/http.h"
-#include "tlsgate/ja4.h"
 #include "tlsgate/oshint.h"
 #include "tlsgate/pkt.h"
 #include "tlsgate/pkt_build.h"
@@ -50,6 +57,10 @@
 #include "relay.h"
 #include "tuple.h"
 
+#define ENG_SOURCE_BUCKETS 4096
+
+static const uint8_t eng_zero[16];
+
 static uint64_t key_hash(const struct engine *e, uint8_t family, const uint8_t *c, uint16_t cp,
 			 const uint8_t *s, uint16_t sp)
 {
@@ -65,6 +76,12 @@ static bool key_eq(const struct eflow *fl, uint8_t family, const uint8_t *c, uin
 	       !memcmp(fl->f.client, c, n) && !memcmp(fl->f.server, s, n);
 }
 
+/* now - then, never negative: the clock a packet was stamped with may be later than a tick's. */
+static uint64_t age_ms(uint64_t now_ms, uint64_t then_ms)
+{
+	return now_ms > then_ms ? now_ms - then_ms : 0;
+}
+
 struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -75,26 +92,61 @@ struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 	while (size < ENG_MAX_FLOWS)
 		size <<= 1;
 	e->tab = calloc(size, sizeof(*e->tab));
-	if (e->tab == NULL) {
-		free(e);
-		return NULL;
-	}
-	e->tab_mask = size - 1;
-	if (getrandom(e->key, sizeof(e->key), 0) != (ssize_t)sizeof(e->key)) {
+	e->srcs = calloc(ENG_SOURCE_BUCKETS, sizeof(*e->srcs));
+	if (e->tab == NULL || e->srcs == NULL ||
+	    getrandom(e->key, sizeof(e->key), 0) != (ssize_t)sizeof(e->key)) {
+		free(e->srcs);
 		free(e->tab);
 		free(e);
 		return NULL;
 	}
+	e->tab_mask = size - 1;
+	e->src_mask = ENG_SOURCE_BUCKETS - 1;
 	e->cfg = *cfg;
 	e->q = q;
 	e->lru.lru_next = e->lru.lru_prev = &e->lru;
-	e->hold.hold_next = e->hold.hold_prev = &e->hold;
+	e->part.part_next = e->part.part_prev = &e->part;
 	e->dnsq = dnsq_new();
 	if (e->dnsq == NULL) {
 		engine_free(e);
 		return NULL;
 	}
 	return e;
+}
+
+/* The flow count of @addr, created at its first flow; NULL when out of memory. */
+static struct eng_source *source_get(struct engine *e, uint8_t family, const uint8_t *addr)
+{
+	size_t n = family == 4 ? 4 : 16;
+	struct eng_source **pp =
+		&e->srcs[tuple_hash(e->key, family, addr, 0, eng_zero, 0) & e->src_mask];
+	struct eng_source *s;
+
+	for (s = *pp; s != NULL; s = s->next)
+		if (s->family == family && !memcmp(s->addr, addr, n))
+			return s;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->family = family;
+	memcpy(s->addr, addr, n);
+	s->next = *pp;
+	*pp = s;
+	return s;
+}
+
+static void source_put(struct engine *e, struct eng_source *s)
+{
+	struct eng_source **pp;
+
+	if (s == NULL || --s->flows > 0)
+		return;
+	pp = &e->srcs[tuple_hash(e->key, s->family, s->addr, 0, eng_zero, 0) & e->src_mask];
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->next;
+	if (*pp == s)
+		*pp = s->next;
+	free(s);
 }
 
 static void lru_unlink(struct eflow *fl)
@@ -120,24 +172,24 @@ static void flow_state(struct engine *e, struct eflow *fl, enum eflow_state st, 
 	lru_push(e, fl);
 }
 
-static void hold_add(struct engine *e, struct eflow *fl)
+static void part_add(struct engine *e, struct eflow *fl)
 {
-	if (fl->in_hold)
+	if (fl->in_part)
 		return;
-	fl->hold_prev = e->hold.hold_prev;
-	fl->hold_next = &e->hold;
-	e->hold.hold_prev->hold_next = fl;
-	e->hold.hold_prev = fl;
-	fl->in_hold = true;
+	fl->part_prev = e->part.part_prev;
+	fl->part_next = &e->part;
+	e->part.part_prev->part_next = fl;
+	e->part.part_prev = fl;
+	fl->in_part = true;
 }
 
-static void hold_del(struct eflow *fl)
+static void part_del(struct eflow *fl)
 {
-	if (!fl->in_hold)
+	if (!fl->in_part)
 		return;
-	fl->hold_prev->hold_next = fl->hold_next;
-	fl->hold_next->hold_prev = fl->hold_prev;
-	fl->in_hold = false;
+	fl->part_prev->part_next = fl->part_next;
+	fl->part_next->part_prev = fl->part_prev;
+	fl->in_part = false;
 }
 
 static void flow_remove(struct engine *e, struct eflow *fl)
@@ -151,7 +203,8 @@ static void flow_remove(struct engine *e, struct eflow *fl)
 	if (*pp == fl)
 		*pp = fl->next;
 	lru_unlink(fl);
-	hold_del(fl);
+	part_del(fl);
+	source_put(e, fl->src);
 	tg_reasm_free(fl->reasm);
 	free(fl);
 	e->nflows--;
@@ -164,6 +217,7 @@ void engine_free(struct engine *e)
 	while (e->lru.lru_next != &e->lru)
 		flow_remove(e, e->lru.lru_next);
 	dnsq_free(e->dnsq);
+	free(e->srcs);
 	free(e->tab);
 	free(e);
 }
@@ -190,16 +244,49 @@ static struct eflow *flow_find(struct engine *e, const struct tg_pkt *p, bool *t
 	return NULL;
 }
 
-static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t now_ms)
+/*
+ * Table full: the oldest flow that has seen only a SYN (no answer yet: a flood's favourite)
+ * among the ENG_EVICT_SCAN oldest makes room. False when there is none.
+ */
+static bool flow_evict(struct engine *e)
 {
+	struct eflow *fl = e->lru.lru_next;
+	unsigned i;
+
+	for (i = 0; i < ENG_EVICT_SCAN && fl != &e->lru; i++, fl = fl->lru_next)
+		if (fl->state == EF_SYN) {
+			flow_remove(e, fl);
+			CTR_INC(e, flows_evicted);
+			return true;
+		}
+	return false;
+}
+
+enum flow_new_err { FLOW_NEW_OK, FLOW_NEW_FULL, FLOW_NEW_SOURCE };
+
+static enum flow_new_err flow_new(struct engine *e, const struct tg_pkt *p, uint64_t now_ms,
+				  struct eflow **out)
+{
+	struct eng_source *src;
 	struct eflow *fl;
 	size_t i;
 
-	if (e->nflows >= ENG_MAX_FLOWS)
-		return NULL;
+	*out = NULL;
+	if (e->nflows >= ENG_MAX_FLOWS && !flow_evict(e))
+		return FLOW_NEW_FULL;
+	src = source_get(e, p->ip_version, p->src);
+	if (src == NULL)
+		return FLOW_NEW_FULL;
+	if (src->flows >= ENG_MAX_FLOWS_PER_SOURCE)
+		return FLOW_NEW_SOURCE;
 	fl = calloc(1, sizeof(*fl));
-	if (fl == NULL)
-		return NULL;
+	if (fl == NULL) {
+		src->flows++;
+		source_put(e, src);
+		return FLOW_NEW_FULL;
+	}
+	src->flows++;
+	fl->src = src;
 	fl->f.family = p->ip_version;
 	memcpy(fl->f.client, p->src, 16);
 	memcpy(fl->f.server, p->dst, 16);
@@ -212,14 +299,10 @@ static struct eflow *flow_new(struct engine *e, const struct tg_pkt *p, uint64_t
 	lru_push(e, fl);
 	e->nflows++;
 	CTR_INC(e, flows_new);
-	return fl;
+	*out = fl;
+	return FLOW_NEW_OK;
 }
 
-/*
- * Verdict one packet. @decision (decision and DROP bits) replaces those bits of the packet's
- * own mark @pmark and keeps the rest (the ruleset's INSPECT bit). A failed verdict leaves the
- * packet to the kernel's queue: counted.
- */
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
 {
 	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
@@ -228,7 +311,22 @@ void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t 
 		CTR_INC(e, verdict_fail);
 }
 
-/* One JSON line per decision, written with a single write() so threads never interleave. */
+/*
+ * A name in the log, cut at ENG_LOG_FIELD_MAX bytes (then "truncated": true follows): every
+ * other field is bounded, so a line always fits ENG_LOG_LINE_MAX and is never dropped.
+ */
+static void log_name(struct engine *e, struct jw *w, const char *key, const uint8_t *name,
+		     size_t len)
+{
+	if (len <= ENG_LOG_FIELD_MAX) {
+		jw_kv_bytes(w, key, name, len);
+		return;
+	}
+	jw_kv_bytes(w, key, name, ENG_LOG_FIELD_MAX);
+	jw_kv_bool(w, "truncated", true);
+	CTR_INC(e, log_truncated);
+}
+
 void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
 		      const char *name_key, const uint8_t *name, size_t name_len,
 		      const struct dec_result *r)
@@ -261,7 +359,7 @@ void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char 
 		jw_kv_str(&w, "user", r->user);
 	/* The name the decision was made on: sni, host, qname, or dns_name (learned). */
 	if (name != NULL)
-		jw_kv_bytes(&w, name_key, name, name_len);
+		log_name(e, &w, name_key, name, name_len);
 	if (r->app[0])
 		jw_kv_str(&w, "app", r->app);
 	if (r->category[0])
@@ -281,14 +379,6 @@ void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char 
 		log_line(e->cfg.log, e->logbuf, (size_t)n);
 }
 
-static void fail_result(struct dec_result *r, enum dec_action a, enum dec_fail why)
-{
-	memset(r, 0, sizeof(*r));
-	r->action = a;
-	r->rule = -1;
-	snprintf(r->reason, sizeof(r->reason), "fail-%s", dec_fail_name(why));
-}
-
 int eng_raw_fd(const struct engine *e, uint8_t family)
 {
 	return family == 4 ? e->cfg.raw4 : e->cfg.raw6;
@@ -303,7 +393,7 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	for (i = 0; i < fl->n_held; i++)
 		eng_verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
-	hold_del(fl);
+	part_del(fl);
 	flow_state(e, fl, EF_DECIDED, now_ms);
 	fl->mark = mark;
 	fl->drop = drop;
@@ -311,7 +401,7 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	fl->reasm = NULL;
 }
 
-static uint32_t held_bytes(const struct eflow *fl)
+static uint32_t seen_bytes(const struct eflow *fl)
 {
 	return fl->reasm ? (uint32_t)tg_reasm_contig(fl->reasm).len : 0;
 }
@@ -320,8 +410,11 @@ static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	int fd = eng_raw_fd(e, fl->f.family);
 
-	/* The held data never reaches the server: its RST acknowledges nothing of it. */
-	if (adopt_reset_client(fd, &fl->f, held_bytes(fl)) == -1 ||
+	/*
+	 * The client's RST acknowledges what it sent, so it is in its window; before a SYN-ACK
+	 * (server ISN unknown) its ACK of the SYN is what a SYN-SENT client checks.
+	 */
+	if (adopt_reset_client(fd, &fl->f, seen_bytes(fl)) == -1 ||
 	    (fl->state >= EF_SYNACK && adopt_reset_server(fd, &fl->f) == -1)) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
@@ -377,7 +470,7 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 				body);
 	n = tg_pkt_build_tcp(
 		pkt, sizeof(pkt), fl->f.family, fl->f.server, fl->f.client, fl->f.sport,
-		fl->f.cport, fl->f.server_isn + 1, fl->f.client_isn + 1 + held_bytes(fl),
+		fl->f.cport, fl->f.server_isn + 1, fl->f.client_isn + 1 + seen_bytes(fl),
 		TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page, plen);
 	if (n == 0 || adopt_raw_send(fd, fl->f.family, fl->f.client, pkt, n) == -1 ||
 	    adopt_reset_server(fd, &fl->f) == -1) {
@@ -392,69 +485,6 @@ static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
 	CTR_INC(e, pass);
-}
-
-static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms);
-
-static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
-{
-	const char *step = NULL;
-	struct dec_result r;
-	int fd;
-
-	fd = adopt_socket(&fl->f, 0, now_ms, &step);
-	if (fd == -1) {
-		CTR_INC(e, adopt_fail);
-		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
-		fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION), DEC_FAIL_ADOPTION);
-		eng_log_decision(e, &fl->f, "tls", NULL, NULL, 0, &r);
-		flow_apply(e, fl, r.action, now_ms);
-		return;
-	}
-	CTR_INC(e, adopt_ok);
-	/* The held segments now reach the adopted socket through the socket match. */
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
-	if (adopt_reset_server(eng_raw_fd(e, fl->f.family), &fl->f) == -1) {
-		CTR_INC(e, rst_fail);
-		log_warn("queue %u: reset server half", e->cfg.queue);
-	}
-	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
-	CTR_INC(e, decrypt);
-}
-
-static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms)
-{
-	switch (a) {
-	case DEC_DECRYPT:
-		if (fl->state < EF_SYNACK) {
-			/* No SYN-ACK facts: cannot adopt. */
-			struct dec_result r;
-
-			fail_result(&r, decider_fail(e->cfg.decider, DEC_FAIL_ADOPTION),
-				    DEC_FAIL_ADOPTION);
-			CTR_INC(e, adopt_fail);
-			flow_apply(e, fl, r.action, now_ms);
-			return;
-		}
-		flow_decrypt(e, fl, now_ms);
-		return;
-	case DEC_BLOCK:
-		flow_block(e, fl, now_ms);
-		return;
-	case DEC_PASS:
-	default:
-		flow_pass(e, fl, now_ms);
-		return;
-	}
-}
-
-static void flow_fail(struct engine *e, struct eflow *fl, enum dec_fail why, uint64_t now_ms)
-{
-	struct dec_result r;
-
-	fail_result(&r, decider_fail(e->cfg.decider, why), why);
-	eng_log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
-	flow_apply(e, fl, r.action, now_ms);
 }
 
 static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl,
@@ -478,28 +508,79 @@ static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflo
 	}
 }
 
-/*
- * DNS over TCP: the first framed query goes through DNS filtering like a UDP one; a blocked
- * name resets the connection (the client's resolver retries or fails: it never gets the
- * answer policy forbids). A query that does not parse follows the unparsable fail behaviour.
- */
-static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct dec_flow *df,
-			     struct tg_span s, uint64_t now_ms)
-{
-	struct tg_span msg;
-	struct dec_result r;
-	size_t used;
-	enum tg_err err = tg_dns_tcp_frame(s.p, s.len, &msg, &used);
+static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms);
 
-	if (err == TG_NEED_MORE)
+/*
+ * A failure decided by the classifier (filtering on the destination and the learned name
+ * first, then @why's class), logged and applied. Never decrypts.
+ */
+static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why, uint64_t now_ms)
+{
+	struct dec_flow df;
+	struct dec_result r;
+
+	dec_flow_of(e, &df, fl, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, why, now_ms, &r);
+	eng_log_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+			 df.dns_name_len, &r);
+	flow_apply(e, fl, r.action, now_ms);
+}
+
+static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
+{
+	const char *step = NULL;
+	struct tg_span s = fl->reasm ? tg_reasm_contig(fl->reasm) : (struct tg_span){ NULL, 0 };
+	size_t prefix = fl->held_off <= s.len ? fl->held_off : 0;
+	int fd;
+
+	fd = adopt_socket(&fl->f, s.p, prefix, 0, now_ms, &step);
+	if (fd == -1) {
+		CTR_INC(e, adopt_fail);
+		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
+		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
 		return;
-	if (err != TG_OK) {
-		/* Bad framing: an empty message, counted as an invalid query below. */
-		msg.p = NULL;
-		msg.len = 0;
 	}
-	if (!eng_dns_query_decide(e, df, msg.p, msg.len, &r)) {
-		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
+	CTR_INC(e, adopt_ok);
+	/* The held segment now reaches the adopted socket through the socket match. */
+	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
+	if (adopt_reset_server(eng_raw_fd(e, fl->f.family), &fl->f) == -1) {
+		CTR_INC(e, rst_fail);
+		log_warn("queue %u: reset server half", e->cfg.queue);
+	}
+	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
+	CTR_INC(e, decrypt);
+}
+
+static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms)
+{
+	switch (a) {
+	case DEC_DECRYPT:
+		/* Without the SYN-ACK's facts the connection cannot be continued. */
+		if (fl->state < EF_SYNACK) {
+			CTR_INC(e, adopt_fail);
+			flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+			return;
+		}
+		flow_decrypt(e, fl, now_ms);
+		return;
+	case DEC_BLOCK:
+		flow_block(e, fl, now_ms);
+		return;
+	case DEC_PASS:
+	default:
+		flow_pass(e, fl, now_ms);
+		return;
+	}
+}
+
+/* DNS over TCP: the first framed query through DNS filtering; a blocked name is reset. */
+static void flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+			    uint64_t now_ms)
+{
+	struct dec_result r;
+
+	if (!eng_dns_query_decide(e, df, e->exam.dns.p, e->exam.dns.len, &r)) {
+		flow_fail(e, fl, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms);
 		return;
 	}
 	eng_log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
@@ -507,62 +588,157 @@ static void flow_examine_dns(struct engine *e, struct eflow *fl, const struct de
 	flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
 }
 
-/* The held bytes are a complete request head or ClientHello, or not yet, or never will be. */
-static void flow_examine(struct engine *e, struct eflow *fl, uint64_t now_ms)
+static void flow_decide_http(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+			     uint64_t now_ms)
 {
-	struct tg_span s = tg_reasm_contig(fl->reasm);
-	struct dec_flow df;
+	const struct tg_http_req *req = &e->exam.req;
 	struct dec_result r;
-	struct tg_ch ch;
-	struct tg_http_req req;
+
+	decider_http(e->cfg.decider, df, (const char *)req->host.p, req->host.len,
+		     (const char *)req->target.p, req->target.len, &r);
+	eng_log_decision(e, &fl->f, "http", "host", req->host.p, req->host.len, &r);
+	if (r.action == DEC_BLOCK)
+		CTR_INC(e, http_blocked);
+	else
+		CTR_INC(e, http_passed);
+	/* Plain HTTP is never adopted here: a block page, or pass. */
+	if (r.action == DEC_BLOCK && fl->state >= EF_SYNACK)
+		flow_block_http(e, fl, r.rule_name, now_ms);
+	else
+		flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+}
+
+static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec_flow *df,
+			    uint64_t now_ms)
+{
+	const struct tg_ch *ch = &e->exam.ch;
+	struct dec_result r;
+
+	decider_tls(e->cfg.decider, df, ch, now_ms, &r);
+	if (strcmp(r.reason, "fail-invalid-name") == 0)
+		CTR_INC(e, invalid_name);
+	/* No SNI: the log names the server by what DNS told the gateway about its address. */
+	if (ch->has_sni)
+		eng_log_decision(e, &fl->f, "tls", "sni", ch->sni.p, ch->sni.len, &r);
+	else
+		eng_log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df->dns_name,
+				 df->dns_name_len, &r);
+	flow_apply(e, fl, r.action, now_ms);
+}
+
+/* Counters of the failures the examination or the reassembly found. */
+static void fail_count(struct engine *e, enum tg_flow_fail why)
+{
+	switch (why) {
+	case TG_FLOW_FAIL_REASM_CONFLICT:
+		CTR_INC(e, reasm_conflict);
+		break;
+	case TG_FLOW_FAIL_REASM_WINDOW:
+		CTR_INC(e, reasm_window);
+		break;
+	case TG_FLOW_FAIL_NON_TLS:
+		CTR_INC(e, non_tls);
+		break;
+	case TG_FLOW_FAIL_UNPARSABLE_DNS:
+		CTR_INC(e, dns_invalid);
+		break;
+	case TG_FLOW_FAIL_UNPARSABLE_CH:
+	default:
+		CTR_INC(e, ch_invalid);
+		break;
+	}
+}
+
+/* Hold the segment in hand: the decision that follows settles it. */
+static void flow_hold(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
+		      const struct tg_pkt *p, uint32_t before)
+{
+	uint32_t off = p->seq - (fl->f.client_isn + 1);
+
+	fl->held_mark[fl->n_held] = np->mark;
+	fl->held[fl->n_held++] = np->id;
+	/* A segment that straddles isn + 1 begins the stream; the server has what came before. */
+	fl->held_off = off <= before ? off : 0;
+	fl->f.server_has = before;
+	CTR_INC(e, held);
+}
+
+/*
+ * The client's data segment @p of a flow not yet decided: its bytes are copied, then the
+ * bytes in order are examined. Not complete yet: the segment goes on to the server. Complete,
+ * or proven a failure: the segment is held and the flow decided.
+ */
+static void tcp_client_data(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
+			    const struct tg_pkt *p, uint64_t now_ms)
+{
+	const struct tg_reasm_stats *st;
+	struct dec_flow df;
+	uint32_t before, dups;
 	enum tg_err err;
 
-	if (s.len == 0)
-		return;
-	dec_flow_of(e, &df, fl, now_ms);
-	if (fl->f.sport == 53) {
-		flow_examine_dns(e, fl, &df, s, now_ms);
-		return;
-	}
-	if (s.p[0] != 0x16) {
-		err = tg_http_req_parse(&req, s.p, s.len);
-		if (err == TG_NEED_MORE)
-			return;
-		if (err != TG_OK) {
-			CTR_INC(e, non_tls);
-			flow_fail(e, fl, DEC_FAIL_NON_TLS, now_ms);
+	if (fl->reasm == NULL) {
+		fl->reasm = tg_reasm_new(fl->f.client_isn);
+		if (fl->reasm == NULL) {
+			flow_hold(e, fl, np, p, 0);
+			flow_fail(e, fl, TG_FLOW_FAIL_OVERLOAD, now_ms);
 			return;
 		}
-		decider_http(e->cfg.decider, &df, (const char *)req.host.p, req.host.len,
-			     (const char *)req.target.p, req.target.len, &r);
-		eng_log_decision(e, &fl->f, "http", "host", req.host.p, req.host.len, &r);
-		if (r.action == DEC_BLOCK)
-			CTR_INC(e, http_blocked);
-		else
-			CTR_INC(e, http_passed);
-		/* Plain HTTP is never adopted here: a block page, or pass. */
-		if (r.action == DEC_BLOCK && fl->state >= EF_SYNACK)
-			flow_block_http(e, fl, r.rule_name, now_ms);
-		else
-			flow_apply(e, fl, r.action == DEC_BLOCK ? DEC_BLOCK : DEC_PASS, now_ms);
+		fl->data_ms = now_ms;
+		flow_state(e, fl, EF_DATA, now_ms);
+		part_add(e, fl);
+	}
+	st = tg_reasm_stats(fl->reasm);
+	before = seen_bytes(fl);
+	dups = st->dups;
+	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
+	if (err == TG_ERR_REASM_CONFLICT || err == TG_ERR_REASM_WINDOW || err == TG_ERR_NOMEM) {
+		enum tg_flow_fail why = err == TG_ERR_REASM_CONFLICT ? TG_FLOW_FAIL_REASM_CONFLICT
+					: err == TG_ERR_NOMEM	     ? TG_FLOW_FAIL_OVERLOAD
+								     : TG_FLOW_FAIL_REASM_WINDOW;
+
+		fail_count(e, why);
+		flow_hold(e, fl, np, p, before);
+		flow_fail(e, fl, why, now_ms);
 		return;
 	}
-	err = tg_tls_ch_parse(&ch, s.p, s.len, e->scratch);
-	if (err == TG_NEED_MORE)
-		return;
-	if (err != TG_OK) {
-		CTR_INC(e, ch_invalid);
-		flow_fail(e, fl, DEC_FAIL_UNPARSABLE, now_ms);
+	if (err == TG_OK && st->dups != dups) {
+		/* Nothing new (a retransmission): it goes where its original went. */
+		CTR_INC(e, dup_segments);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	decider_tls(e->cfg.decider, &df, &ch, now_ms, &r);
-	/* No SNI: the log names the server by what DNS told the gateway about its address. */
-	if (ch.has_sni)
-		eng_log_decision(e, &fl->f, "tls", "sni", ch.sni.p, ch.sni.len, &r);
-	else
-		eng_log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df.dns_name,
-				 df.dns_name_len, &r);
-	flow_apply(e, fl, r.action, now_ms);
+	{
+		struct tg_span s = tg_reasm_contig(fl->reasm);
+
+		tg_flow_examine(s.p, s.len, fl->f.sport == 53, e->scratch, &e->exam);
+	}
+	if (e->exam.kind == TG_EXAM_NEED_MORE && err == TG_ERR_CAP) {
+		e->exam.kind = TG_EXAM_FAIL;
+		e->exam.fail = TG_FLOW_FAIL_REASM_WINDOW;
+	}
+	if (e->exam.kind == TG_EXAM_NEED_MORE) {
+		CTR_INC(e, released);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	flow_hold(e, fl, np, p, before);
+	dec_flow_of(e, &df, fl, now_ms);
+	switch (e->exam.kind) {
+	case TG_EXAM_TLS:
+		flow_decide_tls(e, fl, &df, now_ms);
+		return;
+	case TG_EXAM_HTTP:
+		flow_decide_http(e, fl, &df, now_ms);
+		return;
+	case TG_EXAM_DNS:
+		flow_decide_dns(e, fl, &df, now_ms);
+		return;
+	case TG_EXAM_FAIL:
+	default:
+		fail_count(e, e->exam.fail);
+		flow_fail(e, fl, e->exam.fail, now_ms);
+		return;
+	}
 }
 
 static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
@@ -584,31 +760,126 @@ static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
 	memcpy(syn->opts, p->opts.kinds, syn->nopts);
 }
 
+/* The facts of a packet that has no flow (yet): its addresses, the client being the sender. */
+static void dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
+			    uint64_t now_ms)
+{
+	size_t len;
+
+	memset(df, 0, sizeof(*df));
+	df->family = p->ip_version == 6 ? 6 : 4;
+	df->src = p->src;
+	df->dst = p->dst;
+	df->sport = p->sport;
+	df->dport = p->dport;
+	if (e->cfg.names != NULL &&
+	    names_lookup(e->cfg.names, df->family, p->src, p->dst, e->learned, &len, now_ms)) {
+		df->dns_name = e->learned;
+		df->dns_name_len = len;
+	}
+}
+
+static void adopt_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
+{
+	memset(f, 0, sizeof(*f));
+	f->family = p->ip_version == 6 ? 6 : 4;
+	memcpy(f->client, p->src, 16);
+	memcpy(f->server, p->dst, 16);
+	f->cport = p->sport;
+	f->sport = p->dport;
+}
+
+/*
+ * Data in a SYN (TCP Fast Open) on a queued port: the bytes would reach the server before the
+ * ClientHello could be seen whole, and adoption cannot continue such a flow. Every SYN is
+ * checked, retransmissions too. Block: this SYN is dropped and nothing is remembered, so the
+ * client's retransmission without data (what Linux sends after a lost SYN-data) goes on as
+ * an ordinary flow. Pass: the flow passes whole.
+ */
+static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
+			 const struct tg_pkt *p, uint64_t now_ms)
+{
+	struct adopt_facts af;
+	struct dec_flow df;
+	struct dec_result r;
+
+	CTR_INC(e, tfo_data);
+	dec_flow_of_pkt(e, &df, p, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_TFO, now_ms, &r);
+	adopt_facts_of_pkt(&af, p);
+	eng_log_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
+			 &r);
+	if (r.action == DEC_BLOCK) {
+		CTR_INC(e, block);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+		return;
+	}
+	if (fl != NULL && fl->state != EF_DECIDED) {
+		flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
+		CTR_INC(e, pass);
+	}
+	eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+}
+
+/* The flow table or the kernel cannot take a new flow: policy's queue_full (fail-overload). */
+static void tcp_syn_overload(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+			     uint64_t now_ms)
+{
+	struct dec_flow df;
+	struct dec_result r;
+
+	CTR_INC(e, flows_full);
+	dec_flow_of_pkt(e, &df, p, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_OVERLOAD, now_ms, &r);
+	/* Not logged: an overload is a flood, and a flood of log lines helps nobody; counted. */
+	if (r.action == DEC_BLOCK)
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+	else
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+}
+
 static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		    uint64_t now_ms)
 {
-	bool to_server;
+	bool to_server = true;
 	struct eflow *fl = flow_find(e, p, &to_server);
 	struct tg_oshint_syn syn;
 	struct tg_os_hint oh;
 	struct dec_flow df;
 	struct dec_result r;
 
-	if (fl != NULL) {
-		/* A retransmitted SYN, or a decided flow's late SYN. */
-		if (fl->state == EF_DECIDED)
-			eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_ACCEPT, np->mark, 0);
-		else
-			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+	if (fl != NULL && !to_server) {
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	fl = flow_new(e, p, now_ms);
-	if (fl == NULL) {
-		CTR_INC(e, flows_full);
-		if (decider_fail(e->cfg.decider, DEC_FAIL_FLOWS_FULL) == DEC_BLOCK)
-			eng_verdict(e, np->id, NF_DROP, np->mark, 0);
-		else
-			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+	if (p->payload.len) {
+		tcp_syn_data(e, fl, np, p, now_ms);
+		return;
+	}
+	if (fl != NULL && fl->state == EF_DECIDED) {
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
+		return;
+	}
+	if (fl != NULL && p->seq == fl->f.client_isn) {
+		/* A retransmitted SYN. */
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		return;
+	}
+	if (fl != NULL) {
+		/* Another ISN on the same tuple: a new connection; the old facts are void. */
+		flow_remove(e, fl);
+	}
+	switch (flow_new(e, p, now_ms, &fl)) {
+	case FLOW_NEW_OK:
+		break;
+	case FLOW_NEW_SOURCE:
+		/* One client's quota: its own SYN waits (the client retries), others go on. */
+		CTR_INC(e, source_full);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+		return;
+	case FLOW_NEW_FULL:
+	default:
+		tcp_syn_overload(e, np, p, now_ms);
 		return;
 	}
 	fl->state = EF_SYN;
@@ -627,22 +898,16 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	tg_oshint_guess(&syn, &oh);
 	fl->os_hint = (int)oh.family;
 	fl->os_conf = oh.confidence;
-	if (p->payload.len) {
-		/* TCP Fast Open: data in the SYN cannot be adopted (HANDOFF: untested). */
-		CTR_INC(e, tfo_data);
-		flow_fail(e, fl, DEC_FAIL_TFO, now_ms);
-		eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
-		return;
-	}
 	dec_flow_of(e, &df, fl, now_ms);
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
-		eng_log_decision(e, &fl->f, "tcp", NULL, NULL, 0, &r);
-		flow_state(e, fl, EF_DECIDED, now_ms);
-		fl->mark = TG_MARK_BLOCK | TG_MARK_DROP;
-		fl->drop = true;
-		CTR_INC(e, block);
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
+		eng_log_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+				 df.dns_name_len, &r);
+		fl->n_held = 1;
+		fl->held[0] = np->id;
+		fl->held_mark[0] = np->mark;
+		/* The RST acknowledges the SYN: a SYN-SENT client takes it and gives up at once. */
+		flow_block(e, fl, now_ms);
 		return;
 	}
 	eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
@@ -670,10 +935,32 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		fl->f.synack_window = p->window;
 		flow_state(e, fl, EF_SYNACK, now_ms);
 	}
-	if (fl->state == EF_DECIDED && fl->drop)
-		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+	if (fl->state == EF_DECIDED)
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 	else
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+}
+
+/* A packet of a flow whose handshake the daemon did not see (a restart, an expired flow). */
+static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+			  uint64_t now_ms)
+{
+	struct adopt_facts af;
+	struct dec_flow df;
+	struct dec_result r;
+
+	CTR_INC(e, midstream);
+	dec_flow_of_pkt(e, &df, p, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MIDSTREAM, now_ms, &r);
+	if (p->payload.len) {
+		adopt_facts_of_pkt(&af, p);
+		eng_log_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+				 df.dns_name_len, &r);
+	}
+	if (r.action == DEC_BLOCK)
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
+	else
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
 }
 
 static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
@@ -681,15 +968,9 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 {
 	bool to_server;
 	struct eflow *fl = flow_find(e, p, &to_server);
-	enum tg_err err;
 
 	if (fl == NULL) {
-		/* A flow that began before we did: nothing to classify it with. */
-		CTR_INC(e, midstream);
-		if (decider_fail(e->cfg.decider, DEC_FAIL_MIDSTREAM) == DEC_BLOCK)
-			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
-		else
-			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+		tcp_midstream(e, np, p, now_ms);
 		return;
 	}
 	if (fl->state == EF_DECIDED) {
@@ -697,41 +978,50 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
-	if (to_server && p->window)
-		fl->f.client_window = p->window;
-	if (!to_server || p->payload.len == 0) {
+	if (!to_server) {
+		/* The server's latest timestamp: what an adopted socket continues from. */
+		if (fl->state >= EF_SYNACK && fl->f.ts_ok && p->opts.has_ts) {
+			fl->f.server_tsval = p->opts.tsval;
+			fl->f.server_tsval_ms = now_ms;
+		}
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	if (fl->reasm == NULL) {
-		fl->reasm = tg_reasm_new(fl->f.client_isn);
-		if (fl->reasm == NULL) {
-			flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-			eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
-			return;
-		}
-		fl->hold_ms = now_ms;
-	}
-	if (fl->n_held >= ENG_MAX_HELD) {
-		CTR_INC(e, hold_cap);
-		flow_fail(e, fl, DEC_FAIL_HOLD_CAP, now_ms);
-		eng_verdict(e, np->id, fl->drop ? NF_DROP : NF_REPEAT, np->mark, fl->mark);
+	if (p->window)
+		fl->f.client_window = p->window;
+	if (p->payload.len == 0) {
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	fl->held_mark[fl->n_held] = np->mark;
-	fl->held[fl->n_held++] = np->id;
-	hold_add(e, fl);
-	CTR_INC(e, held);
-	if (fl->state == EF_SYNACK)
-		fl->state = EF_HOLD;
-	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
-	if (err != TG_OK) {
-		CTR_INC(e, ch_invalid);
-		flow_fail(e, fl, err == TG_ERR_CAP ? DEC_FAIL_HOLD_CAP : DEC_FAIL_UNPARSABLE,
-			  now_ms);
-		return;
+	tcp_client_data(e, fl, np, p, now_ms);
+}
+
+/*
+ * A queued packet the dissector refuses (malformed_packet): its flow cannot be found, so only
+ * this packet is decided. The addresses are known when the IP header parsed: filtering on the
+ * destination applies first.
+ */
+static void engine_malformed(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+			     uint64_t now_ms)
+{
+	struct dec_flow df;
+	struct dec_result r;
+	struct tg_pkt z;
+
+	CTR_INC(e, malformed);
+	if (p->ip_version != 4 && p->ip_version != 6) {
+		memset(&z, 0, sizeof(z));
+		z.ip_version = 4;
+		p = &z;
 	}
-	flow_examine(e, fl, now_ms);
+	dec_flow_of_pkt(e, &df, p, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MALFORMED, now_ms, &r);
+	if (r.action == DEC_BLOCK) {
+		CTR_INC(e, malformed_blocked);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+	} else {
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+	}
 }
 
 void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms)
@@ -739,10 +1029,9 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 	struct tg_pkt p;
 
 	CTR_INC(e, packets);
+	memset(&p, 0, sizeof(p));
 	if (np->data == NULL || tg_pkt_parse(&p, np->data, np->len) != TG_OK) {
-		/* Not ours to judge (fragments, other protocols): let it through untouched. */
-		CTR_INC(e, unparsable);
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		engine_malformed(e, np, &p, now_ms);
 		return;
 	}
 	if (p.proto == 17) {
@@ -761,18 +1050,22 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 		tcp_other(e, np, &p, now_ms);
 }
 
-_Static_assert(ENG_DECIDED_LINGER_MS <= ENG_SYN_TIMEOUT_MS, "engine_tick stops at the shortest");
+#define ENG_SHORTEST_EXPIRY_MS ENG_SYN_TIMEOUT_MS
+_Static_assert(ENG_SHORTEST_EXPIRY_MS <= ENG_DECIDED_LINGER_MS &&
+		       ENG_SHORTEST_EXPIRY_MS <= ENG_SYNACK_TIMEOUT_MS,
+	       "engine_tick stops at the shortest expiry");
 
 void engine_tick(struct engine *e, uint64_t now_ms)
 {
 	struct eflow *fl, *next;
 
-	/* Hold timeouts: only the flows holding packets, a short list. */
-	for (fl = e->hold.hold_next; fl != &e->hold; fl = next) {
-		next = fl->hold_next;
-		if (now_ms - fl->hold_ms >= ENG_HOLD_TIMEOUT_MS) {
-			CTR_INC(e, hold_timeouts);
-			flow_fail(e, fl, DEC_FAIL_HOLD_TIMEOUT, now_ms);
+	/* First bytes that never completed: only the flows that have some, a short list. */
+	for (fl = e->part.part_next; fl != &e->part; fl = next) {
+		next = fl->part_next;
+		if (age_ms(now_ms, fl->data_ms) >= ENG_INCOMPLETE_MS) {
+			CTR_INC(e, incomplete_timeouts);
+			fl->f.server_has = seen_bytes(fl);
+			flow_fail(e, fl, TG_FLOW_FAIL_INCOMPLETE_CH, now_ms);
 		}
 	}
 	/*
@@ -780,14 +1073,15 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 	 * younger than the shortest expiry; what it passes are flows older than that.
 	 */
 	for (fl = e->lru.lru_next; fl != &e->lru; fl = next) {
-		uint64_t age = now_ms - fl->state_ms;
+		uint64_t age = age_ms(now_ms, fl->state_ms);
 
 		next = fl->lru_next;
-		if (age < ENG_DECIDED_LINGER_MS)
+		if (age < ENG_SHORTEST_EXPIRY_MS)
 			break;
-		if (fl->in_hold)
+		if (fl->in_part)
 			continue;
-		if (fl->state == EF_DECIDED || age >= ENG_SYN_TIMEOUT_MS)
+		if ((fl->state == EF_DECIDED && age >= ENG_DECIDED_LINGER_MS) ||
+		    fl->state == EF_SYN || (fl->state == EF_SYNACK && age >= ENG_SYNACK_TIMEOUT_MS))
 			flow_remove(e, fl);
 	}
 }

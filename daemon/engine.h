@@ -18,25 +18,38 @@ struct relay;
 struct names;
 
 /* Caps and timeouts of the per-queue flow table (daemon side, so not in lib's caps.h). */
-#define ENG_MAX_FLOWS	      65536 /* flows tracked per queue */
-#define ENG_MAX_HELD	      64 /* packets held per flow while the ClientHello completes */
-#define ENG_HOLD_TIMEOUT_MS   3000 /* a ClientHello not complete by then: fail behaviour */
-#define ENG_SYN_TIMEOUT_MS    30000 /* handshake seen, no data: forget the flow */
-#define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
+#define ENG_MAX_FLOWS		 65536 /* flows tracked per queue */
+#define ENG_MAX_FLOWS_PER_SOURCE 8192 /* of them, from one client address: its SYNs beyond drop */
+#define ENG_EVICT_SCAN		 64 /* oldest flows looked at for a handshake-only one to evict */
+#define ENG_MAX_HELD		 2 /* packets held per flow: the segment completing the first bytes */
+#define ENG_INCOMPLETE_MS	 5000 /* first bytes not complete by then: incomplete_client_hello */
+#define ENG_SYN_TIMEOUT_MS	 5000 /* SYN seen, no SYN-ACK: forget the flow */
+#define ENG_SYNACK_TIMEOUT_MS	 30000 /* handshake seen, no data: forget the flow */
+#define ENG_DECIDED_LINGER_MS	 10000 /* decided flows kept to re-verdict late queued packets */
+#define ENG_LOG_LINE_MAX	 8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
+#define ENG_LOG_FIELD_MAX	 512 /* bytes of a name kept in a decision line, then "truncated" */
 
 /* Counters, one set per engine; the control socket sums them. */
 #define ENG_COUNTERS(X)        \
 	X(packets)             \
-	X(unparsable)          \
+	X(malformed)           \
+	X(malformed_blocked)   \
 	X(flows_new)           \
 	X(flows_full)          \
+	X(flows_evicted)       \
+	X(source_full)         \
 	X(midstream)           \
+	X(released)            \
 	X(held)                \
-	X(hold_timeouts)       \
-	X(hold_cap)            \
+	X(dup_segments)        \
+	X(incomplete_timeouts) \
+	X(reasm_conflict)      \
+	X(reasm_window)        \
 	X(ch_invalid)          \
 	X(non_tls)             \
+	X(invalid_name)        \
 	X(tfo_data)            \
+	X(log_truncated)       \
 	X(pass)                \
 	X(block)               \
 	X(decrypt)             \

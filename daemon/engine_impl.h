@@ -13,6 +13,7 @@
 
 #include "tlsgate/caps.h"
 #include "tlsgate/dns.h"
+#include "tlsgate/flow.h"
 #include "tlsgate/pkt.h"
 
 #include "adopt.h"
@@ -23,29 +24,41 @@
 enum eflow_state {
 	EF_SYN, /* SYN seen */
 	EF_SYNACK, /* SYN-ACK seen: facts complete for adoption */
-	EF_HOLD, /* first data held */
+	EF_DATA, /* first bytes seen, not complete: they went on to the server */
 	EF_DECIDED, /* verdict mark chosen; late packets get the same */
 };
+
+struct eng_source;
 
 struct eflow {
 	struct eflow *next;
 	struct eflow *lru_prev, *lru_next; /* all flows, oldest state change first */
-	struct eflow *hold_prev, *hold_next; /* flows holding packets (few): hold timeouts */
-	bool in_hold;
+	struct eflow *part_prev, *part_next; /* flows with first bytes and no decision */
+	bool in_part;
 	enum eflow_state state;
 	struct adopt_facts f;
+	struct eng_source *src; /* the client address's flow count */
 	struct tg_reasm *reasm;
 	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
 	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;
+	uint32_t held_off; /* stream offset of the held segment: bytes before it are a prefix */
 	uint64_t state_ms; /* last state change: the lru order */
-	uint64_t hold_ms; /* first packet held */
+	uint64_t data_ms; /* first data byte seen */
 	uint32_t mark; /* decided: the mark late packets get */
 	bool drop; /* decided: late packets are dropped */
 	bool has_mac;
 	uint8_t mac[6];
 	int os_hint;
 	unsigned os_conf;
+};
+
+/* Flows per client address (per queue): the per-source quota. */
+struct eng_source {
+	struct eng_source *next;
+	uint8_t family;
+	uint8_t addr[16];
+	uint32_t flows;
 };
 
 struct engine {
@@ -55,14 +68,17 @@ struct engine {
 	size_t tab_mask, nflows;
 	uint8_t key[16]; /* flow table hash key, random */
 	struct eflow lru; /* sentinel: lru.lru_next changed state longest ago */
-	struct eflow hold; /* sentinel of the holding flows */
+	struct eflow part; /* sentinel of the flows with first bytes and no decision */
+	struct eng_source **srcs; /* per-source flow counts, hashed with key */
+	size_t src_mask;
 	struct eng_counters c;
 	uint8_t scratch[TG_CAP_CH_BYTES];
+	struct tg_exam exam; /* the examination of the flow being decided */
 	struct tg_dns_msg dns;
 	struct dnsq *dnsq; /* UDP DNS queries forwarded, awaiting their answer */
 	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
 	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
-	char logbuf[4096];
+	char logbuf[ENG_LOG_LINE_MAX];
 	char learned[TG_CAP_NAME_LEN + 1]; /* names_lookup() result for the flow being decided */
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tlsgate/bypass.h"
+#include "tlsgate/cidr.h"
 #include "tlsgate/domain.h"
 #include "tlsgate/ja4.h"
 #include "tlsgate/oshint.h"
@@ -49,7 +50,65 @@ static const char *const cl_reason_texts[TG_REASON__COUNT] = {
 	[TG_REASON_ECH_PASS] = "ech-pass",
 	[TG_REASON_UPSTREAM_EXCLUDED] = "upstream-excluded",
 	[TG_REASON_CA_MISSING] = "ca-missing",
+	[TG_REASON_FAIL_NON_TLS] = "fail-non-tls",
+	[TG_REASON_FAIL_CONFLICT] = "fail-conflict",
+	[TG_REASON_FAIL_WINDOW] = "fail-window",
+	[TG_REASON_FAIL_MALFORMED] = "fail-malformed",
+	[TG_REASON_FAIL_TFO] = "fail-tfo",
+	[TG_REASON_FAIL_MIDSTREAM] = "fail-midstream",
+	[TG_REASON_FAIL_OVERLOAD] = "fail-overload",
+	[TG_REASON_FAIL_ADOPTION] = "fail-adoption",
+	[TG_REASON_FAIL_INVALID_NAME] = "fail-invalid-name",
+	[TG_REASON_FAIL_UNPARSABLE_DNS] = "fail-unparsable-dns",
 };
+
+/* Each failure: its settings.fail class, its reason, its stable name. */
+static const struct {
+	enum tg_fail_class cls;
+	enum tg_reason reason;
+	const char *text;
+} cl_fails[TG_FLOW_FAIL__COUNT] = {
+	[TG_FLOW_FAIL_NONE] = { TG_FAIL__COUNT, TG_REASON_DEFAULT, "none" },
+	[TG_FLOW_FAIL_UNPARSABLE_CH] = { TG_FAIL_UNPARSABLE_CH, TG_REASON_FAIL_UNPARSABLE,
+					 "unparsable-client-hello" },
+	[TG_FLOW_FAIL_INCOMPLETE_CH] = { TG_FAIL_INCOMPLETE_CH, TG_REASON_FAIL_INCOMPLETE,
+					 "incomplete-client-hello" },
+	[TG_FLOW_FAIL_NON_TLS] = { TG_FAIL_NON_TLS, TG_REASON_FAIL_NON_TLS, "non-tls" },
+	[TG_FLOW_FAIL_REASM_CONFLICT] = { TG_FAIL_REASM_CONFLICT, TG_REASON_FAIL_CONFLICT,
+					  "reassembly-conflict" },
+	[TG_FLOW_FAIL_REASM_WINDOW] = { TG_FAIL_REASM_WINDOW, TG_REASON_FAIL_WINDOW,
+					"reassembly-window" },
+	[TG_FLOW_FAIL_MALFORMED] = { TG_FAIL_MALFORMED, TG_REASON_FAIL_MALFORMED,
+				     "malformed-packet" },
+	[TG_FLOW_FAIL_TFO] = { TG_FAIL_TFO, TG_REASON_FAIL_TFO, "tcp-fast-open" },
+	[TG_FLOW_FAIL_MIDSTREAM] = { TG_FAIL_MIDSTREAM, TG_REASON_FAIL_MIDSTREAM, "midstream" },
+	[TG_FLOW_FAIL_OVERLOAD] = { TG_FAIL_QUEUE_FULL, TG_REASON_FAIL_OVERLOAD, "overload" },
+	[TG_FLOW_FAIL_ADOPTION] = { TG_FAIL_ADOPTION, TG_REASON_FAIL_ADOPTION, "adoption" },
+	[TG_FLOW_FAIL_INVALID_NAME] = { TG_FAIL_INVALID_NAME, TG_REASON_FAIL_INVALID_NAME,
+					"invalid-name" },
+	[TG_FLOW_FAIL_UNPARSABLE_DNS] = { TG_FAIL_UNPARSABLE_DNS, TG_REASON_FAIL_UNPARSABLE_DNS,
+					  "unparsable-dns" },
+};
+
+enum tg_fail_class tg_flow_fail_class(enum tg_flow_fail why)
+{
+	return (unsigned)why < TG_FLOW_FAIL__COUNT ? cl_fails[why].cls : TG_FAIL__COUNT;
+}
+
+const char *tg_flow_fail_text(enum tg_flow_fail why)
+{
+	return (unsigned)why < TG_FLOW_FAIL__COUNT ? cl_fails[why].text : "unknown";
+}
+
+int tg_flow_fail_parse(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 1; i < TG_FLOW_FAIL__COUNT; i++)
+		if (strlen(cl_fails[i].text) == len && memcmp(cl_fails[i].text, name, len) == 0)
+			return (int)i;
+	return -1;
+}
 
 static const char *const cl_os_texts[TG_OS__COUNT] = {
 	"android", "ios", "windows", "macos", "linux", "chromeos", "other",
@@ -82,7 +141,7 @@ const char *tg_os_text(enum tg_os os)
 void tg_flow_facts_set_ch(struct tg_flow_facts *f, const struct tg_ch *ch,
 			  char ja4[static TG_CAP_JA4_LEN + 1])
 {
-	f->ch_state = TG_CH_OK;
+	f->kind = TG_FLOW_TLS;
 	if (ch->has_sni)
 		f->sni = ch->sni;
 	if (ch->n_alpn > 0)
@@ -201,10 +260,37 @@ static int32_t cl_first(const struct tg_policy *p, enum tg_rule_list list, const
 	return -1;
 }
 
-/* The name a flow is matched on (policy/README.md "What a flow is matched on"). */
-static void cl_name(const struct tg_flow_facts *f, struct tg_decision *out)
+/*
+ * The longest suffix of @s that is a valid name, after cutting a ":port" and lowercasing
+ * (tg_domain_normalize does that): what filtering still matches a name that failed
+ * normalization on ("x-.blocked.example", "blocked.example:443" -> "blocked.example").
+ */
+static void cl_name_lenient(struct tg_span s, struct tg_decision *out)
+{
+	const uint8_t *colon = s.len && s.p[0] != '[' ? memchr(s.p, ':', s.len) : NULL;
+	size_t i;
+
+	if (colon)
+		s.len = (size_t)(colon - s.p);
+	for (i = 0; i < s.len; i++) {
+		if (i > 0 && s.p[i - 1] != '.')
+			continue;
+		if (tg_domain_normalize(s.p + i, s.len - i, out->name, &out->name_len) == TG_OK)
+			return;
+	}
+	out->name[0] = '\0';
+	out->name_len = 0;
+}
+
+/*
+ * The name a flow is matched on (policy/README.md "What a flow is matched on"). Returns false
+ * when there was a name and it is not a valid domain name (the invalid-name failure); the
+ * name matched on is then its longest valid suffix.
+ */
+static bool cl_name(const struct tg_flow_facts *f, struct tg_decision *out)
 {
 	struct tg_span s = { NULL, 0 };
+	uint8_t fam, addr[16];
 
 	switch (f->kind) {
 	case TG_FLOW_TLS:
@@ -213,7 +299,13 @@ static void cl_name(const struct tg_flow_facts *f, struct tg_decision *out)
 		break;
 	case TG_FLOW_HTTP:
 		s = f->http_host;
-		if (s.len && s.p[0] != '[') {
+		if (s.len && s.p[0] == '[') {
+			/* "[v6]:port": the literal between the brackets */
+			const uint8_t *rb = memchr(s.p, ']', s.len);
+
+			s.len = rb ? (size_t)(rb - s.p - 1) : 0;
+			s.p++;
+		} else if (s.len) {
 			const uint8_t *colon = memchr(s.p, ':', s.len);
 
 			if (colon)
@@ -228,10 +320,17 @@ static void cl_name(const struct tg_flow_facts *f, struct tg_decision *out)
 		s = f->dns_name;
 		break;
 	}
-	if (s.len == 0 || tg_domain_normalize(s.p, s.len, out->name, &out->name_len) != TG_OK) {
-		out->name[0] = '\0';
-		out->name_len = 0;
-	}
+	out->name[0] = '\0';
+	out->name_len = 0;
+	if (s.len == 0)
+		return true;
+	if (tg_domain_normalize(s.p, s.len, out->name, &out->name_len) == TG_OK)
+		return true;
+	/* An IP literal in a Host header is no name, and no failure. */
+	if (f->kind == TG_FLOW_HTTP && tg_addr_parse((const char *)s.p, s.len, &fam, addr) == TG_OK)
+		return true;
+	cl_name_lenient(s, out);
+	return false;
 }
 
 static int cl_mac_cmp(const void *a, const void *b)
@@ -374,10 +473,13 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	out->user = -1;
 	out->app = -1;
 	out->pinned = -1;
-	if (c != p->content || (f->family != 4 && f->family != 6))
+	if (c != p->content || (f->family != 4 && f->family != 6) ||
+	    (unsigned)f->fail >= TG_FLOW_FAIL__COUNT)
 		return TG_ERR_ARG;
 
-	cl_name(f, out);
+	out->fail = f->fail;
+	if (!cl_name(f, out) && out->fail == TG_FLOW_FAIL_NONE)
+		out->fail = TG_FLOW_FAIL_INVALID_NAME;
 	cl_identity(p, f, out);
 	content_names_lookup(c, out->name, out->name_len, &cr);
 	cl_app(p, c, f, &cr, out);
@@ -408,6 +510,16 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 		if (r->alert)
 			out->alert_rule = fr;
 	}
+	/* A failure: its own class decides, after filtering, before anything else. */
+	if (out->fail != TG_FLOW_FAIL_NONE && (unsigned)out->fail < TG_FLOW_FAIL__COUNT) {
+		enum tg_fail_class fc = cl_fails[out->fail].cls;
+
+		cl_decide(out,
+			  fc < TG_FAIL__COUNT && s->fail[fc] == TG_ACTION_BLOCK ? TG_ACTION_BLOCK
+										: TG_ACTION_PASS,
+			  cl_fails[out->fail].reason);
+		return TG_OK;
+	}
 	if (f->kind == TG_FLOW_QUIC) {
 		if (s->quic == TG_QUIC_BLOCK)
 			cl_decide(out, TG_ACTION_BLOCK, TG_REASON_QUIC_BLOCK);
@@ -421,13 +533,6 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	}
 	if (!cl_port_in(s->inspected_ports, s->n_inspected_ports, f->dport)) {
 		cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_INSPECTED);
-		return TG_OK;
-	}
-	if (f->ch_state == TG_CH_UNPARSABLE || f->ch_state == TG_CH_INCOMPLETE) {
-		bool unp = f->ch_state == TG_CH_UNPARSABLE;
-
-		cl_decide(out, s->fail[unp ? TG_FAIL_UNPARSABLE_CH : TG_FAIL_INCOMPLETE_CH],
-			  unp ? TG_REASON_FAIL_UNPARSABLE : TG_REASON_FAIL_INCOMPLETE);
 		return TG_OK;
 	}
 	if (f->ech && s->ech == TG_ECH_BLOCK) {

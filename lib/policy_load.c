@@ -569,10 +569,18 @@ static void ld_settings_defaults(struct tg_policy_settings *s)
 	s->ech = TG_ECH_STRIP;
 	s->quic = TG_QUIC_BLOCK;
 	s->m365 = TG_M365_MICROSOFT;
+	/*
+	 * Fail closed where an honest stack never goes (policy/README.md "settings.fail" gives
+	 * each reason); pass where honest traffic does get: overload, a daemon restart
+	 * (midstream), other protocols on the port, an adoption or upstream the proxy cannot do.
+	 */
 	for (i = 0; i < TG_FAIL__COUNT; i++)
-		s->fail[i] = TG_ACTION_PASS;
-	s->fail[TG_FAIL_UPSTREAM_UNTRUSTED] = TG_ACTION_BLOCK;
-	s->fail[TG_FAIL_CERT_MINT] = TG_ACTION_BLOCK;
+		s->fail[i] = TG_ACTION_BLOCK;
+	s->fail[TG_FAIL_QUEUE_FULL] = TG_ACTION_PASS;
+	s->fail[TG_FAIL_ADOPTION] = TG_ACTION_PASS;
+	s->fail[TG_FAIL_UPSTREAM_UNSUPPORTED] = TG_ACTION_PASS;
+	s->fail[TG_FAIL_MIDSTREAM] = TG_ACTION_PASS;
+	s->fail[TG_FAIL_NON_TLS] = TG_ACTION_PASS;
 	s->inspected_ports[0] = 443;
 	s->n_inspected_ports = 1;
 	s->http_ports[0] = 80;
@@ -682,7 +690,17 @@ static void ld_settings(struct ld *l, const cJSON *o, struct tg_policy_settings 
 						 "upstream_untrusted",
 						 "upstream_unsupported",
 						 "cert_mint_failure",
+						 "reassembly_conflict",
+						 "reassembly_window",
+						 "malformed_packet",
+						 "tcp_fast_open",
+						 "midstream",
+						 "non_tls",
+						 "invalid_name",
+						 "unparsable_dns",
 						 NULL };
+	_Static_assert(sizeof(fail_keys) / sizeof(fail_keys[0]) == TG_FAIL__COUNT + 1,
+		       "one settings.fail key per class, in enum order");
 	static const char *const uu_keys[] = { "ttl_s", NULL };
 	static const char *const dns_keys[] = { "block_answer", "sinkhole_ipv4", "sinkhole_ipv6",
 						NULL };

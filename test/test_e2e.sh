@@ -119,11 +119,12 @@ check "reordered segments: blocked name gets a reset" [ "$(reorder "$long.www.bl
 check "reordered segments: passed name reaches the server" [ "$(reorder "$long.pass.test")" = answer ]
 in_c iptables -F OUTPUT
 
-# An incomplete ClientHello: after the hold timeout (3 s) the policy's fail behaviour decides
-# (incomplete_client_hello: pass by default) and the held bytes go on to the server.
+# An incomplete ClientHello: its first bytes went on to the server at once (nothing is held
+# while incomplete); after 5 s the policy's incomplete_client_hello class decides (block by
+# default: an honest client completes its ClientHello in one round trip).
 in_c python3 "$src/test/e2e/client.py" splitch "$S4" partial.pass.test partial >/dev/null
-check "hold timeout: an incomplete ClientHello is decided by the fail behaviour" \
-	grep -q '"reason":"fail-hold-timeout"' "$work/decisions.log"
+check "incomplete timeout: an incomplete ClientHello is decided by its fail class" \
+	grep -q '"action":"block","reason":"fail-incomplete"' "$work/decisions.log"
 
 # DECRYPT (adopt + relay): a real TLS client completes through the adopted flow, with zero
 # retransmissions, and the server keeps no half-open connection from the client's address.

@@ -98,10 +98,10 @@ def splitch(server, sni, mode):
     s.settimeout(4)
     s.connect((server, 443))
     if mode == "partial":
-        # Only the first 50 bytes, then silence: the gateway's hold timeout must decide.
+        # Only the first 50 bytes, then silence: the gateway's incomplete timeout (5 s) decides.
         wire = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
         s.sendall(wire[:50])
-        time.sleep(4.5)
+        time.sleep(5.5)
         print("sent")
         return
     if mode == "reorder":

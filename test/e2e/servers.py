@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The lab's server side, run inside the server namespace: HTTPS on 443 and HTTP on 80 (IPv4 and
-IPv6) answering "server <sni> <path>", a DNS server on UDP and TCP 53 answering every A/AAAA with this
+IPv6; HTTP keeps connections alive) answering "server <sni> <path>", a DNS server on UDP and TCP 53
+(TCP: queries until the client closes) answering every A/AAAA with this
 host's addresses and an HTTPS record with an `ech` parameter for names starting with "ech." (in the
 additional section of the A answer for names starting with "ech-extra."), and a
 UDP 443 sink (QUIC stand-in) that counts datagrams into STATE_DIR/quic.count.
@@ -20,6 +21,8 @@ cert, key, state, ip4, ip6 = sys.argv[1:6]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    timeout = 10  # a connection that stops talking is dropped, not waited for forever
+
     def do_GET(self):
         sni = getattr(self.connection, "tg_sni", None) or "-"
         body = f"server {sni} {self.path}\n".encode()
@@ -34,9 +37,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class KeepAlive(Handler):
+    """Plain HTTP keeps the connection open (HTTP/1.1), so one connection can carry several
+    requests."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class Srv(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256
 
 
 class Srv6(Srv):
@@ -52,7 +63,15 @@ def tls_server(cls, addr):
 
     ctx.sni_callback = sni_cb
     s = cls((addr, 443), Handler)
-    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+    plain_accept = s.get_request
+
+    def get_request():
+        # The handshake runs in the connection's own thread (on its first read), not in the
+        # accept loop: one client that stops halfway must not stall everyone else.
+        sock, peer = plain_accept()
+        return ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), peer
+
+    s.get_request = get_request
     return s
 
 
@@ -105,12 +124,16 @@ def dns_loop(sock):
 
 
 def dns_tcp_conn(c):
+    # Queries until the client closes: RFC 7766 6.2.1 lets a client pipeline several.
     with c:
         try:
-            ln = c.recv(2)
-            q = c.recv(struct.unpack("!H", ln)[0])
-            a = dns_answer(q)
-            c.sendall(struct.pack("!H", len(a)) + a)
+            while True:
+                ln = c.recv(2)
+                if len(ln) < 2:
+                    return
+                q = c.recv(struct.unpack("!H", ln)[0])
+                a = dns_answer(q)
+                c.sendall(struct.pack("!H", len(a)) + a)
         except Exception:
             pass
 
@@ -131,7 +154,7 @@ def quic_loop(sock):
         os.replace(os.path.join(state, "quic.count.tmp"), os.path.join(state, "quic.count"))
 
 
-servers = [tls_server(Srv, ip4), tls_server(Srv6, ip6), Srv((ip4, 80), Handler), Srv6((ip6, 80), Handler)]
+servers = [tls_server(Srv, ip4), tls_server(Srv6, ip6), Srv((ip4, 80), KeepAlive), Srv6((ip6, 80), KeepAlive)]
 for s in servers:
     threading.Thread(target=s.serve_forever, daemon=True).start()
 for fam, addr in ((socket.AF_INET, ip4), (socket.AF_INET6, ip6)):

@@ -3,6 +3,7 @@
  * test_classify.c - the decision order of DESIGN.md section 3 and every rule criterion, on a
  * small in-memory content package, with the real dynamic bypass table.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,7 +440,8 @@ static void test_global_modes(void)
 	struct tg_flow_facts f;
 
 	p = load("{\"version\":1,\"settings\":{\"default_action\":\"decrypt\",\"ech\":\"block\","
-		 "\"quic\":\"block\",\"fail\":{\"unparsable_client_hello\":\"block\"},"
+		 "\"quic\":\"block\",\"fail\":{\"unparsable_client_hello\":\"block\","
+		 "\"incomplete_client_hello\":\"pass\"},"
 		 "\"inspected_ports\":[443,8443]},"
 		 "\"filtering\":[{\"name\":\"evil\",\"match\":{\"categories\":[\"malware\"]},"
 		 "\"action\":\"block\"},"
@@ -459,9 +461,9 @@ static void test_global_modes(void)
 	f.dport = 993;
 	EXPECT(p, NULL, &f, TG_ACTION_PASS, TG_REASON_NOT_INSPECTED, NULL);
 	facts_tls(&f, "10.0.0.1", "");
-	f.ch_state = TG_CH_UNPARSABLE;
+	f.fail = TG_FLOW_FAIL_UNPARSABLE_CH;
 	EXPECT(p, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FAIL_UNPARSABLE, NULL);
-	f.ch_state = TG_CH_INCOMPLETE;
+	f.fail = TG_FLOW_FAIL_INCOMPLETE_CH;
 	EXPECT(p, NULL, &f, TG_ACTION_PASS, TG_REASON_FAIL_INCOMPLETE, NULL);
 	facts_tls(&f, "10.0.0.1", "www.news.example"); /* alert does not block */
 	{
@@ -566,6 +568,105 @@ static void test_doh_and_errors(void)
 }
 
 /* The combined name index answers exactly what the three separate sets answer. */
+/*
+ * Failures are facts of the decision: filtering on the learned name and the destination comes
+ * first, then each failure's own class and reason; the shipped defaults block where an honest
+ * stack never goes. Names that are no valid domain name are the invalid-name failure, and
+ * filtering still sees their longest valid suffix.
+ */
+static void test_failures(void)
+{
+	static const struct {
+		enum tg_flow_fail why;
+		enum tg_action dflt;
+		enum tg_reason reason;
+		const char *key;
+	} fails[] = {
+		{ TG_FLOW_FAIL_UNPARSABLE_CH, TG_ACTION_BLOCK, TG_REASON_FAIL_UNPARSABLE,
+		  "unparsable_client_hello" },
+		{ TG_FLOW_FAIL_INCOMPLETE_CH, TG_ACTION_BLOCK, TG_REASON_FAIL_INCOMPLETE,
+		  "incomplete_client_hello" },
+		{ TG_FLOW_FAIL_NON_TLS, TG_ACTION_PASS, TG_REASON_FAIL_NON_TLS, "non_tls" },
+		{ TG_FLOW_FAIL_REASM_CONFLICT, TG_ACTION_BLOCK, TG_REASON_FAIL_CONFLICT,
+		  "reassembly_conflict" },
+		{ TG_FLOW_FAIL_REASM_WINDOW, TG_ACTION_BLOCK, TG_REASON_FAIL_WINDOW,
+		  "reassembly_window" },
+		{ TG_FLOW_FAIL_MALFORMED, TG_ACTION_BLOCK, TG_REASON_FAIL_MALFORMED,
+		  "malformed_packet" },
+		{ TG_FLOW_FAIL_TFO, TG_ACTION_BLOCK, TG_REASON_FAIL_TFO, "tcp_fast_open" },
+		{ TG_FLOW_FAIL_MIDSTREAM, TG_ACTION_PASS, TG_REASON_FAIL_MIDSTREAM, "midstream" },
+		{ TG_FLOW_FAIL_OVERLOAD, TG_ACTION_PASS, TG_REASON_FAIL_OVERLOAD, "queue_full" },
+		{ TG_FLOW_FAIL_ADOPTION, TG_ACTION_PASS, TG_REASON_FAIL_ADOPTION,
+		  "adoption_failure" },
+		{ TG_FLOW_FAIL_INVALID_NAME, TG_ACTION_BLOCK, TG_REASON_FAIL_INVALID_NAME,
+		  "invalid_name" },
+		{ TG_FLOW_FAIL_UNPARSABLE_DNS, TG_ACTION_BLOCK, TG_REASON_FAIL_UNPARSABLE_DNS,
+		  "unparsable_dns" },
+	};
+	struct tg_policy *dflt =
+		load("{\"version\":1,\"settings\":{\"default_action\":\"decrypt\"},"
+		     "\"filtering\":[{\"name\":\"evil\",\"match\":{\"categories\":"
+		     "[\"malware\"]},\"action\":\"block\"},{\"name\":\"net\","
+		     "\"match\":{\"destinations\":[\"192.0.2.0/24\"]},"
+		     "\"action\":\"block\"}]}");
+	struct tg_flow_facts f;
+	char json[1024];
+	size_t i;
+
+	CHECK(TG_FLOW_FAIL__COUNT == sizeof(fails) / sizeof(fails[0]) + 1);
+	for (i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+		struct tg_policy *flip;
+
+		facts_tls(&f, "10.0.0.1", "");
+		f.fail = fails[i].why;
+		EXPECT(dflt, NULL, &f, fails[i].dflt, fails[i].reason, NULL);
+		/* The class is the one named: flipping it flips the outcome. */
+		snprintf(json, sizeof(json),
+			 "{\"version\":1,\"settings\":{\"fail\":{\"%s\":\"%s\"}}}", fails[i].key,
+			 fails[i].dflt == TG_ACTION_BLOCK ? "pass" : "block");
+		flip = load(json);
+		EXPECT(flip, NULL, &f,
+		       fails[i].dflt == TG_ACTION_BLOCK ? TG_ACTION_PASS : TG_ACTION_BLOCK,
+		       fails[i].reason, NULL);
+		tg_policy_free(flip);
+		/* Filtering first: on the name learned for the destination, and on the address. */
+		f.dns_name = span("c2.evil.example");
+		EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK, "evil");
+		facts_tls(&f, "10.0.0.1", "");
+		f.fail = fails[i].why;
+		CHECK_ERR(tg_addr_parse("192.0.2.7", 9, &f.family, f.dst), TG_OK);
+		EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK, "net");
+	}
+	/* Names that fail normalization: never a silent empty name. */
+	facts_tls(&f, "10.0.0.1", "www.example.org:443");
+	EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FAIL_INVALID_NAME, NULL);
+	facts_tls(&f, "10.0.0.1", "x.evil.example:443");
+	EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK, "evil");
+	facts_tls(&f, "10.0.0.1", "x-.evil.example");
+	EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK, "evil");
+	facts_tls(&f, "10.0.0.1", "bad name.example.org");
+	EXPECT(dflt, NULL, &f, TG_ACTION_BLOCK, TG_REASON_FAIL_INVALID_NAME, NULL);
+	/* An IP literal as Host is no name and no failure. */
+	memset(&f, 0, sizeof(f));
+	f.family = 4;
+	f.kind = TG_FLOW_HTTP;
+	f.dport = 80;
+	f.http_host = span("[2001:db8::1]:8080");
+	EXPECT(dflt, NULL, &f, TG_ACTION_PASS, TG_REASON_NOT_TLS, NULL);
+	f.http_host = span("198.51.100.1");
+	EXPECT(dflt, NULL, &f, TG_ACTION_PASS, TG_REASON_NOT_TLS, NULL);
+	f.http_host = span("www.example.org:8080");
+	EXPECT(dflt, NULL, &f, TG_ACTION_PASS, TG_REASON_NOT_TLS, NULL);
+	/* The names of the failures read back. */
+	for (i = 1; i < TG_FLOW_FAIL__COUNT; i++) {
+		const char *t = tg_flow_fail_text((enum tg_flow_fail)i);
+
+		CHECK_INT(tg_flow_fail_parse(t, strlen(t)), (int)i);
+	}
+	CHECK_INT(tg_flow_fail_parse("none", 4), -1);
+	tg_policy_free(dflt);
+}
+
 static void test_name_index(void)
 {
 	static const char *const names[] = {
@@ -635,6 +736,7 @@ int main(void)
 	test_m365();
 	test_doh_and_errors();
 	test_name_index();
+	test_failures();
 	tg_content_free(content);
 	return tg_test_done();
 }

@@ -31,17 +31,34 @@ struct tg_bypass;
 struct tg_os_hint;
 
 enum tg_flow_kind {
-	TG_FLOW_TLS, /* TCP with a ClientHello (or its failure, see ch_state) */
+	TG_FLOW_TLS, /* TCP with a ClientHello (or a failure to get one, see fail) */
 	TG_FLOW_HTTP, /* TCP with a plain HTTP/1 request */
 	TG_FLOW_DNS, /* a DNS query */
 	TG_FLOW_QUIC, /* UDP to an inspected port */
 	TG_FLOW_OTHER, /* anything else: IP filtering only */
 };
 
-enum tg_ch_state {
-	TG_CH_OK,
-	TG_CH_UNPARSABLE,
-	TG_CH_INCOMPLETE,
+/*
+ * What kept the flow from being classified on its content. A failure is an input of the
+ * decision like any other fact: filtering on the destination address, on the name learned for
+ * it and on any name that was seen applies first; then the failure's settings.fail class
+ * decides (policy/README.md "Failures"). Each failure has its own class and reason.
+ */
+enum tg_flow_fail {
+	TG_FLOW_FAIL_NONE,
+	TG_FLOW_FAIL_UNPARSABLE_CH, /* a TLS record on an inspected port that is no ClientHello */
+	TG_FLOW_FAIL_INCOMPLETE_CH, /* the first bytes did not complete in time */
+	TG_FLOW_FAIL_NON_TLS, /* neither TLS nor HTTP on an inspected port */
+	TG_FLOW_FAIL_REASM_CONFLICT, /* a retransmission that differs from bytes seen */
+	TG_FLOW_FAIL_REASM_WINDOW, /* first bytes beyond the reassembly window */
+	TG_FLOW_FAIL_MALFORMED, /* a queued packet the dissector cannot parse */
+	TG_FLOW_FAIL_TFO, /* data in a SYN */
+	TG_FLOW_FAIL_MIDSTREAM, /* data of a flow whose handshake was not seen */
+	TG_FLOW_FAIL_OVERLOAD, /* flow table, per-client quota or queue full */
+	TG_FLOW_FAIL_ADOPTION, /* a decrypt decision whose connection could not be adopted */
+	TG_FLOW_FAIL_INVALID_NAME, /* set by tg_classify: the name is not a valid domain name */
+	TG_FLOW_FAIL_UNPARSABLE_DNS, /* a DNS query that does not parse */
+	TG_FLOW_FAIL__COUNT,
 };
 
 /* Endpoint operating systems; posture carries a set of them (1u << TG_OS_x). */
@@ -64,7 +81,7 @@ enum tg_os {
 /* Everything the daemon knows about a new flow. Spans point into the caller's buffers. */
 struct tg_flow_facts {
 	enum tg_flow_kind kind;
-	enum tg_ch_state ch_state; /* TLS only */
+	enum tg_flow_fail fail; /* TG_FLOW_FAIL_NONE: classified on its content */
 	uint8_t family; /* 4 or 6 */
 	uint8_t src[16]; /* IPv4 in the first 4 bytes */
 	uint8_t dst[16];
@@ -101,6 +118,16 @@ enum tg_reason {
 	TG_REASON_ECH_PASS,
 	TG_REASON_UPSTREAM_EXCLUDED,
 	TG_REASON_CA_MISSING,
+	TG_REASON_FAIL_NON_TLS,
+	TG_REASON_FAIL_CONFLICT,
+	TG_REASON_FAIL_WINDOW,
+	TG_REASON_FAIL_MALFORMED,
+	TG_REASON_FAIL_TFO,
+	TG_REASON_FAIL_MIDSTREAM,
+	TG_REASON_FAIL_OVERLOAD,
+	TG_REASON_FAIL_ADOPTION,
+	TG_REASON_FAIL_INVALID_NAME,
+	TG_REASON_FAIL_UNPARSABLE_DNS,
 	TG_REASON__COUNT,
 };
 
@@ -116,6 +143,7 @@ struct tg_decision {
 	enum tg_rule_list rule_list; /* the list of the deciding rule, TG_RULES_NONE if none */
 	int32_t rule; /* its index, -1 if none */
 	const char *rule_name; /* its name (lives as long as the policy), NULL if none */
+	enum tg_flow_fail fail; /* the failure decided on (the facts', or invalid-name) */
 	int32_t alert_rule; /* filtering rule with action alert that matched, or -1 */
 	bool bypass_allowed; /* pinning rejections on this flow may create dynamic bypass entries */
 	char name[TG_CAP_NAME_LEN + 1]; /* the normalized name matched on, "" if none */
@@ -159,10 +187,17 @@ struct tg_ch;
 /*
  * tg_flow_facts_set_ch() - the ClientHello's part of @f: SNI, first ALPN, ECH (outer only) and
  * the JA4, written into the caller's @ja4 buffer which @f then points at (keep it alive as long
- * as @f). Sets ch_state TG_CH_OK.
+ * as @f). Sets kind TG_FLOW_TLS.
  */
 void tg_flow_facts_set_ch(struct tg_flow_facts *f, const struct tg_ch *ch,
 			  char ja4[static TG_CAP_JA4_LEN + 1]);
+
+/* The settings.fail class of a failure (TG_FAIL__COUNT for TG_FLOW_FAIL_NONE). */
+enum tg_fail_class tg_flow_fail_class(enum tg_flow_fail why);
+/* Stable names of the failures ("reassembly-conflict", ...) for logs and tlsgatectl explain. */
+const char *tg_flow_fail_text(enum tg_flow_fail why);
+/* The failure named @name (@len bytes), or -1. */
+int tg_flow_fail_parse(const char *name, size_t len);
 
 /* Stable texts: "pass" "decrypt" "block"; the reason texts listed in policy/README.md. */
 const char *tg_action_text(enum tg_action a);

@@ -93,6 +93,14 @@ enum tg_fail_class {
 	TG_FAIL_UPSTREAM_UNTRUSTED,
 	TG_FAIL_UPSTREAM_UNSUPPORTED,
 	TG_FAIL_CERT_MINT,
+	TG_FAIL_REASM_CONFLICT, /* a retransmission that differs from bytes already seen */
+	TG_FAIL_REASM_WINDOW, /* first bytes beyond the reassembly window */
+	TG_FAIL_MALFORMED, /* a queued packet the dissector cannot parse */
+	TG_FAIL_TFO, /* data in a SYN (TCP Fast Open) to an inspected port */
+	TG_FAIL_MIDSTREAM, /* data of a flow whose handshake the daemon did not see */
+	TG_FAIL_NON_TLS, /* neither TLS nor HTTP on an inspected port */
+	TG_FAIL_INVALID_NAME, /* a SNI, Host or DNS name that is not a valid domain name */
+	TG_FAIL_UNPARSABLE_DNS, /* a DNS query that does not parse */
 	TG_FAIL__COUNT,
 };
 
