@@ -74,7 +74,8 @@ struct names;
 	X(dnsq_full)           \
 	X(dnsq_expired)        \
 	X(dns_names_conflict)  \
-	X(dns_names_evicted)
+	X(dns_names_evicted)   \
+	X(dns_invalid_blocked)
 
 struct eng_counters {
 #define ENG_CTR_FIELD(n) uint64_t n;

@@ -10,7 +10,8 @@
  * gives for the question name itself (tg_dns_answer_addrs), each for the client that asked
  * (names.h). Any other response is forwarded untouched but teaches nothing (dns_unsolicited).
  *
- * Counters: dns_unsolicited (a response with no pending query, or a late one), dnsq_full (a
+ * Counters: dns_invalid_blocked (unparsable queries dropped per the unparsable_dns fail
+ * class), dns_unsolicited (a response with no pending query, or a late one), dnsq_full (a
  * query not remembered: its window was full), dnsq_expired (a query whose answer never came in
  * DNSQ_TTL_MS, found on reuse or answered late), dns_answers_learned (responses that taught),
  * dns_names_learned / dns_names_conflict / dns_names_evicted (pairs stored, refused because a
@@ -184,6 +185,27 @@ static void dns_response(struct engine *e, const struct queue_pkt *np, const str
 	CTR_INC(e, dns_ech_stripped);
 }
 
+/*
+ * A query that does not parse (counted as dns_invalid): the policy's unparsable_dns fail class
+ * decides, after filtering on the destination, like any flow that failed. Let through, it
+ * would reach a resolver whose parser may read a name ours refused.
+ */
+static void dns_query_unparsable(struct engine *e, const struct queue_pkt *np,
+				 const struct adopt_facts *f, const struct dec_flow *df,
+				 uint64_t now_ms)
+{
+	struct dec_result r;
+
+	decider_failed(e->cfg.decider, df, TG_FLOW_DNS, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms, &r);
+	eng_log_decision(e, f, "dns", NULL, NULL, 0, &r);
+	if (r.action == DEC_BLOCK) {
+		CTR_INC(e, dns_invalid_blocked);
+		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
+		return;
+	}
+	eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+}
+
 /* A DNS query: filtered; let through, it waits for its answer in the pending table. */
 static void dns_query(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		      const struct adopt_facts *f, const struct dec_flow *df, uint64_t now_ms)
@@ -193,7 +215,7 @@ static void dns_query(struct engine *e, const struct queue_pkt *np, const struct
 	size_t n;
 
 	if (!eng_dns_query_decide(e, df, p->payload.p, p->payload.len, &r)) {
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		dns_query_unparsable(e, np, f, df, now_ms);
 		return;
 	}
 	if (r.action != DEC_BLOCK) {

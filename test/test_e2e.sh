@@ -187,6 +187,13 @@ check "dns: ... counted as a conflict ($c0 -> $c1)" [ "$c1" -gt "$c0" ]
 check "dns: ... and the live pair is not overwritten (logged: $(last_dns_name))" \
 	[ "$(last_dns_name)" = pass.test ]
 
+# A query that does not parse follows the unparsable_dns fail class (block by default).
+i0=$(ctr dns_invalid_blocked)
+check "dns: an unparsable query is dropped" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dnsjunk "$S4" pass.test A)" = timeout ]
+check "dns: ... counted ($i0 -> $(ctr dns_invalid_blocked)) and logged" \
+	bash -c "[ $(ctr dns_invalid_blocked) -gt $i0 ] && grep -q '\"reason\":\"fail-unparsable-dns\"' '$work/decisions.log'"
+
 check "dns over tcp: blocked name gets a reset" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" www.blocked.test A)" = reset ]
 check "dns over tcp: other name answered by the server" \

@@ -4,6 +4,7 @@
   client.py dns SERVER NAME TYPE         print the rcode, answer count and whether any record (any
                                          section) carries ech, for one UDP query
   client.py dnstcp SERVER NAME TYPE      the same over TCP ("reset" when the gateway resets it)
+  client.py dnsjunk SERVER NAME TYPE      the same query with a trailing byte ("timeout": no answer)
   client.py dnsforge SERVER NAME ADDR    send, from port 53, an unasked response: NAME A ADDR
   client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
   client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
@@ -21,12 +22,14 @@ import sys
 import time
 
 
-def dns(server, name, qtype, tcp=False):
+def dns(server, name, qtype, tcp=False, junk=False):
     types = {"A": 1, "AAAA": 28, "HTTPS": 65}
     q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
     for label in name.split("."):
         q += bytes([len(label)]) + label.encode()
     q += b"\x00" + struct.pack("!HH", types[qtype], 1)
+    if junk:
+        q += b"\x00"  # one byte past the question: the message does not parse
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
     if tcp:
         s = socket.socket(fam, socket.SOCK_STREAM)
@@ -46,7 +49,11 @@ def dns(server, name, qtype, tcp=False):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.settimeout(3)
         s.sendto(q, (server, 53))
-        r, _ = s.recvfrom(4096)
+        try:
+            r, _ = s.recvfrom(4096)
+        except socket.timeout:
+            print("timeout")
+            return
     rcode = r[3] & 15
     an, ns, ar = struct.unpack("!HHH", r[6:12])
     off, ech = len(q), False
@@ -159,6 +166,8 @@ if cmd == "dns":
     dns(*sys.argv[2:5])
 elif cmd == "dnstcp":
     dns(*sys.argv[2:5], tcp=True)
+elif cmd == "dnsjunk":
+    dns(*sys.argv[2:5], junk=True)
 elif cmd == "dnsforge":
     dnsforge(*sys.argv[2:5])
 elif cmd == "quic":
