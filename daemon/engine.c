@@ -106,6 +106,11 @@ struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 	e->q = q;
 	e->lru.lru_next = e->lru.lru_prev = &e->lru;
 	e->part.part_next = e->part.part_prev = &e->part;
+	e->dnsq = dnsq_new();
+	if (e->dnsq == NULL) {
+		engine_free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -211,6 +216,7 @@ void engine_free(struct engine *e)
 		return;
 	while (e->lru.lru_next != &e->lru)
 		flow_remove(e, e->lru.lru_next);
+	dnsq_free(e->dnsq);
 	free(e->srcs);
 	free(e->tab);
 	free(e);
@@ -499,8 +505,8 @@ static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflo
 	df->mac = fl->has_mac ? fl->mac : NULL;
 	df->os_hint = fl->os_hint;
 	df->os_conf = fl->os_conf;
-	if (e->cfg.names != NULL &&
-	    names_lookup(e->cfg.names, fl->f.family, fl->f.server, e->learned, &len, now_ms)) {
+	if (e->cfg.names != NULL && names_lookup(e->cfg.names, fl->f.family, fl->f.client,
+						 fl->f.server, e->learned, &len, now_ms)) {
 		df->dns_name = e->learned;
 		df->dns_name_len = len;
 	}
@@ -857,7 +863,7 @@ static void dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct 
 	df->sport = p->sport;
 	df->dport = p->dport;
 	if (e->cfg.names != NULL &&
-	    names_lookup(e->cfg.names, df->family, p->dst, e->learned, &len, now_ms)) {
+	    names_lookup(e->cfg.names, df->family, p->src, p->dst, e->learned, &len, now_ms)) {
 		df->dns_name = e->learned;
 		df->dns_name_len = len;
 	}

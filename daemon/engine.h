@@ -74,7 +74,14 @@ struct names;
 	X(quic_blocked)        \
 	X(quic_passed)         \
 	X(http_blocked)        \
-	X(http_passed)
+	X(http_passed)         \
+	X(dns_ech_refused)     \
+	X(dns_unsolicited)     \
+	X(dnsq_full)           \
+	X(dnsq_expired)        \
+	X(dns_names_conflict)  \
+	X(dns_names_evicted)   \
+	X(dns_invalid_blocked)
 
 struct eng_counters {
 #define ENG_CTR_FIELD(n) uint64_t n;

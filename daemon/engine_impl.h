@@ -18,6 +18,7 @@
 
 #include "adopt.h"
 #include "decide.h"
+#include "dnsq.h"
 #include "engine.h"
 
 enum eflow_state {
@@ -76,6 +77,7 @@ struct engine {
 	uint8_t scratch[TG_CAP_CH_BYTES];
 	struct tg_exam exam; /* the examination of the flow being decided */
 	struct tg_dns_msg dns;
+	struct dnsq *dnsq; /* UDP DNS queries forwarded, awaiting their answer */
 	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
 	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
 	char logbuf[ENG_LOG_LINE_MAX];

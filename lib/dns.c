@@ -471,6 +471,94 @@ enum tg_err tg_dns_tcp_frame(const uint8_t *p, size_t len, struct tg_span *msg, 
 	return TG_OK;
 }
 
+/* The names on the CNAME chain from the question name, each with the smallest TTL to it. */
+struct dns_chain {
+	const struct tg_dns_name *name[TG_CAP_DNS_CNAME_CHAIN + 1];
+	uint32_t ttl[TG_CAP_DNS_CNAME_CHAIN + 1];
+	size_t n;
+};
+
+static bool dns_name_eq(const struct tg_dns_name *a, const struct tg_dns_name *b)
+{
+	return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
+/* The first class IN CNAME of the answer section owned by @owner, or NULL. */
+static const struct tg_dns_rr *dns_cname_of(const struct tg_dns_msg *m,
+					    const struct tg_dns_name *owner)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_an; i++) {
+		const struct tg_dns_rr *rr = &m->an[i];
+
+		if (rr->class == TG_DNS_CLASS_IN && rr->type == TG_DNS_TYPE_CNAME &&
+		    dns_name_eq(&rr->name, owner))
+			return rr;
+	}
+	return NULL;
+}
+
+/* Where @name is on the chain; c->n when it is not. */
+static size_t dns_chain_find(const struct dns_chain *c, const struct tg_dns_name *name)
+{
+	size_t k;
+
+	for (k = 0; k < c->n && !dns_name_eq(c->name[k], name); k++)
+		;
+	return k;
+}
+
+static void dns_chain_build(const struct tg_dns_msg *m, struct dns_chain *c)
+{
+	c->name[0] = &m->q[0].name;
+	c->ttl[0] = UINT32_MAX;
+	c->n = 1;
+	/* c->n - 1 CNAMEs followed so far. */
+	while (c->n <= TG_CAP_DNS_CNAME_CHAIN) {
+		const struct tg_dns_rr *rr = dns_cname_of(m, c->name[c->n - 1]);
+
+		if (rr == NULL || dns_chain_find(c, &rr->u.cname) < c->n)
+			break;
+		c->name[c->n] = &rr->u.cname;
+		c->ttl[c->n] = rr->ttl < c->ttl[c->n - 1] ? rr->ttl : c->ttl[c->n - 1];
+		c->n++;
+	}
+}
+
+size_t tg_dns_answer_addrs(const struct tg_dns_msg *m, struct tg_dns_addr *out, size_t cap)
+{
+	struct dns_chain c;
+	size_t i, n = 0;
+
+	if (m->qdcount != 1 || m->n_q != 1)
+		return 0;
+	dns_chain_build(m, &c);
+	for (i = 0; i < m->n_an && n < cap; i++) {
+		const struct tg_dns_rr *rr = &m->an[i];
+		struct tg_dns_addr *a = &out[n];
+		size_t k;
+
+		if (rr->class != TG_DNS_CLASS_IN ||
+		    (rr->type != TG_DNS_TYPE_A && rr->type != TG_DNS_TYPE_AAAA))
+			continue;
+		k = dns_chain_find(&c, &rr->name);
+		if (k == c.n)
+			continue;
+		memset(a, 0, sizeof(*a));
+		if (rr->type == TG_DNS_TYPE_A) {
+			a->family = 4;
+			memcpy(a->addr, rr->u.a, sizeof(rr->u.a));
+		} else {
+			a->family = 6;
+			memcpy(a->addr, rr->u.aaaa, sizeof(rr->u.aaaa));
+		}
+		a->ttl = rr->ttl < c.ttl[k] ? rr->ttl : c.ttl[k];
+		n++;
+	}
+	return n;
+}
+
 struct dns_type_name {
 	uint16_t type;
 	const char *name;

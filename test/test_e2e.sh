@@ -163,6 +163,37 @@ in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
 check "dns: a flow without SNI is logged with the learned name" \
 	grep -q '"dns_name":"pass.test"' "$work/decisions.log"
 
+# Only answers to queries the gateway forwarded teach names, each to the client that asked.
+ctr() { # ctr NAME: an engine counter now
+	"$bin/tlsgatectl" stats --control "$work/control" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['engine']['$1'])"
+}
+last_dns_name() { # the name logged for the last flow without SNI
+	grep '"dns_name"' "$work/decisions.log" | tail -n 1 | sed -n 's/.*"dns_name":"\([^"]*\)".*/\1/p'
+}
+u0=$(ctr dns_unsolicited)
+in_c python3 "$src/test/e2e/client.py" dnsforge "$S4" forged.test "$S4" >/dev/null
+sleep 0.3
+in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
+u1=$(ctr dns_unsolicited)
+check "dns: a forged answer from the client's port 53 is unsolicited ($u0 -> $u1)" [ "$u1" -gt "$u0" ]
+check "dns: ... and teaches nothing (logged: $(last_dns_name))" [ "$(last_dns_name)" = pass.test ]
+c0=$(ctr dns_names_conflict)
+check "dns: a real answer naming the address otherwise is forwarded" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" other.test A)" = "rcode=0 answers=1 ech=no" ]
+in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
+c1=$(ctr dns_names_conflict)
+check "dns: ... counted as a conflict ($c0 -> $c1)" [ "$c1" -gt "$c0" ]
+check "dns: ... and the live pair is not overwritten (logged: $(last_dns_name))" \
+	[ "$(last_dns_name)" = pass.test ]
+
+# A query that does not parse follows the unparsable_dns fail class (block by default).
+i0=$(ctr dns_invalid_blocked)
+check "dns: an unparsable query is dropped" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dnsjunk "$S4" pass.test A)" = timeout ]
+check "dns: ... counted ($i0 -> $(ctr dns_invalid_blocked)) and logged" \
+	bash -c "[ $(ctr dns_invalid_blocked) -gt $i0 ] && grep -q '\"reason\":\"fail-unparsable-dns\"' '$work/decisions.log'"
+
 check "dns over tcp: blocked name gets a reset" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" www.blocked.test A)" = reset ]
 check "dns over tcp: other name answered by the server" \
@@ -173,6 +204,13 @@ check "dns: ech stripped from the HTTPS answer" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" ech.test HTTPS)" = "rcode=0 answers=1 ech=no" ]
 check "dns: the server does send ech (checked behind the gateway's back)" \
 	[ "$(in_r python3 "$src/test/e2e/client.py" dns "$S4" ech.test HTTPS)" = "rcode=0 answers=1 ech=yes" ]
+
+s0=$(ctr dns_ech_stripped)
+check "dns: ech stripped from an HTTPS record in the additional section" \
+	[ "$(in_c python3 "$src/test/e2e/client.py" dns "$S4" ech-extra.test A)" = "rcode=0 answers=1 ech=no" ]
+check "dns: ... which the server does send" \
+	[ "$(in_r python3 "$src/test/e2e/client.py" dns "$S4" ech-extra.test A)" = "rcode=0 answers=1 ech=yes" ]
+check "dns: ... counted as stripped ($s0 -> $(ctr dns_ech_stripped))" [ "$(ctr dns_ech_stripped)" -gt "$s0" ]
 
 # QUIC: dropped per policy; the server's sink counts nothing.
 in_c python3 "$src/test/e2e/client.py" quic "$S4" 5

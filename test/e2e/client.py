@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Lab clients the standard tools cannot play.
 
-  client.py dns SERVER NAME TYPE         print the rcode and answer types of one UDP query
+  client.py dns SERVER NAME TYPE         print the rcode, answer count and whether any record (any
+                                         section) carries ech, for one UDP query
   client.py dnstcp SERVER NAME TYPE      the same over TCP ("reset" when the gateway resets it)
+  client.py dnsjunk SERVER NAME TYPE      the same query with a trailing byte ("timeout": no answer)
+  client.py dnsforge SERVER NAME ADDR    send, from port 53, an unasked response: NAME A ADDR
   client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
   client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
                                          ClientHello for SNI, wait for the server's first bytes,
@@ -19,12 +22,14 @@ import sys
 import time
 
 
-def dns(server, name, qtype, tcp=False):
+def dns(server, name, qtype, tcp=False, junk=False):
     types = {"A": 1, "AAAA": 28, "HTTPS": 65}
     q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
     for label in name.split("."):
         q += bytes([len(label)]) + label.encode()
     q += b"\x00" + struct.pack("!HH", types[qtype], 1)
+    if junk:
+        q += b"\x00"  # one byte past the question: the message does not parse
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
     if tcp:
         s = socket.socket(fam, socket.SOCK_STREAM)
@@ -44,11 +49,15 @@ def dns(server, name, qtype, tcp=False):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.settimeout(3)
         s.sendto(q, (server, 53))
-        r, _ = s.recvfrom(4096)
+        try:
+            r, _ = s.recvfrom(4096)
+        except socket.timeout:
+            print("timeout")
+            return
     rcode = r[3] & 15
-    an = struct.unpack("!H", r[6:8])[0]
+    an, ns, ar = struct.unpack("!HHH", r[6:12])
     off, ech = len(q), False
-    for _ in range(an):
+    for _ in range(an + ns + ar):  # ech in any section counts
         off += 2  # the answers' names are compression pointers
         rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", r[off:off + 10])
         rdata = r[off + 10:off + 10 + rdlen]
@@ -60,6 +69,18 @@ def dns(server, name, qtype, tcp=False):
                 ech |= key == 5
                 p += 4 + ln
     print(f"rcode={rcode} answers={an} ech={'yes' if ech else 'no'}")
+
+
+def dnsforge(server, name, addr):
+    """A response nobody asked for, as a LAN host would forge one: from port 53, QR set."""
+    q = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\x00"
+    m = struct.pack("!HHHHHH", 0x4444, 0x8180, 1, 1, 0, 0) + q + struct.pack("!HH", 1, 1)
+    m += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 3600, 4) + socket.inet_aton(addr)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", 53))
+    s.sendto(m, (server, 53))
+    print("sent")
 
 
 def client_hello(sni):
@@ -145,6 +166,10 @@ if cmd == "dns":
     dns(*sys.argv[2:5])
 elif cmd == "dnstcp":
     dns(*sys.argv[2:5], tcp=True)
+elif cmd == "dnsjunk":
+    dns(*sys.argv[2:5], junk=True)
+elif cmd == "dnsforge":
+    dnsforge(*sys.argv[2:5])
 elif cmd == "quic":
     quic(*sys.argv[2:4])
 elif cmd == "rate":

@@ -2,7 +2,8 @@
 """The lab's server side, run inside the server namespace: HTTPS on 443 and HTTP on 80 (IPv4 and
 IPv6; HTTP keeps connections alive) answering "server <sni> <path>", a DNS server on UDP and TCP 53
 (TCP: queries until the client closes) answering every A/AAAA with this
-host's addresses and an HTTPS record with an `ech` parameter for names starting with "ech.", and a
+host's addresses and an HTTPS record with an `ech` parameter for names starting with "ech." (in the
+additional section of the A answer for names starting with "ech-extra."), and a
 UDP 443 sink (QUIC stand-in) that counts datagrams into STATE_DIR/quic.count.
 
 usage: servers.py CERT KEY STATE_DIR IPV4 IPV6
@@ -102,8 +103,15 @@ def dns_answer(q):
         params += struct.pack("!HH", 5, len(ech)) + ech  # ech (keys in increasing order)
         rdata = struct.pack("!H", 1) + b"\x00" + params
         answers = b"\xc0\x0c" + struct.pack("!HHIH", 65, 1, 300, len(rdata)) + rdata
+    extra = b""
+    if qtype == 1 and name.startswith("ech-extra."):
+        # The HTTPS record (with ech) rides in the additional section of an A answer.
+        ech = struct.pack("!H", 30) + b"\xfe\x0d" + struct.pack("!H", 26) + b"\x00" * 26
+        rdata = struct.pack("!H", 1) + b"\x00" + struct.pack("!HH", 5, len(ech)) + ech
+        extra = b"\xc0\x0c" + struct.pack("!HHIH", 65, 1, 300, len(rdata)) + rdata
     an = 1 if answers else 0
-    return struct.pack("!HHHHHH", qid, 0x8180, 1, an, 0, 0) + question + answers
+    ar = 1 if extra else 0
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, an, 0, ar) + question + answers + extra
 
 
 def dns_loop(sock):

@@ -8,7 +8,9 @@
  *    offset lies inside the message, rdata where rr_off/rdata_off say, the ech param where
  *    ech_param_off says; dropping the last byte gives TG_ERR_TRUNCATED and adding one gives
  *    TG_ERR_TRAILING;
- *  - a TCP frame is inside the input and its size is the message plus the 2-octet prefix.
+ *  - a TCP frame is inside the input and its size is the message plus the 2-octet prefix;
+ *  - the addresses for the question name are at most the answers, A or AAAA, each one owned
+ *    by an answer record with that address, with a TTL no larger than that record's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +182,34 @@ static bool msg_eq(const struct tg_dns_msg *a, const struct tg_dns_msg *b)
 	return true;
 }
 
+static void check_addrs(const struct tg_dns_msg *m)
+{
+	static struct tg_dns_addr a[TG_CAP_DNS_ANSWERS];
+	size_t n = tg_dns_answer_addrs(m, a, TG_CAP_DNS_ANSWERS), i, k;
+
+	FUZZ_ASSERT(n <= m->n_an);
+	FUZZ_ASSERT(tg_dns_answer_addrs(m, a, 1) == (n > 0));
+	n = tg_dns_answer_addrs(m, a, TG_CAP_DNS_ANSWERS);
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		FUZZ_ASSERT(a[i].family == 4 || a[i].family == 6);
+		for (k = 0; k < m->n_an && !found; k++) {
+			const struct tg_dns_rr *rr = &m->an[k];
+
+			if (rr->class != TG_DNS_CLASS_IN)
+				continue;
+			if (a[i].family == 4)
+				found = rr->type == TG_DNS_TYPE_A &&
+					!memcmp(rr->u.a, a[i].addr, 4) && a[i].ttl <= rr->ttl;
+			else
+				found = rr->type == TG_DNS_TYPE_AAAA &&
+					!memcmp(rr->u.aaaa, a[i].addr, 16) && a[i].ttl <= rr->ttl;
+		}
+		FUZZ_ASSERT(found);
+	}
+}
+
 static void check_msg(const uint8_t *msg, size_t len)
 {
 	enum tg_err e1 = tg_dns_parse(&m1, msg, len);
@@ -203,6 +233,7 @@ static void check_msg(const uint8_t *msg, size_t len)
 		FUZZ_ASSERT(m1.edns_off >= 12 && m1.edns_off < len);
 		check_span(m1.edns_options, msg, len);
 	}
+	check_addrs(&m1);
 	/* A datagram is all or nothing. */
 	FUZZ_ASSERT(tg_dns_parse(&m2, msg, len - 1) == TG_ERR_TRUNCATED);
 	more = malloc(len + 1);

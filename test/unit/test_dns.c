@@ -934,6 +934,176 @@ static void test_svcb_ech_offset(void)
 
 /* ---- TCP framing and type names ---- */
 
+/* ---- addresses for the question name: owner names and CNAME chains ---- */
+
+/* @name ("a.b.c") as uncompressed labels, then the root. */
+static void mb_name(struct mb *mm, const char *name)
+{
+	while (*name) {
+		size_t n = strcspn(name, ".");
+
+		mb_u8(mm, (unsigned)n);
+		mb_raw(mm, name, n);
+		name += n;
+		if (*name == '.')
+			name++;
+	}
+	mb_u8(mm, 0);
+}
+
+static void mb_a(struct mb *mm, const char *owner, uint32_t ttl, unsigned last)
+{
+	mb_name(mm, owner);
+	mb_rr(mm, TG_DNS_TYPE_A, TG_DNS_CLASS_IN, ttl, 4);
+	mb_u32(mm, 0xc6336400u | last);
+}
+
+static void mb_cname(struct mb *mm, const char *owner, const char *target, uint32_t ttl)
+{
+	mb_name(mm, owner);
+	mb_rr(mm, TG_DNS_TYPE_CNAME, TG_DNS_CLASS_IN, ttl, (unsigned)strlen(target) + 2);
+	mb_name(mm, target);
+}
+
+static void mb_question(struct mb *mm, const char *name, unsigned qd, unsigned an)
+{
+	mb_header(mm, qd, an, 0, 0);
+	mb_name(mm, name);
+	mb_u16(mm, TG_DNS_TYPE_A);
+	mb_u16(mm, TG_DNS_CLASS_IN);
+}
+
+static size_t addrs_of(struct tg_dns_addr *out, size_t cap)
+{
+	CHECK_ERR(tg_dns_parse(&msg, m.b, m.n), TG_OK);
+	return tg_dns_answer_addrs(&msg, out, cap);
+}
+
+static void test_answer_addrs_real(void)
+{
+	static uint8_t b[512];
+	size_t n = hex_decode(appd_cname_a, b, sizeof(b)), i;
+	struct tg_dns_addr out[TG_CAP_DNS_ANSWERS];
+	static const uint8_t last[] = { 0x22, 0xd0, 0xab, 0x57 };
+
+	CHECK_ERR(tg_dns_parse(&msg, b, n), TG_OK);
+	n = tg_dns_answer_addrs(&msg, out, TG_CAP_DNS_ANSWERS);
+	CHECK_INT(n, 8);
+	for (i = 0; i < n; i++) {
+		CHECK_INT(out[i].family, 4);
+		CHECK(out[i].ttl <= msg.an[0].ttl && out[i].ttl <= msg.an[i + 1].ttl);
+	}
+	CHECK(memcmp(out[7].addr, last, 4) == 0);
+}
+
+static void test_answer_addrs_chain(void)
+{
+	struct tg_dns_addr out[8];
+	size_t cname_at;
+
+	/*
+	 * q WWW.Example.COM; an: its CNAME (owner compressed to the question) -> cdn.example.net
+	 * (ttl 300); cdn.example.net (owner compressed to that rdata) CNAME -> edge.example.org
+	 * (ttl 50); EDGE.example.ORG A .1 (ttl 600); other.test A .6; www.example.com AAAA (ttl 20).
+	 */
+	mb_question(&m, "WWW.Example.COM", 1, 5);
+	mb_u16(&m, 0xc00c);
+	mb_rr(&m, TG_DNS_TYPE_CNAME, TG_DNS_CLASS_IN, 300, 17);
+	cname_at = m.n;
+	mb_name(&m, "cdn.example.net");
+	mb_u16(&m, 0xc000 | (unsigned)cname_at);
+	mb_rr(&m, TG_DNS_TYPE_CNAME, TG_DNS_CLASS_IN, 50, 18);
+	mb_name(&m, "edge.example.org");
+	mb_a(&m, "EDGE.example.ORG", 600, 1);
+	mb_a(&m, "other.test", 600, 6);
+	mb_name(&m, "www.example.com");
+	mb_rr(&m, TG_DNS_TYPE_AAAA, TG_DNS_CLASS_IN, 20, 16);
+	mb_raw(&m, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x07", 16);
+	CHECK_INT(addrs_of(out, 8), 2);
+	CHECK_INT(out[0].family, 4);
+	CHECK(memcmp(out[0].addr, "\xc6\x33\x64\x01\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0);
+	CHECK_INT(out[0].ttl, 50);
+	CHECK_INT(out[1].family, 6);
+	CHECK_INT(out[1].addr[15], 7);
+	CHECK_INT(out[1].ttl, 20);
+	/* The cap on what is written. */
+	CHECK_INT(tg_dns_answer_addrs(&msg, out, 1), 1);
+	CHECK_INT(out[0].ttl, 50);
+	CHECK_INT(tg_dns_answer_addrs(&msg, out, 0), 0);
+
+	/* Only records for other owners: nothing. */
+	mb_question(&m, "a.test", 1, 2);
+	mb_a(&m, "b.test", 60, 2);
+	mb_cname(&m, "b.test", "a.test", 60);
+	CHECK_INT(addrs_of(out, 8), 0);
+
+	/* A loop a -> b -> a: cut; b's address still counts once. */
+	mb_question(&m, "a.test", 1, 3);
+	mb_cname(&m, "a.test", "b.test", 30);
+	mb_cname(&m, "b.test", "a.test", 40);
+	mb_a(&m, "b.test", 60, 3);
+	CHECK_INT(addrs_of(out, 8), 1);
+	CHECK_INT(out[0].ttl, 30);
+	/* A CNAME to itself. */
+	mb_question(&m, "a.test", 1, 2);
+	mb_cname(&m, "a.test", "a.test", 30);
+	mb_a(&m, "a.test", 60, 4);
+	CHECK_INT(addrs_of(out, 8), 1);
+	CHECK_INT(out[0].ttl, 60);
+
+	/* Two CNAMEs for one owner: the first is followed. */
+	mb_question(&m, "a.test", 1, 4);
+	mb_cname(&m, "a.test", "b.test", 30);
+	mb_cname(&m, "a.test", "c.test", 30);
+	mb_a(&m, "b.test", 60, 5);
+	mb_a(&m, "c.test", 60, 6);
+	CHECK_INT(addrs_of(out, 8), 1);
+	CHECK_INT(out[0].addr[3], 5);
+}
+
+static void test_answer_addrs_limits(void)
+{
+	struct tg_dns_addr out[8];
+	char from[16], to[16];
+	unsigned i;
+
+	/* c0 -> c1 -> ... -> c17; A at c16 (16 CNAMEs away) counts, A at c17 does not. */
+	mb_question(&m, "c0.test", 1, TG_CAP_DNS_CNAME_CHAIN + 3);
+	for (i = 0; i <= TG_CAP_DNS_CNAME_CHAIN; i++) {
+		snprintf(from, sizeof(from), "c%u.test", i);
+		snprintf(to, sizeof(to), "c%u.test", i + 1);
+		mb_cname(&m, from, to, 100 + i);
+	}
+	snprintf(from, sizeof(from), "c%u.test", TG_CAP_DNS_CNAME_CHAIN);
+	mb_a(&m, from, 900, 16);
+	snprintf(from, sizeof(from), "c%u.test", TG_CAP_DNS_CNAME_CHAIN + 1);
+	mb_a(&m, from, 900, 17);
+	CHECK_INT(addrs_of(out, 8), 1);
+	CHECK_INT(out[0].addr[3], 16);
+	CHECK_INT(out[0].ttl, 100);
+
+	/* Class CH records are not addresses and not CNAMEs to follow. */
+	mb_question(&m, "a.test", 1, 2);
+	mb_name(&m, "a.test");
+	mb_rr(&m, TG_DNS_TYPE_A, 3, 60, 4);
+	mb_u32(&m, 1);
+	mb_name(&m, "a.test");
+	mb_rr(&m, TG_DNS_TYPE_CNAME, 3, 60, 8);
+	mb_name(&m, "b.test");
+	CHECK_INT(addrs_of(out, 8), 0);
+
+	/* No question, two questions: nothing. */
+	mb_header(&m, 0, 1, 0, 0);
+	mb_a(&m, "a.test", 60, 1);
+	CHECK_INT(addrs_of(out, 8), 0);
+	mb_question(&m, "a.test", 2, 1);
+	mb_name(&m, "b.test");
+	mb_u16(&m, 1);
+	mb_u16(&m, 1);
+	mb_a(&m, "a.test", 60, 1);
+	CHECK_INT(addrs_of(out, 8), 0);
+}
+
 static void test_tcp_frame(void)
 {
 	static uint8_t s[1024];
@@ -1008,5 +1178,8 @@ int main(void)
 	test_svcb_ech_offset();
 	test_tcp_frame();
 	test_type_names();
+	test_answer_addrs_real();
+	test_answer_addrs_chain();
+	test_answer_addrs_limits();
 	return tg_test_done();
 }

@@ -68,6 +68,18 @@
 #define TG_CAP_DNS_PTR_HOPS   64
 #define TG_CAP_DNS_SVC_PARAMS 32
 #define TG_CAP_DNS_ALPN	      8
+/*
+ * CNAME records followed from the question name to the owner of an address record
+ * (tg_dns_answer_addrs): resolvers give up on longer chains too (BIND and Unbound stop at 16
+ * and 11 restarts); a longer chain teaches nothing beyond the cap.
+ */
+#define TG_CAP_DNS_CNAME_CHAIN 16
+/*
+ * ech parameters removed from one message (tg_dns_strip_ech). A record with one is at least 25
+ * octets, so a 64 KiB message could hold ~2600; real answers have one or two. More is
+ * TG_ERR_CAP, and the daemon drops the answer rather than forward an ech it could not remove.
+ */
+#define TG_CAP_DNS_ECH_CUTS 256
 
 /* HTTP/1.x request head. */
 #define TG_CAP_HTTP_HEAD    8192

@@ -180,6 +180,28 @@ enum tg_err tg_dns_parse(struct tg_dns_msg *out, const uint8_t *msg, size_t len)
 enum tg_err tg_dns_tcp_frame(const uint8_t *p, size_t len, struct tg_span *msg,
 			     size_t *used) TG_WUR;
 
+/* An address the answer section gives for the question name (tg_dns_answer_addrs()). */
+struct tg_dns_addr {
+	uint8_t family; /* 4 (A) or 6 (AAAA) */
+	uint8_t addr[16]; /* the first 4 octets for family 4, the rest zero */
+	uint32_t ttl; /* the smallest TTL on the way: every CNAME followed, then the record */
+};
+
+/*
+ * tg_dns_answer_addrs() - what @m, a parsed response, says its question name resolves to: the
+ * class IN A and AAAA records of the answer section whose owner is the question name or a name
+ * reached from it through class IN CNAME records of the answer section. The chain follows at
+ * most TG_CAP_DNS_CNAME_CHAIN CNAMEs; a CNAME back to a name already on it ends it (a loop
+ * teaches nothing more); an owner with several CNAMEs (RFC 2181 10.1 allows one) counts its
+ * first. Records of any other owner (a resolver's extras, glue, a spoofer's additions) are not
+ * given. Names compare as the parser decoded them (lowercase), so case never matters.
+ *
+ * Only a message with exactly one question gives anything, and only its first n_an answers
+ * (TG_CAP_DNS_ANSWERS) are looked at. Writes at most @cap entries to @out, in answer order, and
+ * returns how many. Nothing in @out points into @m.
+ */
+size_t tg_dns_answer_addrs(const struct tg_dns_msg *m, struct tg_dns_addr *out, size_t cap);
+
 /* tg_dns_type_name() - mnemonic of an RR type ("A", "AAAA", "HTTPS", ...) or NULL if unknown. */
 const char *tg_dns_type_name(uint16_t type);
 
