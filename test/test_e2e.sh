@@ -139,6 +139,21 @@ retrans=$(in_c nstat 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}') # si
 check "decrypt: 10 of 10 adopted + relayed 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
 check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
 check "decrypt: logged as decrypt by rule decrypt-test" [ "$(decision www.decrypt.test)" = decrypt ]
+
+# DECRYPT after part of the ClientHello went to the server: a real TLS client writes its
+# ClientHello in 7-byte segments; every one but the last is released to the server at once, the
+# adopted socket gets them as its receive queue, the last is re-injected. Zero retransmissions.
+in_c nstat -n >/dev/null
+okc=0
+for i in $(seq 5); do
+	out=$(in_c python3 "$src/test/e2e/client.py" smallch "$S4" www.decrypt.test 7 "$work/srv.pem" 2>&1)
+	[ "$out" = 4194304 ] && okc=$((okc + 1))
+done
+retrans=$(in_c nstat 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}')
+check "decrypt, ClientHello in 7-byte segments: 5 of 5 adopted with the released prefix ($okc, last: $out)" [ "$okc" -eq 5 ]
+check "decrypt, ClientHello in 7-byte segments: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
+check "decrypt, ClientHello in 7-byte segments: segments released before the decision" \
+	bash -c "'$bin/tlsgatectl' stats --control '$work/control' | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"engine\"][\"released\"] < 5 * 40)'"
 stale=$(in_s ss -Htn state established "( sport = :443 )" | grep -c "$C4" || true)
 check "decrypt: server's old half was reset ($stale stale connections)" [ "$stale" -eq 0 ]
 

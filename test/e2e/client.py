@@ -11,6 +11,7 @@
                                          ClientHello for SNI, wait for the server's first bytes,
                                          close; prints "N connections/s"
   client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI ("-": none) split per MODE
+  client.py smallch SERVER SNI SEG CA   a real TLS client whose ClientHello leaves in SEG-byte segments, then GET /big: prints the body size
                                          (records: two TLS records; segments: two TCP segments;
                                          reorder: two segments, the first 100 bytes)
                                          and print "reset", "closed" or "answer" for what came back
@@ -161,6 +162,60 @@ def rate(server, sni, seconds):
     print(f"{n / (time.monotonic() - start):.0f} connections/s")
 
 
+def smallch(server, sni, seg, cafile):
+    """A real TLS client (python's ssl over a memory BIO) whose ClientHello leaves in segments of
+    SEG bytes, each written after the previous one left (TCP_NODELAY and a pause, so the kernel
+    sends them apart); then the handshake and GET /big as usual. Prints the bytes of the body."""
+    import ssl
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(5)
+    s.connect((server, 443))
+    ctx = ssl.create_default_context(cafile=cafile)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname=sni)
+
+    def flush(step=None):
+        data = out.read()
+        if step is None:
+            s.sendall(data)
+            return
+        for i in range(0, len(data), step):
+            s.sendall(data[i:i + step])
+            time.sleep(0.002)
+
+    first = True
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            flush(int(seg) if first else None)
+            first = False
+            data = s.recv(65536)
+            if not data:
+                print("closed")
+                return
+            inc.write(data)
+    flush()
+    tls.write(b"GET /big HTTP/1.1\r\nHost: " + sni.encode() + b"\r\nConnection: close\r\n\r\n")
+    flush()
+    body = b""
+    while True:
+        try:
+            body += tls.read(65536)
+        except ssl.SSLWantReadError:
+            data = s.recv(65536)
+            if not data:
+                break
+            inc.write(data)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            break
+    head, _, rest = body.partition(b"\r\n\r\n")
+    print(len(rest))
+
+
 cmd = sys.argv[1]
 if cmd == "dns":
     dns(*sys.argv[2:5])
@@ -176,5 +231,7 @@ elif cmd == "rate":
     rate(*sys.argv[2:5])
 elif cmd == "splitch":
     splitch(*sys.argv[2:5])
+elif cmd == "smallch":
+    smallch(*sys.argv[2:6])
 else:
     sys.exit(__doc__)
