@@ -459,7 +459,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
-	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
+	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.client, fl->f.server, fl->f.sport);
 	CTR_INC(e, decrypt);
 }
 

@@ -364,6 +364,11 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "connected", rs.connected);
 	jw_kv_uint(&w, "connect_failed", rs.connect_failed);
 	jw_kv_uint(&w, "over_cap", rs.over_cap);
+	jw_kv_uint(&w, "per_client_full", rs.per_client_full);
+	jw_kv_uint(&w, "nomem", rs.nomem);
+	jw_kv_uint(&w, "idle_timeouts", rs.idle_timeouts);
+	jw_kv_uint(&w, "halfclose_timeouts", rs.halfclose_timeouts);
+	jw_kv_uint(&w, "active", rs.active);
 	jw_kv_uint(&w, "closed", rs.closed);
 	jw_kv_uint(&w, "bytes_up", rs.bytes_up);
 	jw_kv_uint(&w, "bytes_down", rs.bytes_down);
