@@ -85,7 +85,6 @@ static void *qthread_main(void *arg)
 
 	while (__atomic_load_n(&running, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(t->epfd, evs, 2, 500), i;
-		uint64_t now = mono_ms();
 
 		if (n == -1 && errno != EINTR) {
 			log_warn("queue %u: epoll_wait", t->num);
@@ -96,12 +95,17 @@ static void *qthread_main(void *arg)
 				uint64_t exp;
 
 				(void)!read(t->tfd, &exp, sizeof(exp));
-				engine_tick(t->eng, now);
+				/*
+				 * The clock now, not at the wakeup: packets handled since were
+				 * stamped later, and an older now would make their ages wrap.
+				 */
+				engine_tick(t->eng, mono_ms());
 			} else if (queue_receive(t->q, qthread_packet, t) == -1) {
 				log_warn("queue %u: receive", t->num);
 			}
 		}
-		__atomic_store_n(&t->heartbeat_ms, now, __ATOMIC_RELEASE);
+		/* Stamped after the work: from here on this thread holds no policy (reclaim()). */
+		__atomic_store_n(&t->heartbeat_ms, mono_ms(), __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -267,8 +271,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /*
- * Free retired policies once every queue thread has finished an iteration that began after the
- * swap (their heartbeat passed @swap_ms): no thread can still hold one. Threads wake at least
+ * Free retired policies once every queue thread has finished an iteration after the swap
+ * (their heartbeat, stamped when an iteration's work is done, passed @swap_ms): no thread can
+ * still hold one. Threads wake at least
  * every TLSGATED_TICK_MS, so this waits about that long; after 2 s it gives up and tries again
  * at the next reload or stop.
  */
@@ -384,12 +389,15 @@ static void watchdog(const struct qthread *qs, unsigned n, uint64_t usec)
 	uint64_t now = mono_ms(), limit = usec / 1000;
 	unsigned i;
 
-	for (i = 0; i < n; i++)
-		if (now - __atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE) > limit) {
-			log_warnx("queue %u: no progress for %" PRIu64 " ms", qs[i].num,
-				  now - qs[i].heartbeat_ms);
+	for (i = 0; i < n; i++) {
+		uint64_t hb = __atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE);
+
+		/* A thread may have stamped a later clock than ours: that is progress. */
+		if (hb < now && now - hb > limit) {
+			log_warnx("queue %u: no progress for %" PRIu64 " ms", qs[i].num, now - hb);
 			return;
 		}
+	}
 	notify_send("WATCHDOG=1");
 }
 
