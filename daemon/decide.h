@@ -86,5 +86,7 @@ bool decider_ech_strip(const struct decider *d);
 enum dec_action decider_fail(const struct decider *d, enum dec_fail why);
 const char *dec_fail_name(enum dec_fail why);
 const char *dec_action_name(enum dec_action a);
+/* True when the policy says pass for a full NFQUEUE (settings.fail.queue_full): fail open. */
+bool decider_queue_fail_open(const struct decider *d);
 
 #endif

@@ -31,8 +31,18 @@
 #include "relay.h"
 
 #define TLSGATED_MAX_QUEUES   64
-#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: fail-open */
+#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: queue_full */
 #define TLSGATED_TICK_MS      100
+/* Bytes of each queued packet copied to us: a first data segment's payload must fit. */
+#define TLSGATED_COPY_LEN 0xffff
+/*
+ * Receive-buffer bytes one queued packet takes. No NFQA_CFG_F_GSO: the kernel segments GSO
+ * packets before queueing them, so a packet is at most an MTU (1500 on Ethernet), not
+ * TLSGATED_COPY_LEN; with the netlink and nfqueue attributes its skb falls in a 4 KiB
+ * allocation, plus the sk_buff. The buffer holds a full queue of them.
+ */
+#define TLSGATED_QUEUE_PKT_BYTES 4608
+#define TLSGATED_QUEUE_RCVBUF	 ((size_t)TLSGATED_QUEUE_MAXLEN * TLSGATED_QUEUE_PKT_BYTES)
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -46,6 +56,8 @@ struct qthread {
 	unsigned num;
 	struct queue *q;
 	struct engine *eng;
+	const struct decider *d;
+	bool fail_open; /* what the queue was last told; the thread's own */
 	int epfd, tfd;
 	uint64_t heartbeat_ms; /* atomically written by the thread */
 };
@@ -78,6 +90,25 @@ static void qthread_packet(void *arg, const struct queue_pkt *p)
 	engine_packet(t->eng, p, mono_ms());
 }
 
+/*
+ * Follow the policy's settings.fail.queue_full after a reload. Here, not in the reload: the
+ * netlink socket belongs to this thread. A failure is counted by the queue and logged once
+ * per change; it is not retried.
+ */
+static void qthread_fail_open(struct qthread *t)
+{
+	bool want = decider_queue_fail_open(t->d);
+
+	if (want == t->fail_open)
+		return;
+	t->fail_open = want;
+	if (queue_set_fail_open(t->q, want) == -1) {
+		log_warn("queue %u: setting queue_full to %s", t->num, want ? "pass" : "block");
+		return;
+	}
+	log_info("queue %u: queue_full is now %s", t->num, want ? "pass" : "block");
+}
+
 static void *qthread_main(void *arg)
 {
 	struct qthread *t = arg;
@@ -104,6 +135,7 @@ static void *qthread_main(void *arg)
 				log_warn("queue %u: receive", t->num);
 			}
 		}
+		qthread_fail_open(t);
 		/* Stamped after the work: from here on this thread holds no policy (reclaim()). */
 		__atomic_store_n(&t->heartbeat_ms, mono_ms(), __ATOMIC_RELEASE);
 	}
@@ -117,7 +149,10 @@ static int qthread_start(struct qthread *t, const struct engine_cfg *base)
 	int e;
 
 	t->epfd = t->tfd = -1;
-	t->q = queue_open((uint16_t)t->num, 0xffff, TLSGATED_QUEUE_MAXLEN);
+	t->d = base->decider;
+	t->fail_open = decider_queue_fail_open(t->d);
+	t->q = queue_open((uint16_t)t->num, TLSGATED_COPY_LEN, TLSGATED_QUEUE_MAXLEN,
+			  TLSGATED_QUEUE_RCVBUF, t->fail_open);
 	if (t->q == NULL) {
 		log_warn("queue %u: open", t->num);
 		return -1;
@@ -328,6 +363,7 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	const struct stats_ctx *sc = arg;
 	struct eng_counters c;
 	struct queue_stats q, qsum;
+	struct queue_kstats k, ksum;
 	struct relay_stats rs;
 	struct jw w;
 	unsigned i;
@@ -336,6 +372,7 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 		return -1;
 	memset(&c, 0, sizeof(c));
 	memset(&qsum, 0, sizeof(qsum));
+	memset(&ksum, 0, sizeof(ksum));
 	for (i = 0; i < sc->n; i++) {
 		engine_counters_add(sc->qs[i].eng, &c);
 		queue_stats_get(sc->qs[i].q, &q);
@@ -344,6 +381,12 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 		qsum.verdict_errors += q.verdict_errors;
 		qsum.recv_errors += q.recv_errors;
 		qsum.enobufs += q.enobufs;
+		qsum.config_errors += q.config_errors;
+		/* The kernel's counters are read here only: a file read per stats request. */
+		if (queue_kernel_stats((uint16_t)sc->qs[i].num, &k) == 0) {
+			ksum.queue_dropped += k.queue_dropped;
+			ksum.user_dropped += k.user_dropped;
+		}
 	}
 	relay_stats_get(sc->relay, &rs);
 	jw_init(&w, f);
@@ -362,6 +405,9 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "verdict_errors", qsum.verdict_errors);
 	jw_kv_uint(&w, "recv_errors", qsum.recv_errors);
 	jw_kv_uint(&w, "enobufs", qsum.enobufs);
+	jw_kv_uint(&w, "config_errors", qsum.config_errors);
+	jw_kv_uint(&w, "kernel_queue_dropped", ksum.queue_dropped);
+	jw_kv_uint(&w, "kernel_user_dropped", ksum.user_dropped);
 	jw_obj_end(&w);
 	jw_key(&w, "relay");
 	jw_obj_begin(&w);
