@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 
 #include "decide.h"
@@ -142,11 +145,11 @@ static void *qthread_main(void *arg)
 	return NULL;
 }
 
-static int qthread_start(struct qthread *t, const struct engine_cfg *base)
+/* Open the queue and the thread's state; the thread itself starts in qthread_run(). */
+static int qthread_open(struct qthread *t, const struct engine_cfg *base)
 {
 	struct engine_cfg cfg = *base;
 	struct epoll_event ev = { .events = EPOLLIN };
-	int e;
 
 	t->epfd = t->tfd = -1;
 	t->d = base->decider;
@@ -172,6 +175,13 @@ static int qthread_start(struct qthread *t, const struct engine_cfg *base)
 	ev.data.fd = t->tfd;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->tfd, &ev) == -1)
 		return -1;
+	return 0;
+}
+
+static int qthread_run(struct qthread *t)
+{
+	int e;
+
 	t->heartbeat_ms = mono_ms();
 	e = pthread_create(&t->thread, NULL, qthread_main, t);
 	if (e != 0) {
@@ -447,6 +457,74 @@ static void watchdog(const struct qthread *qs, unsigned n, uint64_t usec)
 	notify_send("WATCHDOG=1");
 }
 
+/* The capabilities the threads use once started (scripts/tlsgated.service says why). */
+static const struct {
+	unsigned cap;
+	const char *name;
+} privs_keep[] = {
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" }, /* TCP_REPAIR, IP_TRANSPARENT, SO_MARK, queue config */
+	{ CAP_NET_RAW, "CAP_NET_RAW" }, /* RSTs, DNS answers, block pages */
+	{ CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE" }, /* adopted sockets bind 443 and 80 */
+};
+
+#define PRIVS_NKEEP	 (sizeof(privs_keep) / sizeof(privs_keep[0]))
+#define PRIVS_CAP_MAX	 64 /* capability numbers fit two 32-bit words (version 3) */
+#define PRIVS_NAMES_SIZE 128
+
+/*
+ * Drop every capability but privs_keep from the effective, permitted, inheritable, ambient
+ * and bounding sets, and set no_new_privs. Capabilities are per thread: this runs before any
+ * thread starts, and the threads inherit the result. A missing needed capability is fatal; a
+ * failed drop is a warning (the daemon keeps more than it needs, as before). Core dumps stay
+ * possible: lowering capabilities does not clear the dumpable flag.
+ */
+static void privs_drop(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	char names[PRIVS_NAMES_SIZE];
+	uint64_t keep = 0, have;
+	unsigned cap, bset_failed = 0;
+	size_t i, off = 0;
+
+	names[0] = '\0';
+	for (i = 0; i < PRIVS_NKEEP; i++) {
+		keep |= 1ull << privs_keep[i].cap;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, " %s",
+						privs_keep[i].name);
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == -1) {
+		log_warn("capget: capabilities not dropped");
+		return;
+	}
+	have = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	for (i = 0; i < PRIVS_NKEEP; i++)
+		if (!(have & 1ull << privs_keep[i].cap))
+			fatalx("%s missing: connections cannot be adopted", privs_keep[i].name);
+	/* The bounding set first: dropping from it takes CAP_SETPCAP, which capset removes. */
+	for (cap = 0; cap < PRIVS_CAP_MAX && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (!(keep & 1ull << cap) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
+			bset_failed++;
+	if (bset_failed)
+		log_warnx("%u capabilities left in the bounding set (no CAP_SETPCAP)", bset_failed);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		log_warn("ambient capabilities not cleared");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		log_warn("no_new_privs not set");
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		log_warn("capset: capabilities not dropped");
+		return;
+	}
+	log_info("capabilities: kept%s, dropped the rest", names);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -460,7 +538,7 @@ int main(int argc, char **argv)
 	int sfd = -1, wfd = -1, hfd = -1, cfd = -1, epfd = -1, rc = 1;
 	struct stats_ctx sc;
 	uint64_t wd_usec = 0;
-	unsigned i, started = 0;
+	unsigned i, opened = 0, started = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(qs, 0, sizeof(qs));
@@ -507,7 +585,7 @@ int main(int argc, char **argv)
 	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
 		fatal("raw socket (needs CAP_NET_RAW)");
 	relay = relay_new();
-	if (relay == NULL || relay_start(relay) == -1)
+	if (relay == NULL)
 		fatal("relay");
 	ecfg.relay = relay;
 	ecfg.names = names_new();
@@ -516,11 +594,11 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < o.queues; i++) {
 		qs[i].num = o.queue_num + i;
-		if (qthread_start(&qs[i], &ecfg) == -1) {
+		if (qthread_open(&qs[i], &ecfg) == -1) {
 			qthread_stop(&qs[i]);
 			goto out;
 		}
-		started++;
+		opened++;
 	}
 	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = sfd };
@@ -544,7 +622,7 @@ int main(int argc, char **argv)
 				fatal("epoll_ctl");
 		}
 		sc.qs = qs;
-		sc.n = started;
+		sc.n = opened;
 		sc.relay = relay;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
@@ -555,6 +633,15 @@ int main(int argc, char **argv)
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &ev) == -1)
 				fatal("epoll_ctl");
 		}
+	}
+	/* Everything that needs privileges is open; the threads start with what remains. */
+	privs_drop();
+	if (relay_start(relay) == -1)
+		fatal("relay");
+	for (i = 0; i < opened; i++) {
+		if (qthread_run(&qs[i]) == -1)
+			goto out;
+		started++;
 	}
 	log_info("running: queues %u..%u, policy %s", o.queue_num, o.queue_num + o.queues - 1,
 		 o.policy);
@@ -608,7 +695,7 @@ out:
 	__atomic_store_n(&running, false, __ATOMIC_RELEASE);
 	for (i = 0; i < started; i++)
 		pthread_join(qs[i].thread, NULL);
-	for (i = 0; i < started; i++)
+	for (i = 0; i < opened; i++)
 		qthread_stop(&qs[i]);
 	relay_free(relay);
 	names_free(ecfg.names);
