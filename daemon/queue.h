@@ -32,8 +32,8 @@ typedef void (*queue_cb)(void *arg, const struct queue_pkt *p);
 /*
  * Open and bind queue @num. @copy_len: bytes of each packet to copy (the payload of a first
  * data segment must fit: 0xffff). @maxlen: kernel queue length; beyond it the kernel accepts
- * packets unqueued when @fail_open (NFQA_CFG_F_FAIL_OPEN) and drops them otherwise, counting
- * them either way (queue_kernel_stats()). @rcvbuf: the netlink socket's receive buffer in
+ * packets unqueued when @fail_open (NFQA_CFG_F_FAIL_OPEN), uncounted, and otherwise drops them
+ * and counts them (queue_kernel_stats()). @rcvbuf: the netlink socket's receive buffer in
  * bytes, set with SO_RCVBUFFORCE, or SO_RCVBUF (capped by net.core.rmem_max) with a warning
  * when that is not permitted. Returns NULL with errno.
  */
@@ -64,7 +64,7 @@ void queue_stats_get(const struct queue *q, struct queue_stats *out);
 
 /* The kernel's own counters for one queue (/proc/net/netfilter/nfnetlink_queue). */
 struct queue_kstats {
-	uint64_t queue_dropped; /* the queue was full: dropped, or accepted unqueued (fail-open) */
+	uint64_t queue_dropped; /* the queue was full and not failing open: dropped */
 	uint64_t user_dropped; /* the netlink socket could not take the packet: dropped */
 };
 /*
