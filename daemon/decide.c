@@ -349,3 +349,8 @@ const char *dec_action_name(enum dec_action a)
 		return "pass";
 	}
 }
+
+bool decider_queue_fail_open(const struct decider *d)
+{
+	return tg_policy_settings(cur(d)->policy)->fail[TG_FAIL_QUEUE_FULL] == TG_ACTION_PASS;
+}

@@ -82,5 +82,7 @@ void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec
 /* True when the policy says to strip ech from DNS HTTPS/SVCB answers. */
 bool decider_ech_strip(const struct decider *d);
 const char *dec_action_name(enum dec_action a);
+/* True when the policy says pass for a full NFQUEUE (settings.fail.queue_full): fail open. */
+bool decider_queue_fail_open(const struct decider *d);
 
 #endif

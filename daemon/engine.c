@@ -537,6 +537,13 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	size_t prefix = fl->held_off <= s.len ? fl->held_off : 0;
 	int fd;
 
+	/* No room in the relay: the adoption would be reset at once; a failure, before it. */
+	if (!relay_has_room(e->cfg.relay, fl->f.family, fl->f.client)) {
+		CTR_INC(e, adopt_fail);
+		CTR_INC(e, relay_full);
+		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+		return;
+	}
 	fd = adopt_socket(&fl->f, s.p, prefix, 0, now_ms, &step);
 	if (fd == -1) {
 		CTR_INC(e, adopt_fail);
@@ -551,7 +558,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
-	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.server, fl->f.sport);
+	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.client, fl->f.server, fl->f.sport);
 	CTR_INC(e, decrypt);
 }
 
@@ -1141,6 +1148,9 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
+	/* Options Linux stops reading at (a length of 1, past the end): counted, then read alike. */
+	if (p.opts.malformed)
+		CTR_INC(e, malformed_options);
 	if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN)
 		tcp_syn(e, np, &p, now_ms);
 	else if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == (TG_TCP_SYN | TG_TCP_ACK))

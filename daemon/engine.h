@@ -37,6 +37,7 @@ struct names;
 	X(packets)             \
 	X(malformed)           \
 	X(malformed_blocked)   \
+	X(malformed_options)   \
 	X(flows_new)           \
 	X(flows_full)          \
 	X(flows_evicted)       \
@@ -61,6 +62,7 @@ struct names;
 	X(decrypt)             \
 	X(adopt_ok)            \
 	X(adopt_fail)          \
+	X(relay_full)          \
 	X(rst_fail)            \
 	X(late_reverdict)      \
 	X(verdict_fail)        \

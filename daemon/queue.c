@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* queue.c - NFQUEUE through libmnl + libnetfilter_queue (mnl API); see nfq.h. */
+/* queue.c - NFQUEUE through libmnl + libnetfilter_queue (mnl API); see queue.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,12 +12,16 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "log.h"
 #include "queue.h"
 
 /* Receive buffer: a batch of packets, each up to copy_len plus netlink overhead. */
 #define QUEUE_BUF_SIZE (0xffff + 8192)
 /* Config and verdict messages are a header and a few attributes. */
 #define QUEUE_MSG_SIZE 1024
+/* The kernel's per-queue statistics: one line per bound queue. */
+#define QUEUE_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
+#define QUEUE_PROC_LINE 256
 
 struct queue {
 	struct mnl_socket *nl;
@@ -36,7 +41,24 @@ static int queue_send_config(struct queue *q, struct nlmsghdr *nlh)
 	return 0;
 }
 
-struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
+/*
+ * A socket buffer that holds the whole kernel queue, so a burst the queue accepts is not lost
+ * on its way to us. Without CAP_NET_ADMIN, SO_RCVBUF is capped by net.core.rmem_max.
+ */
+static void queue_set_rcvbuf(struct queue *q, size_t bytes)
+{
+	int fd = mnl_socket_get_fd(q->nl);
+	int v = bytes > INT32_MAX ? INT32_MAX : (int)bytes;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
+		return;
+	log_warn("queue %u: SO_RCVBUFFORCE %d, trying SO_RCVBUF", q->num, v);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == -1)
+		log_warn("queue %u: SO_RCVBUF %d", q->num, v);
+}
+
+struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen, size_t rcvbuf,
+			 bool fail_open)
 {
 	char cbuf[QUEUE_MSG_SIZE];
 	struct nlmsghdr *nlh;
@@ -62,15 +84,12 @@ struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	if (queue_send_config(q, nlh) == -1)
 		goto fail;
+	/* No GSO flag: the kernel segments GSO packets into MSS-sized entries (HANDOFF.md). */
 	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_len);
-	/*
-	 * Fail open: when the queue is full the kernel accepts instead of dropping. No GSO flag:
-	 * the kernel then segments GSO packets into MSS-sized entries (HANDOFF.md).
-	 */
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
 	if (queue_send_config(q, nlh) == -1)
+		goto fail;
+	if (queue_set_fail_open(q, fail_open) == -1)
 		goto fail;
 	nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, num);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
@@ -80,12 +99,28 @@ struct queue *queue_open(uint16_t num, uint32_t copy_len, uint32_t maxlen)
 	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
 		       sizeof(one)) == -1)
 		goto fail;
+	queue_set_rcvbuf(q, rcvbuf);
 	return q;
 fail:
 	saved = errno;
 	queue_close(q);
 	errno = saved;
 	return NULL;
+}
+
+int queue_set_fail_open(struct queue *q, bool on)
+{
+	char cbuf[QUEUE_MSG_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(cbuf, NFQNL_MSG_CONFIG, q->num);
+
+	/* The mask says which flags this message sets; the flags say to what. */
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(on ? NFQA_CFG_F_FAIL_OPEN : 0));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	if (queue_send_config(q, nlh) == -1) {
+		__atomic_fetch_add(&q->st.config_errors, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
 }
 
 void queue_close(struct queue *q)
@@ -199,4 +234,51 @@ void queue_stats_get(const struct queue *q, struct queue_stats *out)
 	out->verdict_errors = __atomic_load_n(&q->st.verdict_errors, __ATOMIC_RELAXED);
 	out->recv_errors = __atomic_load_n(&q->st.recv_errors, __ATOMIC_RELAXED);
 	out->enobufs = __atomic_load_n(&q->st.enobufs, __ATOMIC_RELAXED);
+	out->config_errors = __atomic_load_n(&q->st.config_errors, __ATOMIC_RELAXED);
+}
+
+/* The next whitespace-separated decimal field of @*s; false when there is none. */
+static bool queue_field(char **s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(*s, &end, 10);
+	if (errno != 0 || end == *s)
+		return false;
+	*s = end;
+	return true;
+}
+
+/*
+ * Each line (net/netfilter/nfnetlink_queue.c, seq_show): queue number, peer portid, packets
+ * waiting, copy mode, copy range, queue_dropped, user_dropped, last packet id, 1.
+ */
+int queue_kernel_stats(uint16_t num, struct queue_kstats *out)
+{
+	char line[QUEUE_PROC_LINE];
+	FILE *f = fopen(QUEUE_PROC_PATH, "re");
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uint64_t v[7];
+		char *s = line;
+		size_t i;
+
+		for (i = 0; i < 7 && queue_field(&s, &v[i]); i++)
+			;
+		if (i < 7 || v[0] != num)
+			continue;
+		out->queue_dropped = v[5];
+		out->user_dropped = v[6];
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	if (rc == -1)
+		errno = ENOENT;
+	return rc;
 }

@@ -6,6 +6,12 @@
  * holds bytes the other socket cannot take yet (backpressure), and a FIN is passed on as
  * shutdown(SHUT_WR) once the pipe is drained. A failed upstream connect resets the client
  * (SO_LINGER 0) so it sees a failure rather than a silent hang.
+ *
+ * Admission. relay_adopt() counts a connection against the caps (in all and per client
+ * address) under r->lock the moment it is handed over, and the count is given back when the
+ * relay thread closes it; relay_has_room() reads the same counts. The per-client counts live
+ * in an open-addressing table keyed by SipHash under a random key (client addresses are
+ * chosen by clients), at most half full, with backward-shift deletion.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,17 +26,39 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+
+#include "tlsgate/siphash.h"
 
 #include "log.h"
 #include "relay.h"
+
+/* A power of two, twice the most distinct clients there can be: probes stay short. */
+#define RELAY_CLIENT_SLOTS (2 * RELAY_MAX_CONNS)
 
 struct pending {
 	struct pending *next;
 	int fd;
 	uint8_t family;
+	uint8_t client[16];
 	uint8_t dst[16];
 	uint16_t port;
+};
+
+/* Connections admitted for one client address: queued for the relay thread or live. */
+struct client_slot {
+	uint8_t family; /* 0: free */
+	uint8_t addr[16]; /* zero-padded */
+	unsigned count;
+};
+
+/* Why the sweep closes a connection. */
+enum conn_expiry {
+	CONN_LIVE,
+	CONN_CONNECT_TIMEOUT,
+	CONN_HALFCLOSE_TIMEOUT,
+	CONN_IDLE_TIMEOUT,
 };
 
 struct half {
@@ -43,7 +71,10 @@ struct half {
 struct rconn {
 	int cfd, sfd;
 	bool connected;
+	uint8_t family;
+	uint8_t client[16]; /* whose admission this connection holds */
 	uint64_t started_ms;
+	uint64_t active_ms; /* the last time a byte moved either way (or the connect) */
 	struct half up, down; /* up: client -> server; down: server -> client */
 	uint32_t cmask, smask; /* current epoll interest */
 	bool dead; /* closed; freed after the current event batch */
@@ -54,11 +85,14 @@ struct relay {
 	pthread_t thread;
 	bool running;
 	int epfd, evfd;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* inbox, admitted, clients */
 	struct pending *inbox;
+	unsigned admitted; /* connections counted against the caps */
+	struct client_slot clients[RELAY_CLIENT_SLOTS];
+	uint8_t key[16]; /* SipHash key of the clients table */
 	struct rconn conns; /* list sentinel */
 	struct rconn *graveyard; /* closed during this event batch (linked through next) */
-	unsigned nconns;
+	uint64_t swept_ms; /* the last timeout sweep */
 	struct relay_stats st;
 	pthread_mutex_t stlock;
 };
@@ -69,6 +103,107 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void stat_inc(struct relay *r, uint64_t *ctr)
+{
+	pthread_mutex_lock(&r->stlock);
+	(*ctr)++;
+	pthread_mutex_unlock(&r->stlock);
+}
+
+static size_t client_addr_len(uint8_t family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static size_t client_home(const struct relay *r, uint8_t family, const uint8_t *addr)
+{
+	uint8_t buf[1 + 16];
+	size_t n = client_addr_len(family);
+
+	buf[0] = family;
+	memcpy(buf + 1, addr, n);
+	return (size_t)tg_siphash24(r->key, buf, 1 + n) & (RELAY_CLIENT_SLOTS - 1);
+}
+
+/*
+ * The slot holding @addr, or the free slot where it belongs. r->lock held. Ends: the table
+ * holds at most RELAY_MAX_CONNS clients, so it always has a free slot.
+ */
+static struct client_slot *client_find(struct relay *r, uint8_t family, const uint8_t *addr)
+{
+	size_t i = client_home(r, family, addr), n = client_addr_len(family);
+
+	for (;;) {
+		struct client_slot *s = &r->clients[i];
+
+		if (s->family == 0 || (s->family == family && memcmp(s->addr, addr, n) == 0))
+			return s;
+		i = (i + 1) & (RELAY_CLIENT_SLOTS - 1);
+	}
+}
+
+/* Free slot @i, moving later entries of its probe run back so every lookup still finds them. */
+static void client_remove(struct relay *r, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		struct client_slot *t;
+		size_t home;
+
+		j = (j + 1) & (RELAY_CLIENT_SLOTS - 1);
+		t = &r->clients[j];
+		if (t->family == 0)
+			break;
+		home = client_home(r, t->family, t->addr);
+		/* t may fill the hole unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		r->clients[i] = *t;
+		i = j;
+	}
+	memset(&r->clients[i], 0, sizeof(r->clients[i]));
+}
+
+/* The refusal counter for one more connection of @client, or NULL to admit. r->lock held. */
+static uint64_t *relay_full(struct relay *r, uint8_t family, const uint8_t *client)
+{
+	const struct client_slot *s;
+
+	if (r->admitted >= RELAY_MAX_CONNS)
+		return &r->st.over_cap;
+	s = client_find(r, family, client);
+	if (s->family != 0 && s->count >= RELAY_MAX_PER_CLIENT)
+		return &r->st.per_client_full;
+	return NULL;
+}
+
+/* Count one connection of @client against the caps; relay_full() said there is room. */
+static void relay_admit(struct relay *r, uint8_t family, const uint8_t *client)
+{
+	struct client_slot *s = client_find(r, family, client);
+
+	if (s->family == 0) {
+		s->family = family;
+		memcpy(s->addr, client, client_addr_len(family));
+	}
+	s->count++;
+	r->admitted++;
+}
+
+/* Give back what relay_admit() counted. */
+static void relay_release(struct relay *r, uint8_t family, const uint8_t *client)
+{
+	struct client_slot *s;
+
+	pthread_mutex_lock(&r->lock);
+	s = client_find(r, family, client);
+	if (s->family != 0 && --s->count == 0)
+		client_remove(r, (size_t)(s - r->clients));
+	r->admitted--;
+	pthread_mutex_unlock(&r->lock);
 }
 
 struct relay *relay_new(void)
@@ -83,7 +218,8 @@ struct relay *relay_new(void)
 	pthread_mutex_init(&r->stlock, NULL);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r->epfd == -1 || r->evfd == -1) {
+	if (r->epfd == -1 || r->evfd == -1 ||
+	    getrandom(r->key, sizeof(r->key), 0) != (ssize_t)sizeof(r->key)) {
 		relay_free(r);
 		return NULL;
 	}
@@ -132,10 +268,8 @@ static void conn_free(struct relay *r, struct rconn *c, bool reset)
 	half_close(&c->down);
 	c->next = r->graveyard;
 	r->graveyard = c;
-	r->nconns--;
-	pthread_mutex_lock(&r->stlock);
-	r->st.closed++;
-	pthread_mutex_unlock(&r->stlock);
+	relay_release(r, c->family, c->client);
+	stat_inc(r, &r->st.closed);
 }
 
 static int epoll_set(struct relay *r, int fd, struct rconn *c, uint32_t *cur, uint32_t want)
@@ -218,24 +352,22 @@ static int conn_update(struct relay *r, struct rconn *c)
 static void conn_event(struct relay *r, struct rconn *c)
 {
 	uint64_t up = 0, down = 0;
+	unsigned fins = (unsigned)c->up.eof + c->down.eof;
 
 	if (!c->connected) {
 		int err = 0;
 		socklen_t len = sizeof(err);
 
 		if (getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
-			pthread_mutex_lock(&r->stlock);
-			r->st.connect_failed++;
-			pthread_mutex_unlock(&r->stlock);
+			stat_inc(r, &r->st.connect_failed);
 			errno = err;
 			log_warn("relay: upstream connect");
 			conn_free(r, c, true);
 			return;
 		}
 		c->connected = true;
-		pthread_mutex_lock(&r->stlock);
-		r->st.connected++;
-		pthread_mutex_unlock(&r->stlock);
+		c->active_ms = mono_ms();
+		stat_inc(r, &r->st.connected);
 	}
 	if (pump(c->cfd, c->sfd, &c->up, &up) == -1 ||
 	    pump(c->sfd, c->cfd, &c->down, &down) == -1) {
@@ -250,6 +382,9 @@ static void conn_event(struct relay *r, struct rconn *c)
 	r->st.bytes_up += up;
 	r->st.bytes_down += down;
 	pthread_mutex_unlock(&r->stlock);
+	/* A FIN counts as activity: the half-close timeout runs from the first one. */
+	if (up + down > 0 || (unsigned)c->up.eof + c->down.eof != fins)
+		c->active_ms = mono_ms();
 	if (c->up.shut && c->down.shut) {
 		conn_free(r, c, false);
 		return;
@@ -264,27 +399,23 @@ static void conn_start(struct relay *r, struct pending *p)
 	socklen_t sslen;
 	struct rconn *c = NULL;
 
-	if (r->nconns >= RELAY_MAX_CONNS) {
-		pthread_mutex_lock(&r->stlock);
-		r->st.over_cap++;
-		pthread_mutex_unlock(&r->stlock);
-		reset_close(p->fd);
-		return;
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		stat_inc(r, &r->st.nomem);
 		reset_close(p->fd);
+		relay_release(r, p->family, p->client);
 		return;
 	}
 	c->cfd = p->fd;
 	c->sfd = -1;
+	c->family = p->family;
+	memcpy(c->client, p->client, sizeof(c->client));
 	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
-	c->started_ms = mono_ms();
+	c->started_ms = c->active_ms = mono_ms();
 	c->next = &r->conns;
 	c->prev = r->conns.prev;
 	r->conns.prev->next = c;
 	r->conns.prev = c;
-	r->nconns++;
 	memset(&ss, 0, sizeof(ss));
 	if (p->family == 4) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -316,9 +447,7 @@ static void conn_start(struct relay *r, struct pending *p)
 	return;
 fail:
 	log_warn("relay: upstream");
-	pthread_mutex_lock(&r->stlock);
-	r->st.connect_failed++;
-	pthread_mutex_unlock(&r->stlock);
+	stat_inc(r, &r->st.connect_failed);
 	conn_free(r, c, true);
 }
 
@@ -339,19 +468,44 @@ static void relay_inbox(struct relay *r)
 	}
 }
 
+static enum conn_expiry conn_expired(const struct rconn *c, uint64_t now)
+{
+	if (!c->connected)
+		return now - c->started_ms > RELAY_CONNECT_TIMEOUT_MS ? CONN_CONNECT_TIMEOUT
+								      : CONN_LIVE;
+	if ((c->up.eof || c->down.eof) && now - c->active_ms > RELAY_HALFCLOSE_TIMEOUT_MS)
+		return CONN_HALFCLOSE_TIMEOUT;
+	if (now - c->active_ms > RELAY_IDLE_TIMEOUT_MS)
+		return CONN_IDLE_TIMEOUT;
+	return CONN_LIVE;
+}
+
+/* Reset what has waited too long; a walk over every connection, so at most every sweep. */
 static void relay_timeouts(struct relay *r)
 {
 	uint64_t now = mono_ms();
 	struct rconn *c, *next;
 
+	if (now - r->swept_ms < RELAY_SWEEP_MS)
+		return;
+	r->swept_ms = now;
 	for (c = r->conns.next; c != &r->conns; c = next) {
 		next = c->next;
-		if (!c->connected && now - c->started_ms > RELAY_CONNECT_TIMEOUT_MS) {
-			pthread_mutex_lock(&r->stlock);
-			r->st.connect_failed++;
-			pthread_mutex_unlock(&r->stlock);
-			conn_free(r, c, true);
+		switch (conn_expired(c, now)) {
+		case CONN_CONNECT_TIMEOUT:
+			stat_inc(r, &r->st.connect_failed);
+			break;
+		case CONN_HALFCLOSE_TIMEOUT:
+			stat_inc(r, &r->st.halfclose_timeouts);
+			break;
+		case CONN_IDLE_TIMEOUT:
+			stat_inc(r, &r->st.idle_timeouts);
+			break;
+		case CONN_LIVE:
+		default:
+			continue;
 		}
+		conn_free(r, c, true);
 	}
 }
 
@@ -441,32 +595,58 @@ void relay_free(struct relay *r)
 	free(r);
 }
 
-void relay_adopt(struct relay *r, int fd, uint8_t family, const uint8_t *dst, uint16_t port)
+bool relay_has_room(struct relay *r, uint8_t family, const uint8_t *client)
+{
+	bool room;
+
+	pthread_mutex_lock(&r->lock);
+	room = relay_full(r, family, client) == NULL;
+	pthread_mutex_unlock(&r->lock);
+	return room;
+}
+
+void relay_adopt(struct relay *r, int fd, uint8_t family, const uint8_t *client, const uint8_t *dst,
+		 uint16_t port)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	uint64_t one = 1;
+	uint64_t one = 1, *refused = &r->st.nomem;
 
-	if (p == NULL) {
-		reset_close(fd);
-		return;
-	}
+	stat_inc(r, &r->st.adopted);
+	if (p == NULL)
+		goto out;
 	p->fd = fd;
 	p->family = family;
-	memcpy(p->dst, dst, family == 4 ? 4 : 16);
+	memcpy(p->client, client, client_addr_len(family));
+	memcpy(p->dst, dst, client_addr_len(family));
 	p->port = port;
 	pthread_mutex_lock(&r->lock);
-	p->next = r->inbox;
-	r->inbox = p;
+	refused = relay_full(r, family, client);
+	if (refused == NULL) {
+		relay_admit(r, family, client);
+		p->next = r->inbox;
+		r->inbox = p;
+		p = NULL;
+	}
 	pthread_mutex_unlock(&r->lock);
-	pthread_mutex_lock(&r->stlock);
-	r->st.adopted++;
-	pthread_mutex_unlock(&r->stlock);
-	(void)!write(r->evfd, &one, sizeof(one));
+	if (refused == NULL)
+		(void)!write(r->evfd, &one, sizeof(one));
+out:
+	if (refused != NULL) {
+		stat_inc(r, refused);
+		reset_close(fd);
+	}
+	free(p);
 }
 
 void relay_stats_get(struct relay *r, struct relay_stats *out)
 {
+	unsigned active;
+
+	pthread_mutex_lock(&r->lock);
+	active = r->admitted;
+	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_lock(&r->stlock);
 	*out = r->st;
 	pthread_mutex_unlock(&r->stlock);
+	out->active = active;
 }

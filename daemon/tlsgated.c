@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 
 #include "decide.h"
@@ -31,8 +34,18 @@
 #include "relay.h"
 
 #define TLSGATED_MAX_QUEUES   64
-#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: fail-open */
+#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: queue_full */
 #define TLSGATED_TICK_MS      100
+/* Bytes of each queued packet copied to us: a first data segment's payload must fit. */
+#define TLSGATED_COPY_LEN 0xffff
+/*
+ * Receive-buffer bytes one queued packet takes. No NFQA_CFG_F_GSO: the kernel segments GSO
+ * packets before queueing them, so a packet is at most an MTU (1500 on Ethernet), not
+ * TLSGATED_COPY_LEN; with the netlink and nfqueue attributes its skb falls in a 4 KiB
+ * allocation, plus the sk_buff. The buffer holds a full queue of them.
+ */
+#define TLSGATED_QUEUE_PKT_BYTES 4608
+#define TLSGATED_QUEUE_RCVBUF	 ((size_t)TLSGATED_QUEUE_MAXLEN * TLSGATED_QUEUE_PKT_BYTES)
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -46,6 +59,8 @@ struct qthread {
 	unsigned num;
 	struct queue *q;
 	struct engine *eng;
+	const struct decider *d;
+	bool fail_open; /* what the queue was last told; the thread's own */
 	int epfd, tfd;
 	uint64_t heartbeat_ms; /* atomically written by the thread */
 };
@@ -78,6 +93,25 @@ static void qthread_packet(void *arg, const struct queue_pkt *p)
 	engine_packet(t->eng, p, mono_ms());
 }
 
+/*
+ * Follow the policy's settings.fail.queue_full after a reload. Here, not in the reload: the
+ * netlink socket belongs to this thread. A failure is counted by the queue and logged once
+ * per change; it is not retried.
+ */
+static void qthread_fail_open(struct qthread *t)
+{
+	bool want = decider_queue_fail_open(t->d);
+
+	if (want == t->fail_open)
+		return;
+	t->fail_open = want;
+	if (queue_set_fail_open(t->q, want) == -1) {
+		log_warn("queue %u: setting queue_full to %s", t->num, want ? "pass" : "block");
+		return;
+	}
+	log_info("queue %u: queue_full is now %s", t->num, want ? "pass" : "block");
+}
+
 static void *qthread_main(void *arg)
 {
 	struct qthread *t = arg;
@@ -85,7 +119,6 @@ static void *qthread_main(void *arg)
 
 	while (__atomic_load_n(&running, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(t->epfd, evs, 2, 500), i;
-		uint64_t now = mono_ms();
 
 		if (n == -1 && errno != EINTR) {
 			log_warn("queue %u: epoll_wait", t->num);
@@ -96,24 +129,33 @@ static void *qthread_main(void *arg)
 				uint64_t exp;
 
 				(void)!read(t->tfd, &exp, sizeof(exp));
-				engine_tick(t->eng, now);
+				/*
+				 * The clock now, not at the wakeup: packets handled since were
+				 * stamped later, and an older now would make their ages wrap.
+				 */
+				engine_tick(t->eng, mono_ms());
 			} else if (queue_receive(t->q, qthread_packet, t) == -1) {
 				log_warn("queue %u: receive", t->num);
 			}
 		}
-		__atomic_store_n(&t->heartbeat_ms, now, __ATOMIC_RELEASE);
+		qthread_fail_open(t);
+		/* Stamped after the work: from here on this thread holds no policy (reclaim()). */
+		__atomic_store_n(&t->heartbeat_ms, mono_ms(), __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
 
-static int qthread_start(struct qthread *t, const struct engine_cfg *base)
+/* Open the queue and the thread's state; the thread itself starts in qthread_run(). */
+static int qthread_open(struct qthread *t, const struct engine_cfg *base)
 {
 	struct engine_cfg cfg = *base;
 	struct epoll_event ev = { .events = EPOLLIN };
-	int e;
 
 	t->epfd = t->tfd = -1;
-	t->q = queue_open((uint16_t)t->num, 0xffff, TLSGATED_QUEUE_MAXLEN);
+	t->d = base->decider;
+	t->fail_open = decider_queue_fail_open(t->d);
+	t->q = queue_open((uint16_t)t->num, TLSGATED_COPY_LEN, TLSGATED_QUEUE_MAXLEN,
+			  TLSGATED_QUEUE_RCVBUF, t->fail_open);
 	if (t->q == NULL) {
 		log_warn("queue %u: open", t->num);
 		return -1;
@@ -133,6 +175,13 @@ static int qthread_start(struct qthread *t, const struct engine_cfg *base)
 	ev.data.fd = t->tfd;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->tfd, &ev) == -1)
 		return -1;
+	return 0;
+}
+
+static int qthread_run(struct qthread *t)
+{
+	int e;
+
 	t->heartbeat_ms = mono_ms();
 	e = pthread_create(&t->thread, NULL, qthread_main, t);
 	if (e != 0) {
@@ -267,8 +316,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /*
- * Free retired policies once every queue thread has finished an iteration that began after the
- * swap (their heartbeat passed @swap_ms): no thread can still hold one. Threads wake at least
+ * Free retired policies once every queue thread has finished an iteration after the swap
+ * (their heartbeat, stamped when an iteration's work is done, passed @swap_ms): no thread can
+ * still hold one. Threads wake at least
  * every TLSGATED_TICK_MS, so this waits about that long; after 2 s it gives up and tries again
  * at the next reload or stop.
  */
@@ -323,6 +373,7 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	const struct stats_ctx *sc = arg;
 	struct eng_counters c;
 	struct queue_stats q, qsum;
+	struct queue_kstats k, ksum;
 	struct relay_stats rs;
 	struct jw w;
 	unsigned i;
@@ -331,6 +382,7 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 		return -1;
 	memset(&c, 0, sizeof(c));
 	memset(&qsum, 0, sizeof(qsum));
+	memset(&ksum, 0, sizeof(ksum));
 	for (i = 0; i < sc->n; i++) {
 		engine_counters_add(sc->qs[i].eng, &c);
 		queue_stats_get(sc->qs[i].q, &q);
@@ -339,6 +391,12 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 		qsum.verdict_errors += q.verdict_errors;
 		qsum.recv_errors += q.recv_errors;
 		qsum.enobufs += q.enobufs;
+		qsum.config_errors += q.config_errors;
+		/* The kernel's counters are read here only: a file read per stats request. */
+		if (queue_kernel_stats((uint16_t)sc->qs[i].num, &k) == 0) {
+			ksum.queue_dropped += k.queue_dropped;
+			ksum.user_dropped += k.user_dropped;
+		}
 	}
 	relay_stats_get(sc->relay, &rs);
 	jw_init(&w, f);
@@ -357,6 +415,9 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "verdict_errors", qsum.verdict_errors);
 	jw_kv_uint(&w, "recv_errors", qsum.recv_errors);
 	jw_kv_uint(&w, "enobufs", qsum.enobufs);
+	jw_kv_uint(&w, "config_errors", qsum.config_errors);
+	jw_kv_uint(&w, "kernel_queue_dropped", ksum.queue_dropped);
+	jw_kv_uint(&w, "kernel_user_dropped", ksum.user_dropped);
 	jw_obj_end(&w);
 	jw_key(&w, "relay");
 	jw_obj_begin(&w);
@@ -364,6 +425,11 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "connected", rs.connected);
 	jw_kv_uint(&w, "connect_failed", rs.connect_failed);
 	jw_kv_uint(&w, "over_cap", rs.over_cap);
+	jw_kv_uint(&w, "per_client_full", rs.per_client_full);
+	jw_kv_uint(&w, "nomem", rs.nomem);
+	jw_kv_uint(&w, "idle_timeouts", rs.idle_timeouts);
+	jw_kv_uint(&w, "halfclose_timeouts", rs.halfclose_timeouts);
+	jw_kv_uint(&w, "active", rs.active);
 	jw_kv_uint(&w, "closed", rs.closed);
 	jw_kv_uint(&w, "bytes_up", rs.bytes_up);
 	jw_kv_uint(&w, "bytes_down", rs.bytes_down);
@@ -379,13 +445,84 @@ static void watchdog(const struct qthread *qs, unsigned n, uint64_t usec)
 	uint64_t now = mono_ms(), limit = usec / 1000;
 	unsigned i;
 
-	for (i = 0; i < n; i++)
-		if (now - __atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE) > limit) {
-			log_warnx("queue %u: no progress for %" PRIu64 " ms", qs[i].num,
-				  now - qs[i].heartbeat_ms);
+	for (i = 0; i < n; i++) {
+		uint64_t hb = __atomic_load_n(&qs[i].heartbeat_ms, __ATOMIC_ACQUIRE);
+
+		/* A thread may have stamped a later clock than ours: that is progress. */
+		if (hb < now && now - hb > limit) {
+			log_warnx("queue %u: no progress for %" PRIu64 " ms", qs[i].num, now - hb);
 			return;
 		}
+	}
 	notify_send("WATCHDOG=1");
+}
+
+/* The capabilities the threads use once started (scripts/tlsgated.service says why). */
+static const struct {
+	unsigned cap;
+	const char *name;
+} privs_keep[] = {
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" }, /* TCP_REPAIR, IP_TRANSPARENT, SO_MARK, queue config */
+	{ CAP_NET_RAW, "CAP_NET_RAW" }, /* RSTs, DNS answers, block pages */
+	{ CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE" }, /* adopted sockets bind 443 and 80 */
+};
+
+#define PRIVS_NKEEP	 (sizeof(privs_keep) / sizeof(privs_keep[0]))
+#define PRIVS_CAP_MAX	 64 /* capability numbers fit two 32-bit words (version 3) */
+#define PRIVS_NAMES_SIZE 128
+
+/*
+ * Drop every capability but privs_keep from the effective, permitted, inheritable, ambient
+ * and bounding sets, and set no_new_privs. Capabilities are per thread: this runs before any
+ * thread starts, and the threads inherit the result. A missing needed capability is fatal; a
+ * failed drop is a warning (the daemon keeps more than it needs, as before). Core dumps stay
+ * possible: lowering capabilities does not clear the dumpable flag.
+ */
+static void privs_drop(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	char names[PRIVS_NAMES_SIZE];
+	uint64_t keep = 0, have;
+	unsigned cap, bset_failed = 0;
+	size_t i, off = 0;
+
+	names[0] = '\0';
+	for (i = 0; i < PRIVS_NKEEP; i++) {
+		keep |= 1ull << privs_keep[i].cap;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, " %s",
+						privs_keep[i].name);
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == -1) {
+		log_warn("capget: capabilities not dropped");
+		return;
+	}
+	have = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	for (i = 0; i < PRIVS_NKEEP; i++)
+		if (!(have & 1ull << privs_keep[i].cap))
+			fatalx("%s missing: connections cannot be adopted", privs_keep[i].name);
+	/* The bounding set first: dropping from it takes CAP_SETPCAP, which capset removes. */
+	for (cap = 0; cap < PRIVS_CAP_MAX && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (!(keep & 1ull << cap) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
+			bset_failed++;
+	if (bset_failed)
+		log_warnx("%u capabilities left in the bounding set (no CAP_SETPCAP)", bset_failed);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		log_warn("ambient capabilities not cleared");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		log_warn("no_new_privs not set");
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		log_warn("capset: capabilities not dropped");
+		return;
+	}
+	log_info("capabilities: kept%s, dropped the rest", names);
 }
 
 int main(int argc, char **argv)
@@ -401,7 +538,7 @@ int main(int argc, char **argv)
 	int sfd = -1, wfd = -1, hfd = -1, cfd = -1, epfd = -1, rc = 1;
 	struct stats_ctx sc;
 	uint64_t wd_usec = 0;
-	unsigned i, started = 0;
+	unsigned i, opened = 0, started = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(qs, 0, sizeof(qs));
@@ -448,7 +585,7 @@ int main(int argc, char **argv)
 	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
 		fatal("raw socket (needs CAP_NET_RAW)");
 	relay = relay_new();
-	if (relay == NULL || relay_start(relay) == -1)
+	if (relay == NULL)
 		fatal("relay");
 	ecfg.relay = relay;
 	ecfg.names = names_new();
@@ -457,11 +594,11 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < o.queues; i++) {
 		qs[i].num = o.queue_num + i;
-		if (qthread_start(&qs[i], &ecfg) == -1) {
+		if (qthread_open(&qs[i], &ecfg) == -1) {
 			qthread_stop(&qs[i]);
 			goto out;
 		}
-		started++;
+		opened++;
 	}
 	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = sfd };
@@ -485,7 +622,7 @@ int main(int argc, char **argv)
 				fatal("epoll_ctl");
 		}
 		sc.qs = qs;
-		sc.n = started;
+		sc.n = opened;
 		sc.relay = relay;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
@@ -496,6 +633,15 @@ int main(int argc, char **argv)
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &ev) == -1)
 				fatal("epoll_ctl");
 		}
+	}
+	/* Everything that needs privileges is open; the threads start with what remains. */
+	privs_drop();
+	if (relay_start(relay) == -1)
+		fatal("relay");
+	for (i = 0; i < opened; i++) {
+		if (qthread_run(&qs[i]) == -1)
+			goto out;
+		started++;
 	}
 	log_info("running: queues %u..%u, policy %s", o.queue_num, o.queue_num + o.queues - 1,
 		 o.policy);
@@ -549,7 +695,7 @@ out:
 	__atomic_store_n(&running, false, __ATOMIC_RELEASE);
 	for (i = 0; i < started; i++)
 		pthread_join(qs[i].thread, NULL);
-	for (i = 0; i < started; i++)
+	for (i = 0; i < opened; i++)
 		qthread_stop(&qs[i]);
 	relay_free(relay);
 	names_free(ecfg.names);

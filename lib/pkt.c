@@ -27,6 +27,13 @@
  *   csum(16) urgent(16) | options(data_offset * 4 - 20): EOL(0), NOP(1), or kind len data
  *   (MSS kind 2 len 4, window scale kind 3 len 3 (RFC 7323 2.2), SACK-permitted kind 4 len 2
  *   (RFC 2018), timestamps kind 8 len 10 (RFC 7323 3.2)).
+ *   Options are read the way Linux's tcp_parse_options() reads them, because the server's
+ *   stack is what decides whether the segment's data counts: EOL ends the list, NOP is one
+ *   byte, a kind without a length byte, a length below 2 or a length past the end of the
+ *   options stops the walk, and a known option of the wrong length is skipped by its length
+ *   and not recorded. None of these fail the packet (Linux accepts its data); they set
+ *   opts.malformed. Linux honours MSS, window scale and SACK-permitted only on SYNs; they are
+ *   recorded here on any segment.
  * UDP (RFC 768): sport dport length(>= 8) csum.
  *
  * The length policy and the fragment rules are in pkt.h.
@@ -45,6 +52,14 @@
 #define IP6_HDR_LEN 40
 #define TCP_HDR_MIN 20
 #define UDP_HDR_LEN 8
+
+/* TCP option kinds (IANA "TCP Parameters"). */
+#define TCP_OPT_EOL	  0
+#define TCP_OPT_NOP	  1
+#define TCP_OPT_MSS	  2
+#define TCP_OPT_WSCALE	  3
+#define TCP_OPT_SACK_PERM 4
+#define TCP_OPT_TS	  8
 
 /* A header ran out of bytes inside the packet: say whose fault that is (see pkt.h). */
 static enum tg_err pkt_short(const struct tg_pkt *out, enum tg_err lying)
@@ -89,66 +104,91 @@ static enum tg_err pkt_l3_set(struct tg_pkt *out, struct tg_span all, unsigned f
 	return TG_OK;
 }
 
-static enum tg_err pkt_tcp_opt_eol(struct tg_tcp_opts *o, struct tg_cur *c)
+static void pkt_tcp_opt_eol(struct tg_tcp_opts *o, struct tg_cur *c)
 {
 	o->eol_pad = (uint8_t)tg_cur_left(c);
 	while (tg_cur_left(c))
 		if (tg_cur_u8(c) != 0)
 			o->eol_pad_nonzero = true;
-	return TG_OK;
 }
 
-/* One option with a length byte; @kind is already read. */
-static enum tg_err pkt_tcp_opt(struct tg_tcp_opts *o, struct tg_cur *c, uint8_t kind)
+/* The exact length of each option the dissector decodes; 0 for the ones it skips. */
+static const uint8_t pkt_tcp_opt_len[] = {
+	[TCP_OPT_MSS] = 4,
+	[TCP_OPT_WSCALE] = 3,
+	[TCP_OPT_SACK_PERM] = 2,
+	[TCP_OPT_TS] = 10,
+};
+
+static uint8_t pkt_tcp_opt_want(uint8_t kind)
+{
+	return kind < sizeof(pkt_tcp_opt_len) ? pkt_tcp_opt_len[kind] : 0;
+}
+
+/*
+ * One option with a length byte; @kind is already read. Returns false where Linux stops
+ * parsing: no length byte, a length below 2, or a length past the end of the options.
+ */
+static bool pkt_tcp_opt(struct tg_tcp_opts *o, struct tg_cur *c, uint8_t kind)
 {
 	struct tg_cur v;
-	uint8_t len = tg_cur_u8(c);
+	uint8_t len, want;
 
-	if (!tg_cur_ok(c) || len < 2 || !tg_cur_sub(c, len - 2u, &v))
-		return TG_ERR_TCP_OPTION;
+	if (tg_cur_left(c) == 0)
+		return false;
+	len = tg_cur_u8(c);
+	if (len < 2 || len - 2u > tg_cur_left(c))
+		return false;
+	(void)tg_cur_sub(c, len - 2u, &v);
+	want = pkt_tcp_opt_want(kind);
+	if (want != 0 && len != want) {
+		/* Linux ignores it and reads on; so does the server this segment is going to. */
+		o->malformed = true;
+		return true;
+	}
 	switch (kind) {
-	case 2:
+	case TCP_OPT_MSS:
 		o->has_mss = true;
 		o->mss = tg_cur_u16(&v);
 		break;
-	case 3:
+	case TCP_OPT_WSCALE:
 		o->has_wscale = true;
 		o->wscale = tg_cur_u8(&v);
 		break;
-	case 4:
+	case TCP_OPT_SACK_PERM:
 		o->sack_perm = true;
 		break;
-	case 8:
+	case TCP_OPT_TS:
 		o->has_ts = true;
 		o->tsval = tg_cur_u32(&v);
 		o->tsecr = tg_cur_u32(&v);
 		break;
 	default:
 		/* Unknown or undecoded (SACK blocks, MD5, TCP-AO, MPTCP, fast open): skip by length. */
-		(void)tg_cur_rest(&v);
 		break;
 	}
-	/* A decoded option of the wrong size is malformed, both too short and too long. */
-	if (!tg_cur_close(c, &v))
-		return TG_ERR_TCP_OPTION;
-	return TG_OK;
+	return true;
 }
 
-static enum tg_err pkt_tcp_opts(struct tg_tcp_opts *o, struct tg_cur *c)
+/* Never fails: what Linux would not parse ends the walk with o->malformed set. */
+static void pkt_tcp_opts(struct tg_tcp_opts *o, struct tg_cur *c)
 {
-	enum tg_err err = TG_OK;
-
-	while (err == TG_OK && tg_cur_left(c)) {
+	while (tg_cur_left(c)) {
 		uint8_t kind = tg_cur_u8(c);
 
 		if (o->n_kinds < TG_CAP_TCP_OPTS)
 			o->kinds[o->n_kinds++] = kind;
-		if (kind == 0)
-			err = pkt_tcp_opt_eol(o, c);
-		else if (kind != 1)
-			err = pkt_tcp_opt(o, c, kind);
+		if (kind == TCP_OPT_EOL) {
+			pkt_tcp_opt_eol(o, c);
+			break;
+		}
+		if (kind == TCP_OPT_NOP)
+			continue;
+		if (!pkt_tcp_opt(o, c, kind)) {
+			o->malformed = true;
+			break;
+		}
 	}
-	return err;
 }
 
 static enum tg_err pkt_tcp(struct tg_pkt *out, struct tg_span seg)
@@ -174,7 +214,8 @@ static enum tg_err pkt_tcp(struct tg_pkt *out, struct tg_span seg)
 	if (!tg_cur_sub(&c, out->tcp_hdr_len - TCP_HDR_MIN, &opts))
 		return pkt_short(out, TG_ERR_TCP_HEADER);
 	out->payload = tg_cur_rest(&c);
-	return pkt_tcp_opts(&out->opts, &opts);
+	pkt_tcp_opts(&out->opts, &opts);
+	return TG_OK;
 }
 
 static enum tg_err pkt_udp(struct tg_pkt *out, struct tg_span seg)

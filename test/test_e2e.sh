@@ -267,6 +267,19 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'bogus\\n')
 print(s.recv(200).decode())
 PY"
+check "stats: kernel queue counters read" [ "$(stat "['queue']['kernel_user_dropped']")" -ge 0 ]
+
+# Least privilege after start-up: CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12) and CAP_NET_RAW
+# (13) only, in every thread, with no_new_privs.
+caps() { awk -v k="$1:" '$1 == k {print $2}' "${2:-/proc/$daemon_pid/status}"; }
+check "privileges: CapEff $(caps CapEff) is 0x3400" [ "$((16#$(caps CapEff)))" -eq $((0x3400)) ]
+check "privileges: CapBnd $(caps CapBnd) is 0x3400" [ "$((16#$(caps CapBnd)))" -eq $((0x3400)) ]
+check "privileges: NoNewPrivs is 1" [ "$(caps NoNewPrivs)" = 1 ]
+wide=0
+for t in /proc/"$daemon_pid"/task/*/status; do
+	[ "$((16#$(caps CapEff "$t")))" -eq $((0x3400)) ] || wide=$((wide + 1))
+done
+check "privileges: every thread has 0x3400 ($wide do not)" [ "$wide" -eq 0 ]
 
 # Daemon gone: --queue-bypass lets traffic pass; after a restart flows are classified again.
 stop_daemon

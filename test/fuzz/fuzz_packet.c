@@ -6,6 +6,7 @@
  *   - on TG_OK: l3 lies inside the input, l4 inside l3, payload inside l4; l3 is exactly the
  *     IP length unless the capture was truncated (only allowed with TG_PKT_F_PARTIAL); the
  *     header lengths agree with where l4 and payload start; counts stay within their caps;
+ *     only TCP can carry malformed options;
  *   - on TG_ERR_IP_FRAGMENT: l3 lies inside the input and the packet is marked a fragment;
  *   - TG_PKT_F_PARTIAL only widens what is accepted: an accepted frame parses the same with it;
  *   - cutting an accepted frame one byte before the end of its IP packet is TG_ERR_TRUNCATED;
@@ -50,6 +51,7 @@ static void check_ok(const struct tg_pkt *k, const uint8_t *data, size_t size, u
 		for (i = 4; i < 16; i++)
 			check(k->src[i] == 0 && k->dst[i] == 0);
 	check(!k->fragment || k->frag_off == 0);
+	check(k->proto == TG_IPPROTO_TCP || !k->opts.malformed);
 	switch (k->proto) {
 	case TG_IPPROTO_TCP:
 		check(k->tcp_hdr_len >= 20 && k->tcp_hdr_len <= 60 && k->tcp_hdr_len % 4 == 0);

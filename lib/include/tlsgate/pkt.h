@@ -96,6 +96,13 @@ struct tg_tcp_opts {
 	uint8_t n_kinds;
 	uint8_t eol_pad; /* bytes after an EOL option (p0f's "eol+N") */
 	bool eol_pad_nonzero; /* one of them is not zero */
+	/*
+	 * An option Linux would not honour as written: the walk stopped early (a kind without a
+	 * length byte, a length below 2 or past the end of the options; what follows is not
+	 * read), or a decoded option had the wrong length and was ignored. The segment is still
+	 * accepted, as a Linux receiver accepts it.
+	 */
+	bool malformed;
 };
 
 struct tg_pkt {
@@ -136,10 +143,11 @@ struct tg_pkt {
  * @p, @len: the packet; p may be NULL when len is 0.
  *
  * Returns TG_OK, TG_ERR_TRUNCATED (buffer shorter than the IP length), TG_ERR_IP_VERSION,
- * TG_ERR_IP_HEADER, TG_ERR_IP6_EXT, TG_ERR_IP_FRAGMENT, TG_ERR_TCP_HEADER, TG_ERR_TCP_OPTION,
- * TG_ERR_UDP_HEADER or TG_ERR_UNSUPPORTED (an IPv6 jumbogram). Protocols other than TCP and
- * UDP are TG_OK with proto set, l4 covering their bytes and an empty payload; so are ESP and
- * IPv6 no-next-header, which end the extension-header walk.
+ * TG_ERR_IP_HEADER, TG_ERR_IP6_EXT, TG_ERR_IP_FRAGMENT, TG_ERR_TCP_HEADER, TG_ERR_UDP_HEADER
+ * or TG_ERR_UNSUPPORTED (an IPv6 jumbogram). Protocols other than TCP and UDP are TG_OK with
+ * proto set, l4 covering their bytes and an empty payload; so are ESP and IPv6 no-next-header,
+ * which end the extension-header walk. Malformed TCP options never fail the parse (a Linux
+ * receiver accepts the segment's data): see struct tg_tcp_opts' malformed.
  */
 enum tg_err tg_pkt_parse(struct tg_pkt *out, const uint8_t *p, size_t len) TG_WUR;
 
