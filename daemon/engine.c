@@ -778,7 +778,7 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 	if (err == TG_OK && st->dups != dups) {
 		/* Nothing new (a retransmission): it goes where its original went. */
 		CTR_INC(e, dup_segments);
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		eng_verdict(e, np->id, NF_ACCEPT, np->mark, fl->stream_mark);
 		return;
 	}
 	for (;;) {
@@ -796,7 +796,7 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		}
 		if (e->exam.kind == TG_EXAM_NEED_MORE) {
 			CTR_INC(e, released);
-			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, fl->stream_mark);
 			return;
 		}
 		flow_hold(e, fl, np, p, before);
@@ -826,13 +826,19 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 			flow_pass(e, fl, now_ms);
 			return;
 		}
-		/* Passed; the held segment goes on, and what it carried beyond is examined. */
+		/*
+		 * Passed; the held segment goes on, and what it carried beyond is examined. An
+		 * HTTP flow's replies need not come to the queue any more: STREAM in the connmark
+		 * (DNS answers over TCP keep coming, they are few and small).
+		 */
 		fl->n_held = 0;
 		part_del(fl);
+		if (e->exam.kind == TG_EXAM_HTTP)
+			fl->stream_mark = TG_MARK_STREAM;
 		flow_state(e, fl, EF_STREAM, now_ms);
 		err = TG_OK;
 		if (tg_reasm_contig(fl->reasm).len == 0) {
-			eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+			eng_verdict(e, np->id, NF_ACCEPT, np->mark, fl->stream_mark);
 			return;
 		}
 	}

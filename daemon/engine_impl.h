@@ -45,6 +45,7 @@ struct eflow {
 	unsigned n_held;
 	uint32_t held_off; /* stream offset of the held segment: bytes before it are a prefix */
 	uint32_t msg_base; /* EF_STREAM: stream offset of the message reasm holds (from isn + 1) */
+	uint32_t stream_mark; /* EF_STREAM: TG_MARK_STREAM once replies need not be queued */
 	uint64_t state_ms; /* last state change: the lru order */
 	uint64_t data_ms; /* first data byte seen */
 	uint32_t mark; /* decided: the mark late packets get */

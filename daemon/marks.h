@@ -20,6 +20,7 @@
 #define TG_MARK_INSPECT	      0x00080000u /* set by the ruleset: flow was queued from the LAN */
 #define TG_MARK_LOCAL	      0x00100000u /* fwmark: local delivery (socket match) */
 #define TG_MARK_RST	      0x00200000u /* SO_MARK of injected packets: CT --notrack */
+#define TG_MARK_STREAM	      0x00400000u /* HTTP flow judged per request: replies not queued */
 #define TG_ROUTE_TABLE	      1443
 #define TG_RULE_PREF	      1443
 

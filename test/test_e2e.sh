@@ -167,6 +167,18 @@ check "http: blocked Host gets the 403 page ($out)" [ "$out" = 403 ]
 check "http: the page names the rule" grep -q "Rule: block-test" "$work/page.html"
 out=$(in_c curl -sS --max-time 5 -H "Host: pass.test" "http://$S4/y")
 check "http: allowed Host reaches the server ($out)" [ "$out" = "server - /y" ]
+# Every request on a keep-alive connection is decided, but the replies are not queued (STREAM
+# connmark): 4 MiB then a second request on one connection; the reply queue rules see nothing.
+replies() { in_r iptables -t mangle -L TLSGATE-FWD -nvx | awk '$3 == "TLSGATE-QUEUE" && /tcp/ {print $1}'; }
+before=$(replies) reqs=$(grep -c '"proto":"http"' "$work/decisions.log")
+out=$(in_c curl -sS --max-time 10 -H "Host: pass.test" -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
+	"http://$S4/big" -o /dev/null "http://$S4/y" | tr '\n' ' ')
+after=$(replies)
+check "http keep-alive: two requests on one connection ($out)" [ "$out" = "200 4194304 1 200 12 0 " ]
+check "http keep-alive: both requests decided ($(($(grep -c '"proto":"http"' "$work/decisions.log") - reqs)))" \
+	[ "$(($(grep -c '"proto":"http"' "$work/decisions.log") - reqs))" -eq 2 ]
+check "http keep-alive: $((after - before)) reply packets queued after the first request (at most 3)" \
+	[ $((after - before)) -le 3 ]
 
 # DNS: a blocked name is answered NXDOMAIN by the gateway; others by the server.
 check "dns: blocked name -> NXDOMAIN" \

@@ -250,7 +250,8 @@ expect_order() {
 }
 hx() { printf '0x%x' "$(($1))"; }
 D=$(hx "$TG_MARK_DECISION_MASK")
-V=$(hx $((TG_MARK_DECISION_MASK | TG_MARK_DROP)))
+V=$(hx $((TG_MARK_DECISION_MASK | TG_MARK_DROP | TG_MARK_STREAM)))
+ST=$(hx "$TG_MARK_STREAM")
 I=$(hx "$TG_MARK_INSPECT")
 for ipt in iptables ip6tables; do
 	# 1. verdict (save-mark / drop) 2. passed flows leave 3. socket match 4. other decided
@@ -267,11 +268,13 @@ for ipt in iptables ip6tables; do
 	expect_order $ipt mangle TLSGATE-VERDICT \
 		"^-A TLSGATE-VERDICT -m mark ! --mark 0x0/$D -j CONNMARK --save-mark --nfmask $D --ctmask $D$" \
 		"--mark $(hx "$TG_MARK_DROP")/$(hx "$TG_MARK_DROP") -j DROP$" \
-		"-j MARK --set-xmark 0x0/$D$"
+		"-j MARK --set-xmark 0x0/$D$" \
+		"--mark $ST/$ST -j CONNMARK --set-xmark $ST/$ST$" "-j MARK --set-xmark 0x0/$ST$"
 	expect_order $ipt mangle TLSGATE-LOCAL \
 		"-j MARK --set-xmark $(hx "$TG_MARK_LOCAL")/$(hx "$TG_MARK_LOCAL")$" "-j ACCEPT$"
 	expect_order $ipt mangle TLSGATE-FWD \
 		"-j TLSGATE-VERDICT$" "-m connmark ! --mark 0x0/$D -j RETURN$" \
+		"-m connmark --mark $ST/$ST -j RETURN$" \
 		"-p tcp .*--ctdir REPLY -j TLSGATE-QUEUE$" "-p udp .*--ctdir REPLY -j TLSGATE-QUEUE$"
 	expect_order $ipt mangle TLSGATE-LAN \
 		"^-A TLSGATE-LAN -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m multiport --dports 443,8443,7443,80,53,853 -j TLSGATE-QUEUE$" \
