@@ -38,6 +38,7 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/dns.h"
+#include "tlsgate/dns_ech.h"
 #include "tlsgate/flow.h"
 #include "tlsgate/http.h"
 #include "tlsgate/oshint.h"
@@ -206,6 +207,7 @@ static void flow_remove(struct engine *e, struct eflow *fl)
 	part_del(fl);
 	source_put(e, fl->src);
 	tg_reasm_free(fl->reasm);
+	tg_reasm_free(fl->sreasm);
 	free(fl);
 	e->nflows--;
 }
@@ -402,6 +404,8 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	fl->drop = drop;
 	tg_reasm_free(fl->reasm);
 	fl->reasm = NULL;
+	tg_reasm_free(fl->sreasm);
+	fl->sreasm = NULL;
 }
 
 static uint32_t seen_bytes(const struct eflow *fl)
@@ -1044,6 +1048,82 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
+/*
+ * DNS over TCP answers, when policy strips ECH: the server's stream is reassembled message by
+ * message; an answer that carries an ech parameter cannot be rewritten in a TCP stream (its
+ * length would change under the client's sequence numbers), so it is refused: the connection
+ * is reset before the segment completing it reaches the client (the resolver retries or fails;
+ * it never gets the ech parameter policy strips). True when the packet may go on.
+ */
+static bool tcp_dns_answer_ok(struct engine *e, struct eflow *fl, const struct tg_pkt *p)
+{
+	struct tg_span s, msg;
+	size_t used, olen;
+	unsigned n;
+	enum tg_err err;
+
+	if (fl->f.sport != 53 || p->payload.len == 0 || !decider_ech_strip(e->cfg.decider))
+		return true;
+	if (fl->sreasm == NULL) {
+		fl->sreasm = tg_reasm_new(fl->f.server_isn);
+		if (fl->sreasm == NULL)
+			return false;
+	}
+	if (tg_reasm_add(fl->sreasm, p->seq, p->payload.p, p->payload.len) != TG_OK)
+		return false;
+	for (;;) {
+		s = tg_reasm_contig(fl->sreasm);
+		err = tg_dns_tcp_frame(s.p, s.len, &msg, &used);
+		if (err == TG_NEED_MORE)
+			return true;
+		if (err != TG_OK)
+			return false;
+		err = tg_dns_strip_ech(msg.p, msg.len, e->dns_msg_buf, &olen, &n);
+		if (err != TG_OK || n > 0)
+			return false;
+		/* The next answer: a new reassembly from where this one ended. */
+		{
+			uint32_t next = fl->smsg_base + (uint32_t)used;
+			struct tg_reasm *nr = tg_reasm_new(fl->f.server_isn + next);
+
+			if (nr == NULL ||
+			    (used < s.len && tg_reasm_add(nr, fl->f.server_isn + 1 + next,
+							  s.p + used, s.len - used) != TG_OK)) {
+				tg_reasm_free(nr);
+				return false;
+			}
+			tg_reasm_free(fl->sreasm);
+			fl->sreasm = nr;
+			fl->smsg_base = next;
+		}
+	}
+}
+
+/* A packet from the server of a flow not decided yet. */
+static void tcp_server_packet(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
+			      const struct tg_pkt *p, uint64_t now_ms)
+{
+	uint32_t end = p->seq + (uint32_t)p->payload.len - (fl->f.server_isn + 1);
+
+	if (fl->state >= EF_SYNACK && !tcp_dns_answer_ok(e, fl, p)) {
+		CTR_INC(e, dns_ech_tcp_refused);
+		fl->held[0] = np->id;
+		fl->held_mark[0] = np->mark;
+		fl->n_held = 1;
+		flow_block(e, fl, now_ms);
+		return;
+	}
+	/* What the server sent: an RST to the client must be in its window. */
+	if (fl->state >= EF_SYNACK && end - fl->f.server_sent < 0x80000000u)
+		fl->f.server_sent = end;
+	/* The server's latest timestamp: what an adopted socket continues from. */
+	if (fl->state >= EF_SYNACK && fl->f.ts_ok && p->opts.has_ts) {
+		fl->f.server_tsval = p->opts.tsval;
+		fl->f.server_tsval_ms = now_ms;
+	}
+	eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+}
+
 /* A packet of a flow whose handshake the daemon did not see (a restart, an expired flow). */
 static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			  uint64_t now_ms)
@@ -1082,17 +1162,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		return;
 	}
 	if (!to_server) {
-		uint32_t end = p->seq + (uint32_t)p->payload.len - (fl->f.server_isn + 1);
-
-		/* What the server sent: an RST to the client must be in its window. */
-		if (fl->state >= EF_SYNACK && end - fl->f.server_sent < 0x80000000u)
-			fl->f.server_sent = end;
-		/* The server's latest timestamp: what an adopted socket continues from. */
-		if (fl->state >= EF_SYNACK && fl->f.ts_ok && p->opts.has_ts) {
-			fl->f.server_tsval = p->opts.tsval;
-			fl->f.server_tsval_ms = now_ms;
-		}
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
+		tcp_server_packet(e, fl, np, p, now_ms);
 		return;
 	}
 	if (p->window)

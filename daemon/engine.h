@@ -57,6 +57,7 @@ struct names;
 	X(stream_requests)     \
 	X(stream_end)          \
 	X(stream_idle_closed)  \
+	X(dns_ech_tcp_refused) \
 	X(pass)                \
 	X(block)               \
 	X(decrypt)             \

@@ -167,6 +167,11 @@ check "http: blocked Host gets the 403 page ($out)" [ "$out" = 403 ]
 check "http: the page names the rule" grep -q "Rule: block-test" "$work/page.html"
 out=$(in_c curl -sS --max-time 5 -H "Host: pass.test" "http://$S4/y")
 check "http: allowed Host reaches the server ($out)" [ "$out" = "server - /y" ]
+# A Host far longer than any name: the decision line is still written, the name cut.
+long=$(printf 'x%.0s' $(seq 700)).www.blocked.test
+out=$(in_c curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "Host: $long" "http://$S4/z")
+check "http: a 717-byte Host is blocked ($out) and its decision logged, the name truncated" \
+	bash -c "[ '$out' = 403 ] && grep '\"truncated\":true' '$work/decisions.log' | tail -n 1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(not (d[\"action\"] == \"block\" and len(d[\"host\"]) == 512))'"
 # Every request on a keep-alive connection is decided, but the replies are not queued (STREAM
 # connmark): 4 MiB then a second request on one connection; the reply queue rules see nothing.
 replies() { in_r iptables -t mangle -L TLSGATE-FWD -nvx | awk '$3 == "TLSGATE-QUEUE" && /tcp/ {print $1}'; }
@@ -225,6 +230,14 @@ check "dns over tcp: blocked name gets a reset" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" www.blocked.test A)" = reset ]
 check "dns over tcp: other name answered by the server" \
 	[ "$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" pass.test A)" = "rcode=0 answers=1 ech=no" ]
+# An HTTPS answer over TCP with ech cannot be rewritten in the stream: the connection is reset
+# before the answer reaches the client (policy strips ECH).
+"$bin/tlsgatectl" stats --control "$work/control" >"$work/stats0.json"
+out=$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" ech.test HTTPS)
+"$bin/tlsgatectl" stats --control "$work/control" >"$work/stats1.json"
+refused=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[2]))["engine"]["dns_ech_tcp_refused"] - json.load(open(sys.argv[1]))["engine"]["dns_ech_tcp_refused"])' "$work/stats0.json" "$work/stats1.json")
+check "dns over tcp: an answer with ech is refused ($out, counted $refused)" \
+	[ "$out" = reset ] && [ "$refused" -eq 1 ]
 
 # ECH: the policy strips the ech parameter from HTTPS answers; the rest of the record stays.
 check "dns: ech stripped from the HTTPS answer" \
