@@ -4,16 +4,33 @@
  * with the same library code the daemon runs.
  *
  * Output: one JSON object per line, in capture order of the packet that completed it:
- *   {"type":"tls", ...}    each TCP flow direction whose first bytes are a TLS ClientHello
- *   {"type":"tls_invalid"} a direction that starts with a TLS handshake record that does not parse
- *   {"type":"dns", ...}    each DNS message over UDP or TCP port 53
- *   {"type":"http", ...}   the first HTTP/1.x request of each TCP flow direction
- * A summary of what could not be read goes to stderr.
+ *   {"type":"tls", ...}      a TCP flow direction whose first bytes are a TLS ClientHello
+ *   {"type":"tls_invalid"}   a direction that starts with a TLS handshake record that does not
+ *                            parse (the parser's error; the client's flow also gets a tcp_fail)
+ *   {"type":"dns", ...}      each DNS message over UDP or TCP port 53
+ *   {"type":"http", ...}     each HTTP/1.x request head of a TCP flow direction
+ *   {"type":"tcp_fail", ...} a client's TCP flow that failed before it could be decided on its
+ *                            content: "fail" is the failure (tg_flow_fail_text), "error" and
+ *                            "code" the parser's answer behind it when there is one
+ * With --policy, the lines tlsgated decides (ClientHellos, request heads, DNS queries, failures)
+ * carry "decision". A summary of what could not be read goes to stderr.
  *
- * Each TCP direction reassembles its first bytes (lib/reasm) from the SYN's ISN, or, for flows
- * whose SYN is not in the capture, from the first data segment seen. A direction is examined
- * until it is classified; then its reassembly state is freed and only a tombstone is kept.
- * The flow table is capped (CTL_INSPECT_MAX_FLOWS); flows beyond it are counted, not inspected.
+ * The client's direction of a TCP flow is read as tlsgated reads it (engine.c): reassembled
+ * (lib/reasm) from the SYN's ISN, examined (lib/flow: TLS, HTTP, DNS on server port 53, need
+ * more, or a failure); a retransmission that differs from bytes seen is a reassembly-conflict
+ * failure, bytes beyond the window a reassembly-window failure, data in a SYN a tcp-fast-open
+ * failure. Plain HTTP and DNS over TCP go on after each request or query that is not blocked:
+ * the next request head (past a Content-Length body; chunked bodies and CONNECT end it) or the
+ * next framed query. The server's direction is examined for DNS messages and broken
+ * ClientHellos only. Flows whose SYN is not in the capture are read from the first data
+ * segment seen, in both directions (no failure is reported: tlsgated decides them midstream).
+ * A direction is examined until it is decided; then its reassembly state is freed and only a
+ * tombstone is kept. The flow table is capped (CTL_INSPECT_MAX_FLOWS); flows beyond it are
+ * counted, not inspected.
+ *
+ * What a capture does not show is not decided on: names learned from DNS answers, the dynamic
+ * bypass and upstream exclusion tables, timeouts (incomplete first bytes), the per-source quota,
+ * the client's MAC address and OS hint, packets the kernel let past a full queue.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +47,7 @@
 #include "tlsgate/policy.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/dns.h"
+#include "tlsgate/flow.h"
 #include "tlsgate/http.h"
 #include "tlsgate/ja4.h"
 #include "tlsgate/pkt.h"
@@ -37,6 +55,7 @@
 #include "tlsgate/tls_ch.h"
 
 #include "ctl.h"
+#include "engine.h"
 #include "inspect.h"
 #include "jsonw.h"
 #include "tuple.h"
@@ -50,12 +69,19 @@ enum dir_state {
 	DIR_DONE, /* classified (or given up): ignore further data */
 };
 
+enum dir_role {
+	ROLE_UNKNOWN, /* neither SYN nor SYN-ACK seen: a flow seen midstream */
+	ROLE_CLIENT, /* sent the SYN */
+	ROLE_SERVER, /* sent the SYN-ACK */
+};
+
 struct dir {
 	enum dir_state state;
+	enum dir_role role;
 	bool have_isn;
 	uint32_t isn;
+	uint32_t base; /* stream offset (from isn + 1) of the message reasm starts with */
 	struct tg_reasm *reasm;
-	size_t dns_off; /* DNS over TCP: bytes of the stream already reported */
 };
 
 struct flow {
@@ -75,8 +101,9 @@ struct inspect {
 	uint8_t key[16]; /* flow table hash key, random: captures can be crafted too */
 	uint64_t npkts, nbytes_pkt;
 	uint64_t pkt_errors[TG_ERR__COUNT];
-	uint64_t tls, tls_invalid, dns, dns_invalid, http, flows_over_cap, reasm_errors;
+	uint64_t tls, tls_invalid, dns, dns_invalid, http, fails, flows_over_cap, reasm_errors;
 	uint8_t scratch[TG_CAP_CH_BYTES];
+	struct tg_exam exam;
 	struct tg_dns_msg dns_msg;
 	double ts;
 };
@@ -231,16 +258,54 @@ static void json_tls_version(struct jw *w, uint16_t v)
 	jw_str(w, name);
 }
 
-static void emit_tls(struct inspect *in, const struct flow *f, int dir, const struct tg_ch *ch)
+/* The client -> server view of direction @dir of @f. */
+static void dir_flow(struct inspect_flow *fl, const struct flow *f, int dir)
 {
+	inspect_flow_of(fl, f->family, dir ? f->b : f->a, dir ? f->bp : f->ap, dir ? f->a : f->b,
+			dir ? f->ap : f->bp);
+}
+
+/*
+ * The hook's decision for the line being written: the facts are the flow's 5-tuple, then what
+ * the examination @x found (tg_flow_facts_set_exam, as tlsgated's), then @dns_name for a DNS
+ * query. Returns the action, or -1 when nothing decides (no --policy, or not a client flow).
+ */
+static int inspect_decide(struct inspect *in, const struct inspect_flow *fl,
+			  const struct tg_exam *x, const struct tg_dns_msg *query)
+{
+	struct tg_flow_facts f;
+	char ja4[TG_CAP_JA4_LEN + 1];
+
+	if (in->hooks == NULL || in->hooks->decide == NULL)
+		return -1;
+	memset(&f, 0, sizeof(f));
+	f.family = fl->family;
+	memcpy(f.src, fl->src, 16);
+	memcpy(f.dst, fl->dst, 16);
+	f.sport = fl->sport;
+	f.dport = fl->dport;
+	if (x != NULL)
+		tg_flow_facts_set_exam(&f, x, ja4);
+	if (query != NULL) {
+		f.kind = TG_FLOW_DNS;
+		f.dns_name.p = (const uint8_t *)query->q[0].name.text;
+		f.dns_name.len = query->q[0].name.len;
+	}
+	return in->hooks->decide(in->hooks_arg, &in->w, &f);
+}
+
+static int emit_tls(struct inspect *in, const struct flow *f, int dir, const struct tg_exam *x,
+		    bool decide)
+{
+	const struct tg_ch *ch = &x->ch;
 	struct jw *w = &in->w;
 	char ja4[TG_JA4_LEN + 1];
 	char ja4r[TG_JA4_RAW_MAX];
 	struct inspect_flow fl;
 	size_t i;
+	int a = -1;
 
-	inspect_flow_of(&fl, f->family, dir ? f->b : f->a, dir ? f->bp : f->ap, dir ? f->a : f->b,
-			dir ? f->ap : f->bp);
+	dir_flow(&fl, f, dir);
 	json_head(in, "tls", f->family, fl.src, fl.sport, fl.dst, fl.dport);
 	jw_key(w, "sni");
 	if (ch->has_sni)
@@ -265,11 +330,12 @@ static void emit_tls(struct inspect *in, const struct flow *f, int dir, const st
 		jw_kv_str(w, "ja4", ja4);
 	if (tg_ja4_raw(ch, 't', ja4r, sizeof(ja4r)) == TG_OK)
 		jw_kv_str(w, "ja4_r", ja4r);
-	if (in->hooks && in->hooks->tls)
-		in->hooks->tls(in->hooks_arg, w, &fl, ch);
+	if (decide)
+		a = inspect_decide(in, &fl, x, NULL);
 	jw_obj_end(w);
 	jw_line_end(w);
 	in->tls++;
+	return a;
 }
 
 static void emit_invalid(struct inspect *in, const struct flow *f, int dir, const char *type,
@@ -285,14 +351,46 @@ static void emit_invalid(struct inspect *in, const struct flow *f, int dir, cons
 	jw_line_end(w);
 }
 
-static void emit_http(struct inspect *in, const struct flow *f, int dir,
-		      const struct tg_http_req *req)
+/*
+ * A client's flow failed with @why (@err: the parser's or the reassembly's answer behind it,
+ * TG_OK if none): a tcp_fail line, decided like tlsgated decides a failure. Returns the action.
+ */
+static int emit_fail(struct inspect *in, const struct flow *f, int dir, enum tg_flow_fail why,
+		     enum tg_err err)
 {
 	struct jw *w = &in->w;
 	struct inspect_flow fl;
+	struct tg_exam *x = &in->exam;
+	int a;
 
-	inspect_flow_of(&fl, f->family, dir ? f->b : f->a, dir ? f->bp : f->ap, dir ? f->a : f->b,
-			dir ? f->ap : f->bp);
+	/* The failure as the examination's answer: its facts take the one path to classify. */
+	memset(x, 0, sizeof(*x));
+	x->kind = TG_EXAM_FAIL;
+	x->fail = why;
+	x->err = err;
+	dir_flow(&fl, f, dir);
+	json_head(in, "tcp_fail", f->family, fl.src, fl.sport, fl.dst, fl.dport);
+	jw_kv_str(w, "fail", tg_flow_fail_text(why));
+	if (err != TG_OK) {
+		jw_kv_str(w, "error", tg_strerror(err));
+		jw_kv_str(w, "code", tg_err_name(err));
+	}
+	a = inspect_decide(in, &fl, x, NULL);
+	jw_obj_end(w);
+	jw_line_end(w);
+	in->fails++;
+	return a;
+}
+
+static int emit_http(struct inspect *in, const struct flow *f, int dir, const struct tg_exam *x,
+		     bool decide)
+{
+	const struct tg_http_req *req = &x->req;
+	struct jw *w = &in->w;
+	struct inspect_flow fl;
+	int a = -1;
+
+	dir_flow(&fl, f, dir);
 	json_head(in, "http", f->family, fl.src, fl.sport, fl.dst, fl.dport);
 	jw_kv_bytes(w, "method", req->method.p, req->method.len);
 	jw_kv_bytes(w, "target", req->target.p, req->target.len);
@@ -301,23 +399,36 @@ static void emit_http(struct inspect *in, const struct flow *f, int dir,
 		jw_bytes(w, req->host.p, req->host.len);
 	else
 		jw_null(w);
-	if (in->hooks && in->hooks->http)
-		in->hooks->http(in->hooks_arg, w, &fl, req);
+	if (decide)
+		a = inspect_decide(in, &fl, x, NULL);
 	jw_obj_end(w);
 	jw_line_end(w);
 	in->http++;
+	return a;
 }
 
-static void emit_dns(struct inspect *in, uint8_t family, const uint8_t *src, uint16_t sport,
-		     const uint8_t *dst, uint16_t dport, const char *transport, const uint8_t *msg,
-		     size_t len)
+enum dns_decide {
+	DNS_NO_DECISION, /* a response, or the server's direction */
+	DNS_QUERY, /* a query unless the QR bit says response (UDP, flows seen midstream) */
+	DNS_CLIENT, /* the client's TCP stream: every message is a query, as tlsgated reads it */
+};
+
+/*
+ * One DNS message: a "dns" or "dns_invalid" line, decided as @how says. Returns the action, -1
+ * when not decided, or -2 when @how is DNS_CLIENT and the message is no query tlsgated can
+ * decide (it does not parse or has no question): the flow's unparsable-dns failure.
+ */
+static int emit_dns(struct inspect *in, const struct inspect_flow *fl, const char *transport,
+		    const uint8_t *msg, size_t len, enum dns_decide how)
 {
 	struct tg_dns_msg *m = &in->dns_msg;
 	struct jw *w = &in->w;
 	enum tg_err e = tg_dns_parse(m, msg, len);
 	size_t i;
+	int a = -1;
 
-	json_head(in, e == TG_OK ? "dns" : "dns_invalid", family, src, sport, dst, dport);
+	json_head(in, e == TG_OK ? "dns" : "dns_invalid", fl->family, fl->src, fl->sport, fl->dst,
+		  fl->dport);
 	jw_kv_str(w, "transport", transport);
 	if (e != TG_OK) {
 		jw_kv_str(w, "error", tg_strerror(e));
@@ -325,7 +436,7 @@ static void emit_dns(struct inspect *in, uint8_t family, const uint8_t *src, uin
 		jw_obj_end(w);
 		jw_line_end(w);
 		in->dns_invalid++;
-		return;
+		return how == DNS_CLIENT ? -2 : -1;
 	}
 	jw_kv_uint(w, "id", m->id);
 	jw_kv_bool(w, "response", m->qr);
@@ -380,71 +491,220 @@ static void emit_dns(struct inspect *in, uint8_t family, const uint8_t *src, uin
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
-	if (in->hooks && in->hooks->dns)
-		in->hooks->dns(in->hooks_arg, w, family, src, dst, m);
+	if (m->n_q > 0 && (how == DNS_CLIENT || (how == DNS_QUERY && !m->qr)))
+		a = inspect_decide(in, fl, NULL, m);
 	jw_obj_end(w);
 	jw_line_end(w);
 	in->dns++;
+	return how == DNS_CLIENT && m->n_q == 0 ? -2 : a;
 }
 
-/* A TCP direction got new bytes: try to classify what its stream starts with. */
-static void dir_examine(struct inspect *in, struct flow *f, int dir)
+/* A new reassembly from stream offset @next, with the bytes already held beyond it. */
+static bool dir_rebase(struct dir *d, uint32_t next)
+{
+	struct tg_span s = tg_reasm_contig(d->reasm);
+	uint32_t at = next - d->base;
+	struct tg_reasm *nr = tg_reasm_new(d->isn + next);
+
+	if (nr == NULL)
+		return false;
+	if (at < s.len && tg_reasm_add(nr, d->isn + 1 + next, s.p + at, s.len - at) != TG_OK) {
+		tg_reasm_free(nr);
+		return false;
+	}
+	tg_reasm_free(d->reasm);
+	d->reasm = nr;
+	d->base = next;
+	return true;
+}
+
+/*
+ * Where the message after the one examined begins (stream offset), as tlsgated finds it
+ * (engine.c stream_next): past a DNS message, or past a request head and its Content-Length
+ * body. False when the rest is no longer messages: a chunked or very large body, CONNECT.
+ */
+static bool dir_next(const struct dir *d, const struct tg_exam *x, uint32_t *next)
+{
+	const struct tg_http_req *req = &x->req;
+
+	if (x->kind == TG_EXAM_DNS) {
+		*next = d->base + (uint32_t)x->used;
+		return true;
+	}
+	if (req->chunked || req->form == TG_HTTP_FORM_AUTHORITY ||
+	    (req->has_content_length && req->content_length > ENG_STREAM_BODY_MAX))
+		return false;
+	*next = d->base + (uint32_t)req->head_len +
+		(uint32_t)(req->has_content_length ? req->content_length : 0);
+	return true;
+}
+
+/* The parser's own line for a failure, on any direction (a client's also gets tcp_fail). */
+static void dir_fail_other(struct inspect *in, const struct flow *f, int dir, const uint8_t *p,
+			   const struct tg_exam *x)
+{
+	if (x->fail == TG_FLOW_FAIL_UNPARSABLE_DNS) {
+		emit_invalid(in, f, dir, "dns_invalid", x->err);
+		in->dns_invalid++;
+	} else if (p[0] == 0x16 && x->err != TG_ERR_TLS_NOT_CLIENT_HELLO && x->err != TG_OK) {
+		/* A server's first flight is not a ClientHello: not worth a line. */
+		emit_invalid(in, f, dir, "tls_invalid", x->err);
+		in->tls_invalid++;
+	}
+}
+
+/* The flow is to the DNS port (tlsgated: the server's port is 53). */
+static bool dir_is_dns(const struct dir *d, uint16_t sport, uint16_t dport)
+{
+	switch (d->role) {
+	case ROLE_CLIENT:
+		return dport == CTL_INSPECT_DNS_PORT;
+	case ROLE_SERVER:
+		return sport == CTL_INSPECT_DNS_PORT;
+	case ROLE_UNKNOWN:
+	default:
+		return sport == CTL_INSPECT_DNS_PORT || dport == CTL_INSPECT_DNS_PORT;
+	}
+}
+
+static enum dns_decide dir_dns_decide(const struct dir *d)
+{
+	switch (d->role) {
+	case ROLE_CLIENT:
+		return DNS_CLIENT;
+	case ROLE_SERVER:
+		return DNS_NO_DECISION;
+	case ROLE_UNKNOWN:
+	default:
+		return DNS_QUERY;
+	}
+}
+
+/*
+ * A TCP direction got new bytes (@added: the reassembly's answer for them): examine what its
+ * stream holds from the current message on, as tlsgated's tcp_client_data() does, until it
+ * needs more or is decided.
+ */
+static void dir_examine(struct inspect *in, struct flow *f, int dir, enum tg_err added)
 {
 	struct dir *d = &f->d[dir];
-	struct tg_span s = tg_reasm_contig(d->reasm);
+	struct tg_exam *x = &in->exam;
 	uint16_t sport = dir ? f->bp : f->ap, dport = dir ? f->ap : f->bp;
-	struct tg_ch ch;
-	struct tg_http_req req;
-	enum tg_err e;
+	bool client = d->role == ROLE_CLIENT;
+	bool dns = dir_is_dns(d, sport, dport);
+	struct inspect_flow fl;
+	uint32_t next;
+	int a;
 
-	if (s.len == 0)
-		return;
-	if (sport == CTL_INSPECT_DNS_PORT || dport == CTL_INSPECT_DNS_PORT) {
-		/* DNS over TCP: report every complete framed message in the stream. */
-		for (;;) {
-			struct tg_span msg;
-			size_t used;
+	dir_flow(&fl, f, dir);
+	for (;;) {
+		struct tg_span s = tg_reasm_contig(d->reasm);
 
-			e = tg_dns_tcp_frame(s.p + d->dns_off, s.len - d->dns_off, &msg, &used);
-			if (e == TG_NEED_MORE)
-				return;
-			if (e != TG_OK) {
-				emit_invalid(in, f, dir, "dns_invalid", e);
-				in->dns_invalid++;
+		if (s.len == 0)
+			return;
+		tg_flow_examine(s.p, s.len, dns, in->scratch, x);
+		if (x->kind == TG_EXAM_NEED_MORE && added == TG_ERR_CAP) {
+			x->kind = TG_EXAM_FAIL;
+			x->fail = TG_FLOW_FAIL_REASM_WINDOW;
+			x->err = TG_ERR_CAP;
+		}
+		added = TG_OK;
+		switch (x->kind) {
+		case TG_EXAM_NEED_MORE:
+			return;
+		case TG_EXAM_TLS:
+			(void)emit_tls(in, f, dir, x, d->role != ROLE_SERVER);
+			dir_finish(d);
+			return;
+		case TG_EXAM_HTTP:
+			if (d->role == ROLE_SERVER) {
 				dir_finish(d);
 				return;
 			}
-			emit_dns(in, f->family, dir ? f->b : f->a, sport, dir ? f->a : f->b, dport,
-				 "tcp", msg.p, msg.len);
-			d->dns_off += used;
-		}
-	}
-	if (s.p[0] == 0x16) {
-		e = tg_tls_ch_parse(&ch, s.p, s.len, in->scratch);
-		if (e == TG_NEED_MORE)
+			a = emit_http(in, f, dir, x, true);
+			break;
+		case TG_EXAM_DNS:
+			a = emit_dns(in, &fl, "tcp", x->dns.p, x->dns.len, dir_dns_decide(d));
+			if (a == -2) {
+				(void)emit_fail(in, f, dir, TG_FLOW_FAIL_UNPARSABLE_DNS, TG_OK);
+				dir_finish(d);
+				return;
+			}
+			break;
+		case TG_EXAM_FAIL:
+		default:
+			dir_fail_other(in, f, dir, s.p, x);
+			if (client)
+				(void)emit_fail(in, f, dir, x->fail, x->err);
+			dir_finish(d);
 			return;
-		if (e == TG_OK) {
-			emit_tls(in, f, dir, &ch);
-		} else if (e != TG_ERR_TLS_NOT_CLIENT_HELLO) {
-			/* A server's first flight is not a ClientHello: not worth a line. */
-			emit_invalid(in, f, dir, "tls_invalid", e);
-			in->tls_invalid++;
 		}
-		dir_finish(d);
-		return;
+		/* Passed (or nothing decides): the next request or query of the connection. */
+		if (a == TG_ACTION_BLOCK || !dir_next(d, x, &next) || !dir_rebase(d, next)) {
+			dir_finish(d);
+			return;
+		}
 	}
-	e = tg_http_req_parse(&req, s.p, s.len);
-	if (e == TG_NEED_MORE)
-		return;
-	if (e == TG_OK)
-		emit_http(in, f, dir, &req);
-	dir_finish(d);
+}
+
+/* A SYN with a new ISN on a known tuple: a new connection, the old one's state is void. */
+static void flow_restart(struct flow *f)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		tg_reasm_free(f->d[i].reasm);
+		memset(&f->d[i], 0, sizeof(f->d[i]));
+	}
+}
+
+/*
+ * Data in a client's SYN (TCP Fast Open): tlsgated decides every such SYN as the tcp-fast-open
+ * failure. Blocked, the SYN is dropped and nothing is remembered; passed, the flow passes whole.
+ * Returns true when the SYN's data is still to be read as the stream's first bytes (no policy).
+ */
+static bool tcp_syn_data(struct inspect *in, struct flow *f, int dir)
+{
+	int a = emit_fail(in, f, dir, TG_FLOW_FAIL_TFO, TG_OK);
+
+	if (a == -1)
+		return true;
+	if (a != TG_ACTION_BLOCK)
+		dir_finish(&f->d[dir]);
+	return false;
+}
+
+/* SYN and SYN-ACK: who is the client, and the ISN its stream is read from. */
+static bool tcp_handshake(struct inspect *in, struct flow *f, int dir, const struct tg_pkt *p)
+{
+	struct dir *d = &f->d[dir];
+	bool syn_only = !(p->tcp_flags & TG_TCP_ACK);
+
+	if (syn_only && d->role == ROLE_CLIENT && d->have_isn && p->seq != d->isn)
+		flow_restart(f);
+	if (d->state == DIR_DONE)
+		return false;
+	if (d->state == DIR_NEW) {
+		d->have_isn = true;
+		d->isn = p->seq;
+	}
+	if (d->role == ROLE_UNKNOWN) {
+		d->role = syn_only ? ROLE_CLIENT : ROLE_SERVER;
+		f->d[!dir].role = syn_only ? ROLE_SERVER : ROLE_CLIENT;
+	}
+	if (p->payload.len == 0)
+		return false;
+	if (syn_only && d->role == ROLE_CLIENT)
+		return tcp_syn_data(in, f, dir);
+	return true;
 }
 
 static void tcp_packet(struct inspect *in, const struct tg_pkt *p)
 {
+	const struct tg_reasm_stats *st;
 	struct flow *f;
 	struct dir *d;
+	uint32_t dups;
 	int dir;
 	enum tg_err e;
 
@@ -452,18 +712,10 @@ static void tcp_packet(struct inspect *in, const struct tg_pkt *p)
 	if (f == NULL)
 		return;
 	d = &f->d[dir];
-	if (d->state == DIR_DONE)
+	/* Data in a SYN is data at isn + 1. */
+	if ((p->tcp_flags & TG_TCP_SYN) && !tcp_handshake(in, f, dir, p))
 		return;
-	if (p->tcp_flags & TG_TCP_SYN) {
-		if (d->state == DIR_NEW) {
-			d->have_isn = true;
-			d->isn = p->seq;
-		}
-		/* Data in a SYN (TCP Fast Open) is data at isn + 1. */
-		if (p->payload.len == 0)
-			return;
-	}
-	if (p->payload.len == 0)
+	if (d->state == DIR_DONE || p->payload.len == 0)
 		return;
 	if (d->state == DIR_NEW) {
 		if (!d->have_isn)
@@ -475,25 +727,37 @@ static void tcp_packet(struct inspect *in, const struct tg_pkt *p)
 		}
 		d->state = DIR_ACTIVE;
 	}
+	st = tg_reasm_stats(d->reasm);
+	dups = st->dups;
 	e = tg_reasm_add(d->reasm, (p->tcp_flags & TG_TCP_SYN) ? p->seq + 1 : p->seq, p->payload.p,
 			 p->payload.len);
-	if (e != TG_OK) {
+	if (e == TG_OK && st->dups != dups)
+		return; /* nothing new: a retransmission */
+	if (e != TG_OK)
 		in->reasm_errors++;
-		/* Keep what we have: a cap may still leave a complete ClientHello. */
-		dir_examine(in, f, dir);
-		if (d->state != DIR_DONE)
-			dir_finish(d);
+	if (d->role == ROLE_CLIENT && (e == TG_ERR_REASM_CONFLICT || e == TG_ERR_REASM_WINDOW)) {
+		/* As tlsgated: the flow fails at once, whatever it holds. */
+		(void)emit_fail(in, f, dir,
+				e == TG_ERR_REASM_CONFLICT ? TG_FLOW_FAIL_REASM_CONFLICT
+							   : TG_FLOW_FAIL_REASM_WINDOW,
+				e);
+		dir_finish(d);
 		return;
 	}
-	dir_examine(in, f, dir);
+	dir_examine(in, f, dir, e);
+	/* Other directions keep what they have: a cap may still leave a complete ClientHello. */
+	if (e != TG_OK && e != TG_ERR_CAP && d->state != DIR_DONE)
+		dir_finish(d);
 }
 
 static void udp_packet(struct inspect *in, const struct tg_pkt *p)
 {
+	struct inspect_flow fl;
+
 	if (p->sport != CTL_INSPECT_DNS_PORT && p->dport != CTL_INSPECT_DNS_PORT)
 		return;
-	emit_dns(in, p->ip_version, p->src, p->sport, p->dst, p->dport, "udp", p->payload.p,
-		 p->payload.len);
+	inspect_flow_of(&fl, p->ip_version, p->src, p->sport, p->dst, p->dport);
+	(void)emit_dns(in, &fl, "udp", p->payload.p, p->payload.len, DNS_QUERY);
 }
 
 static int linktype_of(int dlt, enum tg_linktype *lt)
@@ -564,6 +828,9 @@ static void inspect_summary(const struct inspect *in, const char *path)
 	if (in->reasm_errors)
 		fprintf(stderr, "inspect: %s: %" PRIu64 " segments refused by reassembly\n", path,
 			in->reasm_errors);
+	if (in->fails)
+		fprintf(stderr, "inspect: %s: %" PRIu64 " client flows failed (tcp_fail lines)\n",
+			path, in->fails);
 }
 
 int inspect_file(const char *path, FILE *out, const struct inspect_hooks *hooks, void *arg)
@@ -640,12 +907,11 @@ void inspect_flow_of(struct inspect_flow *fl, uint8_t family, const uint8_t *src
 
 static void inspect_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tlsgatectl inspect FILE.pcap... [--policy FILE [--content DIR]]\n"
-		"  one JSON object per line for each TLS ClientHello, DNS message and HTTP\n"
-		"  request in each pcap or pcapng capture; with --policy, each line also carries\n"
-		"  the decision the policy gives that flow (\"decision\", as tlsgatectl "
-		"explain)\n");
+	fprintf(f, "usage: tlsgatectl inspect FILE.pcap... [--policy FILE [--content DIR]]\n"
+		   "  one JSON object per line for each TLS ClientHello, DNS message, HTTP\n"
+		   "  request and failed TCP flow (tcp_fail) in each pcap or pcapng capture; with\n"
+		   "  --policy, each line tlsgated decides also carries the decision the policy\n"
+		   "  gives it (\"decision\", as tlsgatectl explain)\n");
 }
 
 /* --policy: classify each line's flow offline (no dynamic bypass table). */
@@ -654,61 +920,16 @@ struct inspect_policy {
 	struct tg_content *c;
 };
 
-static void facts_init(struct tg_flow_facts *f, enum tg_flow_kind kind, uint8_t family,
-		       const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
+static int hook_decide(void *arg, struct jw *w, const struct tg_flow_facts *f)
 {
-	memset(f, 0, sizeof(*f));
-	f->kind = kind;
-	f->family = family;
-	memcpy(f->src, src, 16);
-	memcpy(f->dst, dst, 16);
-	f->sport = sport;
-	f->dport = dport;
-}
-
-static void decide_out(const struct inspect_policy *ip, struct jw *w, const struct tg_flow_facts *f)
-{
+	const struct inspect_policy *ip = arg;
 	struct tg_decision dc;
 
 	if (tg_classify(ip->p, ip->c, NULL, f, 0, &dc) != TG_OK)
-		return;
+		return -1;
 	jw_key(w, "decision");
 	ctl_decision_json(w, ip->p, ip->c, &dc);
-}
-
-static void hook_tls(void *arg, struct jw *w, const struct inspect_flow *fl, const struct tg_ch *ch)
-{
-	struct tg_flow_facts f;
-	char ja4[TG_JA4_LEN + 1];
-
-	facts_init(&f, TG_FLOW_TLS, fl->family, fl->src, fl->dst, fl->sport, fl->dport);
-	tg_flow_facts_set_ch(&f, ch, ja4);
-	decide_out(arg, w, &f);
-}
-
-static void hook_http(void *arg, struct jw *w, const struct inspect_flow *fl,
-		      const struct tg_http_req *req)
-{
-	struct tg_flow_facts f;
-
-	facts_init(&f, TG_FLOW_HTTP, fl->family, fl->src, fl->dst, fl->sport, fl->dport);
-	f.http_host = req->host;
-	f.http_path = tg_http_req_path(req);
-	decide_out(arg, w, &f);
-}
-
-static void hook_dns(void *arg, struct jw *w, uint8_t family, const uint8_t *src,
-		     const uint8_t *dst, const struct tg_dns_msg *m)
-{
-	struct tg_flow_facts f;
-
-	/* Queries only: a response is not a flow the gateway decides. */
-	if (m->qr || m->n_q == 0)
-		return;
-	facts_init(&f, TG_FLOW_DNS, family, src, dst, 0, 53);
-	f.dns_name.p = (const uint8_t *)m->q[0].name.text;
-	f.dns_name.len = m->q[0].name.len;
-	decide_out(arg, w, &f);
+	return (int)dc.action;
 }
 
 int ctl_inspect_main(int argc, char **argv)
@@ -719,7 +940,7 @@ int ctl_inspect_main(int argc, char **argv)
 		{ "content", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct inspect_hooks hooks = { hook_tls, hook_http, hook_dns };
+	static const struct inspect_hooks hooks = { hook_decide };
 	const char *policy = NULL, *content = NULL;
 	struct inspect_policy ip = { NULL, NULL };
 	struct tg_diag *d = NULL;

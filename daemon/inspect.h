@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inspect.h - offline capture inspection shared by `tlsgatectl inspect` and the commands that
- * add to its output (e.g. a policy decision per flow). Hooks append fields to the JSON object
- * of each line before it is closed.
+ * add to its output (e.g. a policy decision per flow). The capture's flows are examined the way
+ * tlsgated examines them (flow.h); each line that stands for a decision carries the flow's
+ * facts to the hook, which appends its fields to the line's JSON object before it is closed.
  */
 #ifndef TLSGATE_INSPECT_H
 #define TLSGATE_INSPECT_H
@@ -11,9 +12,7 @@
 #include <stdio.h>
 
 struct jw;
-struct tg_ch;
-struct tg_http_req;
-struct tg_dns_msg;
+struct tg_flow_facts;
 
 /* The client -> server direction of a flow, as the line reports it. */
 struct inspect_flow {
@@ -23,11 +22,12 @@ struct inspect_flow {
 };
 
 struct inspect_hooks {
-	void (*tls)(void *arg, struct jw *w, const struct inspect_flow *fl, const struct tg_ch *ch);
-	void (*http)(void *arg, struct jw *w, const struct inspect_flow *fl,
-		     const struct tg_http_req *req);
-	void (*dns)(void *arg, struct jw *w, uint8_t family, const uint8_t *src, const uint8_t *dst,
-		    const struct tg_dns_msg *m);
+	/*
+	 * The decision for the facts @f of the line being written to @w (a ClientHello, an HTTP
+	 * request head, a DNS query, a failed TCP flow). Returns the enum tg_action decided:
+	 * a block ends the flow's examination as it ends the flow in tlsgated. -1: no decision.
+	 */
+	int (*decide)(void *arg, struct jw *w, const struct tg_flow_facts *f);
 };
 
 /* Inspect one capture, writing JSON lines to @out. Returns 0, or 1 if the file was unreadable. */

@@ -4,6 +4,8 @@
 # segments, malformed TCP options, IPv6 extension header chains, a queue flood, TCP Fast Open,
 # pipelined DNS and HTTP, forged DNS answers, names that are not host names, and conflicting
 # retransmissions. A blocked name must never get the server's answer; a passed one must, quickly.
+# The router's LAN side is captured for the whole run, and `tlsgatectl inspect --policy` over the
+# capture must decide each flow as tlsgated did (one decision path: lib flow and tg_classify).
 # Policy: test/e2e/policy-evasion.json, every fail class set explicitly. Root only (exit 77
 # otherwise). Traffic stays inside the namespaces this test creates. Prints "N passed, N failed".
 set -uo pipefail
@@ -33,10 +35,12 @@ work=$(mktemp -d)
 pass=0 fail=0
 daemon_pid=
 flood_pid=
+capture_pid=
 
 cleanup()
 {
 	[ -n "$flood_pid" ] && kill "$flood_pid" 2>/dev/null
+	[ -n "$capture_pid" ] && kill "$capture_pid" 2>/dev/null
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
 	in_r "$src/scripts/tlsgate-setup" down >/dev/null 2>&1
 	lab_down
@@ -66,6 +70,35 @@ start_daemon()
 	echo "daemon did not start:"
 	cat "$work/daemon.log"
 	return 1
+}
+
+# The capture of the router's LAN side (what arrives from the client, before netfilter), from
+# after the daemon started; -U writes each packet as it comes, -Z root writes into $work.
+start_capture()
+{
+	if ! command -v tcpdump >/dev/null; then
+		echo "tcpdump is missing (scripts/deps.sh installs it)"
+		return 1
+	fi
+	ip netns exec "$NS_R" tcpdump -i lan0 -U -n -s 0 -B 8192 -Z root -w "$work/lan.pcap" \
+		>"$work/tcpdump.log" 2>&1 &
+	capture_pid=$!
+	for _ in $(seq 50); do
+		grep -q "listening on" "$work/tcpdump.log" && return 0
+		sleep 0.1
+	done
+	echo "tcpdump did not start:"
+	cat "$work/tcpdump.log"
+	return 1
+}
+
+stop_capture()
+{
+	sleep 0.5 # the last packets on their way
+	kill -INT "$capture_pid" 2>/dev/null
+	wait "$capture_pid" 2>/dev/null
+	capture_pid=
+	grep -E "captured|dropped" "$work/tcpdump.log" | sed 's/^/     tcpdump: /'
 }
 
 # The policy: every fail class explicit. Keys today's loader does not know yet are taken out one
@@ -176,6 +209,7 @@ for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
 in_r "$src/scripts/tlsgate-setup" up --lan lan0 >/dev/null || { echo "setup failed"; exit 1; }
 touch "$work/decisions.log"
 start_daemon || exit 1
+start_capture || exit 1
 ip -n "$NS_C" addr add "$C4F/24" dev c0
 for ipt in iptables ip6tables; do
 	in_c "$ipt" -A OUTPUT -p tcp --sport "$CRAFT_PORTS" --tcp-flags RST RST -j DROP
@@ -327,11 +361,79 @@ done
 
 # The daemon lived through all of it, and (sanitizer build) stops without a report.
 check "daemon: still running" kill -0 "$daemon_pid"
+stop_capture
 kill "$daemon_pid" 2>/dev/null
 wait "$daemon_pid" 2>/dev/null
 daemon_pid=
 check "daemon: no sanitizer report in its log" \
 	bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$work/daemon.log'"
+
+# 14. One decision path: the capture of the whole run through tlsgatectl inspect with the same
+# policy; each flow's decisions must be the daemon's, in order.
+"$bin/tlsgatectl" inspect "$work/lan.pcap" --policy "$work/policy.json" \
+	--content "$src/policy/content" >"$work/inspect.jsonl" 2>"$work/inspect.err"
+rc=$?
+sed 's/^/     /' "$work/inspect.err"
+check "inspect: the capture is read (exit $rc)" [ "$rc" -eq 0 ]
+out=$("$py" - "$work/decisions.log" "$work/inspect.jsonl" "$C4F" <<'PY'
+import collections, json, sys
+
+# A flow is (client address, client port, server address, server port); its decisions are
+# compared as the ordered list of (action, reason): a keep-alive or pipelined connection has
+# one per request, a flow whose port a later connection reuses has both connections'.
+#
+# Compared: flows both sides decided, on what the capture shows: a ClientHello, an HTTP request
+# head, a DNS query over TCP, a reassembly conflict or window, a name that is no host name,
+# unparsable first bytes, data in a SYN. Excluded, the whole flow, when a daemon decision of it
+# rests on what a capture does not have:
+#   - a name learned from DNS answers (the daemon logs it as dns_name);
+#   - the dynamic bypass, the upstream exclusion table, a missing CA (runtime state);
+#   - timeouts: first bytes that never completed (fail-incomplete);
+#   - overload and the per-source flow quota: the flooder's address, fail-overload;
+#   - packets the daemon's dissector refused (fail-malformed), flows it saw midstream (its flow
+#     state expired or never existed), adoption failures;
+#   - IP filtering at the SYN (a "tcp" line with no failure).
+# Blocked flows: the RSTs and block pages come from the router and may or may not be on lan0;
+# the comparison is on decisions, not on what the client got.
+daemon_log, inspect_out, flooder = sys.argv[1:]
+RUNTIME = {"dynamic-bypass", "upstream-excluded", "ca-missing", "fail-incomplete",
+           "fail-overload", "fail-malformed", "fail-midstream", "fail-adoption"}
+PCAP_FAILS = {"fail-conflict", "fail-window", "fail-invalid-name", "fail-unparsable",
+              "fail-non-tls", "fail-unparsable-dns", "fail-tfo"}
+
+
+def key(o):
+    return (o["src"], int(o["sport"]), o["dst"], int(o["dport"]))
+
+
+daemon, excluded = collections.defaultdict(list), set()
+for line in open(daemon_log):
+    o = json.loads(line)
+    k = key(o)
+    if (o["src"] == flooder or o["reason"] in RUNTIME or "dns_name" in o
+            or (o["proto"] == "tcp" and o["reason"] not in PCAP_FAILS)):
+        excluded.add(k)
+    daemon[k].append((o["action"], o["reason"]))
+inspect = collections.defaultdict(list)
+for line in open(inspect_out):
+    o = json.loads(line)
+    if "decision" not in o or o.get("transport") == "udp":
+        continue
+    inspect[key(o)].append((o["decision"]["action"], o["decision"]["reason"]))
+
+both = sorted(k for k in daemon.keys() & inspect.keys() if k not in excluded)
+bad = [k for k in both if daemon[k] != inspect[k]]
+for k in bad:
+    print("mismatch %s:%d -> %s:%d: daemon %s, inspect %s" % (*k, daemon[k], inspect[k]))
+print("compared=%d mismatches=%d (daemon flows %d, inspect flows %d, excluded %d)"
+      % (len(both), len(bad), len(daemon), len(inspect), len(excluded & daemon.keys())))
+PY
+)
+sed 's/^/     /' <<<"$out"
+compared=$(sed -n 's/^compared=\([0-9]*\) .*/\1/p' <<<"$out")
+check "inspect and daemon: the same decisions ($(tail -n 1 <<<"$out"))" \
+	grep -q "^compared=[0-9]* mismatches=0 " <<<"$out"
+check "inspect and daemon: at least 10 flows compared (${compared:-0})" [ "${compared:-0}" -ge 10 ]
 
 if [ "$fail" -ne 0 ]; then
 	echo "--- daemon log (last 30 lines)"; tail -n 30 "$work/daemon.log"

@@ -4,6 +4,7 @@
 # - every test/data/policy-invalid/NN-name.json is rejected (exit 1) and stderr carries the exact
 #   line of NN-name.err;
 # - every <name>.scenarios.json next to <name>.json gives the expected {action, reason, rule}.
+# - explain decides failures: --fail reassembly-conflict, and a server name with a port.
 # The content package is policy/content (or $TLSGATE_CONTENT).
 set -uo pipefail
 src=${TG_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -75,6 +76,19 @@ PY
 	pass=$((pass + ${o:-0}))
 	fail=$((fail + ${b:-1}))
 done < <(find "$src/policy" -name '*.scenarios.json' | sort)
+
+# Failures are facts of the decision like any other: one named with --fail, and a server name
+# that is no host name (a port in it), under the default policy.
+explain_is() { # explain_is "ACTION REASON" ARGS...: the default policy's decision for ARGS
+	local want=$1 got
+	shift
+	got=$("$ctl" explain --policy "$src/policy/default.json" --content "$content" \
+		--src 192.168.1.10 --dst 192.0.2.80 --dport 443 "$@" |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["action"], d["reason"])')
+	if [ "$got" = "$want" ]; then ok; else ko "explain $*: \"$got\", expected \"$want\""; fi
+}
+explain_is "block fail-conflict" --fail reassembly-conflict --sni www.example.com
+explain_is "block fail-invalid-name" --sni 'www.example.com:443'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
