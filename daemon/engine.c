@@ -528,7 +528,10 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
 	struct dec_result r;
 
 	dec_flow_of(e, &df, fl, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, why, now_ms, &r);
+	/* The kind tg_flow_facts_set_exam() gives the same failure (inspect decides alike). */
+	decider_failed(e->cfg.decider, &df,
+		       why == TG_FLOW_FAIL_UNPARSABLE_DNS ? TG_FLOW_DNS : TG_FLOW_TLS, why, now_ms,
+		       &r);
 	eng_log_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
 			 df.dns_name_len, &r);
 	flow_apply(e, fl, r.action, now_ms);
@@ -1167,6 +1170,16 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 	}
 	if (p->window)
 		fl->f.client_window = p->window;
+	/*
+	 * What the client has of the server's stream, from its ACK: the sequence an RST or a block
+	 * page must carry to be taken, also when the server's replies no longer come here (STREAM).
+	 */
+	if (fl->state >= EF_SYNACK && (p->tcp_flags & TG_TCP_ACK)) {
+		uint32_t acked = p->ack - (fl->f.server_isn + 1);
+
+		if (acked - fl->f.server_sent < 0x80000000u)
+			fl->f.server_sent = acked;
+	}
 	if (p->payload.len == 0) {
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
