@@ -55,7 +55,6 @@
 #include "tlsgate/tls_ch.h"
 
 #include "ctl.h"
-#include "engine.h"
 #include "inspect.h"
 #include "jsonw.h"
 #include "tuple.h"
@@ -518,27 +517,6 @@ static bool dir_rebase(struct dir *d, uint32_t next)
 	return true;
 }
 
-/*
- * Where the message after the one examined begins (stream offset), as tlsgated finds it
- * (engine.c stream_next): past a DNS message, or past a request head and its Content-Length
- * body. False when the rest is no longer messages: a chunked or very large body, CONNECT.
- */
-static bool dir_next(const struct dir *d, const struct tg_exam *x, uint32_t *next)
-{
-	const struct tg_http_req *req = &x->req;
-
-	if (x->kind == TG_EXAM_DNS) {
-		*next = d->base + (uint32_t)x->used;
-		return true;
-	}
-	if (req->chunked || req->form == TG_HTTP_FORM_AUTHORITY ||
-	    (req->has_content_length && req->content_length > ENG_STREAM_BODY_MAX))
-		return false;
-	*next = d->base + (uint32_t)req->head_len +
-		(uint32_t)(req->has_content_length ? req->content_length : 0);
-	return true;
-}
-
 /* The parser's own line for a failure, on any direction (a client's also gets tcp_fail). */
 static void dir_fail_other(struct inspect *in, const struct flow *f, int dir, const uint8_t *p,
 			   const struct tg_exam *x)
@@ -640,7 +618,8 @@ static void dir_examine(struct inspect *in, struct flow *f, int dir, enum tg_err
 			return;
 		}
 		/* Passed (or nothing decides): the next request or query of the connection. */
-		if (a == TG_ACTION_BLOCK || !dir_next(d, x, &next) || !dir_rebase(d, next)) {
+		if (a == TG_ACTION_BLOCK || !tg_flow_exam_span(x, &next) ||
+		    !dir_rebase(d, d->base + next)) {
 			dir_finish(d);
 			return;
 		}

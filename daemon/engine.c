@@ -637,27 +637,6 @@ static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 }
 
 /*
- * Where the next request of a kept flow begins (a stream offset from isn + 1), after the one
- * just passed; false when the rest of the flow is no longer requests we can find: a chunked
- * or very large body, CONNECT (the stream becomes a tunnel).
- */
-static bool stream_next(const struct engine *e, const struct eflow *fl, uint32_t *next)
-{
-	const struct tg_http_req *req = &e->exam.req;
-
-	if (e->exam.kind == TG_EXAM_DNS) {
-		*next = fl->msg_base + (uint32_t)e->exam.used;
-		return true;
-	}
-	if (req->chunked || req->form == TG_HTTP_FORM_AUTHORITY ||
-	    (req->has_content_length && req->content_length > ENG_STREAM_BODY_MAX))
-		return false;
-	*next = fl->msg_base + (uint32_t)req->head_len +
-		(uint32_t)(req->has_content_length ? req->content_length : 0);
-	return true;
-}
-
-/*
  * The flow's next message begins at stream offset @next: a new reassembly from there, with the
  * bytes already seen beyond it (pipelined requests). False when out of memory.
  */
@@ -827,7 +806,8 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		if (!go_on)
 			return;
 		CTR_INC(e, stream_requests);
-		if (!stream_next(e, fl, &next) || !stream_rebase(fl, next)) {
+		if (!tg_flow_exam_span(&e->exam, &next) ||
+		    !stream_rebase(fl, fl->msg_base + next)) {
 			/* The rest is no longer requests we can find: it passes whole. */
 			CTR_INC(e, stream_end);
 			flow_pass(e, fl, now_ms);

@@ -28,7 +28,6 @@ struct names;
 #define ENG_SYNACK_TIMEOUT_MS 30000 /* handshake seen, no data: forget the flow */
 #define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
 #define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
-#define ENG_STREAM_BODY_MAX   (1u << 30) /* request body skipped to find the next request */
 #define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
 #define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
 

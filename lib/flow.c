@@ -100,6 +100,22 @@ void tg_flow_examine(const uint8_t *p, size_t len, bool dns,
 		flow_examine_http(p, len, out);
 }
 
+bool tg_flow_exam_span(const struct tg_exam *x, uint32_t *len)
+{
+	const struct tg_http_req *req = &x->req;
+
+	if (x->kind == TG_EXAM_DNS) {
+		*len = (uint32_t)x->used;
+		return true;
+	}
+	if (x->kind != TG_EXAM_HTTP || req->chunked || req->form == TG_HTTP_FORM_AUTHORITY ||
+	    (req->has_content_length && req->content_length > TG_CAP_HTTP_BODY_SKIP))
+		return false;
+	*len = (uint32_t)req->head_len +
+	       (uint32_t)(req->has_content_length ? req->content_length : 0);
+	return true;
+}
+
 void tg_flow_facts_set_exam(struct tg_flow_facts *f, const struct tg_exam *x,
 			    char ja4[static TG_CAP_JA4_LEN + 1])
 {

@@ -113,9 +113,25 @@ static void test_http(void)
 	CHECK_INT(f.kind, TG_FLOW_HTTP);
 	CHECK_MEM(f.http_host.p, f.http_host.len, "www.example.org");
 	CHECK_MEM(f.http_path.p, f.http_path.len, "/a?b");
-	exam(post, sizeof(post) - 1, false);
-	CHECK_INT(x.kind, TG_EXAM_HTTP);
-	CHECK(x.req.has_content_length && x.req.content_length == 5);
+	{
+		uint32_t span = 0;
+
+		CHECK(tg_flow_exam_span(&x, &span));
+		CHECK_INT(span, head);
+		exam(post, sizeof(post) - 1, false);
+		CHECK_INT(x.kind, TG_EXAM_HTTP);
+		CHECK(x.req.has_content_length && x.req.content_length == 5);
+		/* The next request begins after the body. */
+		CHECK(tg_flow_exam_span(&x, &span));
+		CHECK_INT(span, sizeof(post) - 1 + 5);
+		/* A chunked body or CONNECT: the next request cannot be found. */
+		exam("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 56, false);
+		CHECK_INT(x.kind, TG_EXAM_HTTP);
+		CHECK(!tg_flow_exam_span(&x, &span));
+		exam("CONNECT h.example:443 HTTP/1.1\r\nHost: h.example:443\r\n\r\n", 55, false);
+		CHECK_INT(x.kind, TG_EXAM_HTTP);
+		CHECK(!tg_flow_exam_span(&x, &span));
+	}
 	/* Starts like a request, then does not parse: a failed request, not another protocol. */
 	exam("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 36, false);
 	CHECK_INT(x.kind, TG_EXAM_FAIL);
@@ -152,6 +168,12 @@ static void test_dns(void)
 	CHECK_INT(x.kind, TG_EXAM_DNS);
 	CHECK_INT(x.used, 19);
 	CHECK_INT(x.dns.len, 17);
+	{
+		uint32_t span = 0;
+
+		CHECK(tg_flow_exam_span(&x, &span));
+		CHECK_INT(span, 19);
+	}
 	memset(&f, 0, sizeof(f));
 	tg_flow_facts_set_exam(&f, &x, ja4);
 	CHECK_INT(f.kind, TG_FLOW_DNS);

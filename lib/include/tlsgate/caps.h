@@ -82,9 +82,10 @@
 #define TG_CAP_DNS_ECH_CUTS 256
 
 /* HTTP/1.x request head. */
-#define TG_CAP_HTTP_HEAD    8192
-#define TG_CAP_HTTP_TARGET  4096
-#define TG_CAP_HTTP_HEADERS 100
+#define TG_CAP_HTTP_HEAD      8192
+#define TG_CAP_HTTP_TARGET    4096
+#define TG_CAP_HTTP_HEADERS   100
+#define TG_CAP_HTTP_BODY_SKIP (1u << 30) /* body skipped to find a kept flow's next request */
 
 /*
  * Identity: a user name as the identity sources give it (user, DOMAIN\user, user@realm). Longer

@@ -54,6 +54,15 @@ void tg_flow_examine(const uint8_t *p, size_t len, bool dns,
 		     uint8_t scratch[static TG_CAP_CH_BYTES], struct tg_exam *out);
 
 /*
+ * tg_flow_exam_span() - the stream bytes the complete message of @x (TG_EXAM_HTTP or
+ * TG_EXAM_DNS) occupies: the head and its Content-Length body, or the framed query. Where the
+ * flow's next request begins. False when the rest of the stream is no longer requests that can
+ * be found: a chunked body, CONNECT (a tunnel), a body over TG_CAP_HTTP_BODY_SKIP, or a TLS or
+ * failed examination.
+ */
+bool tg_flow_exam_span(const struct tg_exam *x, uint32_t *len);
+
+/*
  * tg_flow_facts_set_exam() - the examination's part of @f: kind, and the ClientHello's facts
  * (tg_flow_facts_set_ch, @ja4 as there), the request's Host and target, or the failure. A DNS
  * message is the caller's to parse (its question becomes dns_name). Spans point into @x.
