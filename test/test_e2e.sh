@@ -157,6 +157,16 @@ check "decrypt, ClientHello in 7-byte segments: segments released before the dec
 stale=$(in_s ss -Htn state established "( sport = :443 )" | grep -c "$C4" || true)
 check "decrypt: server's old half was reset ($stale stale connections)" [ "$stale" -eq 0 ]
 
+# IP filtering at the SYN: the client gets an RST that acknowledges its SYN (a SYN-SENT client
+# takes it and gives up at once) instead of retrying an unanswered SYN for a minute.
+t0=$(date +%s%N)
+out=$(in_c curl -sS --max-time 5 -k https://198.51.100.77/ 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "ip filtering: the SYN is refused at once (${ms} ms: $out)" \
+	bash -c '[[ $1 == *"Failed to connect"* ]] && [ "$2" -lt 1000 ]' _ "$out" "$ms"
+check "ip filtering: logged as block by rule block-net" \
+	grep -q '"dst":"198.51.100.77".*"action":"block".*"rule_name":"block-net"' "$work/decisions.log"
+
 # BLOCK: the client sees a reset.
 curl_c $R4 https://www.blocked.test/ >"$work/block.out" 2>&1
 check "block: client gets a reset" grep -q "reset by peer" "$work/block.out"
@@ -277,6 +287,15 @@ cp "$work/policy.good" "$work/policy.json"
 kill -HUP "$daemon_pid"
 sleep 0.5
 check "reload: a good policy is taken" grep -q "policy reloaded" "$work/daemon.log"
+
+# The relay's per-client cap (256): one client holding 260 decrypted connections; those past
+# the cap are not adopted (the relay has no room: fail-adoption, pass by default) and still work.
+out=$(in_c python3 "$src/test/e2e/client.py" hold "$S4" www.decrypt.test 260)
+"$bin/tlsgatectl" stats --control "$work/control" >"$work/stats-hold.json"
+full=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engine"]["relay_full"])' "$work/stats-hold.json")
+check "relay: 260 held connections of one client all answered ($out)" [ "$out" -eq 260 ]
+check "relay: those past the per-client cap fell back ($full, fail-adoption logged)" \
+	bash -c "[ '$full' -ge 4 ] && grep -q '\"reason\":\"fail-adoption\"' '$work/decisions.log'"
 
 # Counters through the control socket (tlsgatectl stats).
 "$bin/tlsgatectl" stats --control "$work/control" >"$work/stats.json"

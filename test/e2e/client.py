@@ -11,6 +11,7 @@
                                          ClientHello for SNI, wait for the server's first bytes,
                                          close; prints "N connections/s"
   client.py splitch SERVER SNI MODE      send a TLS 1.2 ClientHello for SNI ("-": none) split per MODE
+  client.py hold SERVER SNI N            N connections with a ClientHello each, kept open: prints how many were answered
   client.py smallch SERVER SNI SEG CA   a real TLS client whose ClientHello leaves in SEG-byte segments, then GET /big: prints the body size
                                          (records: two TLS records; segments: two TCP segments;
                                          reorder: two segments, the first 100 bytes)
@@ -216,6 +217,26 @@ def smallch(server, sni, seg, cafile):
     print(len(rest))
 
 
+def hold(server, sni, count):
+    """COUNT connections, each sending a ClientHello for SNI and waiting for the first bytes of
+    an answer, all kept open until the end: prints how many were answered."""
+    hello = client_hello(sni)
+    wire = b"\x16\x03\x01" + struct.pack("!H", len(hello)) + hello
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    socks, ok = [], 0
+    for _ in range(int(count)):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(3)
+        try:
+            s.connect((server, 443))
+            s.sendall(wire)
+            ok += bool(s.recv(1))
+        except OSError:
+            pass
+        socks.append(s)
+    print(ok)
+
+
 cmd = sys.argv[1]
 if cmd == "dns":
     dns(*sys.argv[2:5])
@@ -231,6 +252,8 @@ elif cmd == "rate":
     rate(*sys.argv[2:5])
 elif cmd == "splitch":
     splitch(*sys.argv[2:5])
+elif cmd == "hold":
+    hold(*sys.argv[2:5])
 elif cmd == "smallch":
     smallch(*sys.argv[2:6])
 else:
