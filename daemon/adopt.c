@@ -101,7 +101,7 @@ int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t pref
 	if (fwmark && setint(fd, SOL_SOCKET, SO_MARK, (int)fwmark) == -1)
 		goto fail;
 	*step = "bind";
-	if (sockaddr_of(f->family, f->server, f->sport, &ss, &sslen) == -1 ||
+	if (sockaddr_of(f->family, f->server, f->server_port, &ss, &sslen) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, sslen) == -1)
 		goto fail;
 	/* 2. Sequence numbers only while closed: after connect they are EPERM. */
@@ -119,7 +119,7 @@ int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t pref
 		goto fail;
 	/* 4. In repair mode connect() sends no SYN: the socket is ESTABLISHED at once. */
 	*step = "connect";
-	if (sockaddr_of(f->family, f->client, f->cport, &ss, &sslen) == -1 ||
+	if (sockaddr_of(f->family, f->client, f->client_port, &ss, &sslen) == -1 ||
 	    connect(fd, (struct sockaddr *)&ss, sslen) == -1)
 		goto fail;
 	/*
@@ -229,7 +229,7 @@ int adopt_reset_server(int raw_fd, const struct adopt_facts *f)
 	uint8_t pkt[TG_PKT_RST_MAX];
 	size_t len;
 
-	len = tg_pkt_build_rst(pkt, f->family, f->client, f->server, f->cport, f->sport,
+	len = tg_pkt_build_rst(pkt, f->family, f->client, f->server, f->client_port, f->server_port,
 			       f->client_isn + 1 + f->server_has, f->server_isn + 1);
 	return adopt_raw_send(raw_fd, f->family, f->server, pkt, len);
 }
@@ -239,7 +239,7 @@ int adopt_reset_client(int raw_fd, const struct adopt_facts *f, uint32_t client_
 	uint8_t pkt[TG_PKT_RST_MAX];
 	size_t len;
 
-	len = tg_pkt_build_rst(pkt, f->family, f->server, f->client, f->sport, f->cport,
+	len = tg_pkt_build_rst(pkt, f->family, f->server, f->client, f->server_port, f->client_port,
 			       f->server_isn + 1 + f->server_sent,
 			       f->client_isn + 1 + client_bytes);
 	return adopt_raw_send(raw_fd, f->family, f->client, pkt, len);

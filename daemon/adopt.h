@@ -15,7 +15,7 @@
 struct adopt_facts {
 	uint8_t family; /* 4 or 6 */
 	uint8_t client[16], server[16];
-	uint16_t cport, sport;
+	uint16_t client_port, server_port;
 	uint32_t client_isn, server_isn;
 	uint16_t client_mss; /* from the SYN (0: absent, use 536/1220) */
 	uint16_t server_mss; /* from the SYN-ACK */

@@ -51,31 +51,13 @@
 #include "decide.h"
 #include "engine.h"
 #include "engine_impl.h"
+#include "enforce.h"
 #include "jsonw.h"
 #include "log.h"
 #include "marks.h"
 #include "names.h"
 #include "relay.h"
 #include "tuple.h"
-
-#define ENG_SOURCE_BUCKETS 4096
-
-static const uint8_t eng_zero[16];
-
-static uint64_t key_hash(const struct engine *e, uint8_t family, const uint8_t *c, uint16_t cp,
-			 const uint8_t *s, uint16_t sp)
-{
-	return tuple_hash(e->key, family, c, cp, s, sp);
-}
-
-static bool key_eq(const struct eflow *fl, uint8_t family, const uint8_t *c, uint16_t cp,
-		   const uint8_t *s, uint16_t sp)
-{
-	size_t n = family == 4 ? 4 : 16;
-
-	return fl->f.family == family && fl->f.cport == cp && fl->f.sport == sp &&
-	       !memcmp(fl->f.client, c, n) && !memcmp(fl->f.server, s, n);
-}
 
 /* now - then, never negative: the clock a packet was stamped with may be later than a tick's. */
 static uint64_t age_ms(uint64_t now_ms, uint64_t then_ms)
@@ -86,27 +68,15 @@ static uint64_t age_ms(uint64_t now_ms, uint64_t then_ms)
 struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	size_t size = 1;
 
 	if (e == NULL)
 		return NULL;
-	while (size < ENG_MAX_FLOWS)
-		size <<= 1;
-	e->tab = calloc(size, sizeof(*e->tab));
-	e->srcs = calloc(ENG_SOURCE_BUCKETS, sizeof(*e->srcs));
-	if (e->tab == NULL || e->srcs == NULL ||
-	    getrandom(e->key, sizeof(e->key), 0) != (ssize_t)sizeof(e->key)) {
-		free(e->srcs);
-		free(e->tab);
-		free(e);
-		return NULL;
-	}
-	e->tab_mask = size - 1;
-	e->src_mask = ENG_SOURCE_BUCKETS - 1;
 	e->cfg = *cfg;
 	e->q = q;
-	e->lru.lru_next = e->lru.lru_prev = &e->lru;
-	e->part.part_next = e->part.part_prev = &e->part;
+	if (flowtab_init(e) == -1) {
+		engine_free(e);
+		return NULL;
+	}
 	e->dnsq = dnsq_new();
 	if (e->dnsq == NULL) {
 		engine_free(e);
@@ -115,194 +85,13 @@ struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q)
 	return e;
 }
 
-/* The flow count of @addr, created at its first flow; NULL when out of memory. */
-static struct eng_source *source_get(struct engine *e, uint8_t family, const uint8_t *addr)
-{
-	size_t n = family == 4 ? 4 : 16;
-	struct eng_source **pp =
-		&e->srcs[tuple_hash(e->key, family, addr, 0, eng_zero, 0) & e->src_mask];
-	struct eng_source *s;
-
-	for (s = *pp; s != NULL; s = s->next)
-		if (s->family == family && !memcmp(s->addr, addr, n))
-			return s;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return NULL;
-	s->family = family;
-	memcpy(s->addr, addr, n);
-	s->next = *pp;
-	*pp = s;
-	return s;
-}
-
-static void source_put(struct engine *e, struct eng_source *s)
-{
-	struct eng_source **pp;
-
-	if (s == NULL || --s->flows > 0)
-		return;
-	pp = &e->srcs[tuple_hash(e->key, s->family, s->addr, 0, eng_zero, 0) & e->src_mask];
-	while (*pp != NULL && *pp != s)
-		pp = &(*pp)->next;
-	if (*pp == s)
-		*pp = s->next;
-	free(s);
-}
-
-static void lru_unlink(struct eflow *fl)
-{
-	fl->lru_prev->lru_next = fl->lru_next;
-	fl->lru_next->lru_prev = fl->lru_prev;
-}
-
-static void lru_push(struct engine *e, struct eflow *fl)
-{
-	fl->lru_prev = e->lru.lru_prev;
-	fl->lru_next = &e->lru;
-	e->lru.lru_prev->lru_next = fl;
-	e->lru.lru_prev = fl;
-}
-
-/* A state change: the flow moves to the young end, so engine_tick() can stop early. */
-static void flow_state(struct engine *e, struct eflow *fl, enum eflow_state st, uint64_t now_ms)
-{
-	fl->state = st;
-	fl->state_ms = now_ms;
-	lru_unlink(fl);
-	lru_push(e, fl);
-}
-
-static void part_add(struct engine *e, struct eflow *fl)
-{
-	if (fl->in_part)
-		return;
-	fl->part_prev = e->part.part_prev;
-	fl->part_next = &e->part;
-	e->part.part_prev->part_next = fl;
-	e->part.part_prev = fl;
-	fl->in_part = true;
-}
-
-static void part_del(struct eflow *fl)
-{
-	if (!fl->in_part)
-		return;
-	fl->part_prev->part_next = fl->part_next;
-	fl->part_next->part_prev = fl->part_prev;
-	fl->in_part = false;
-}
-
-static void flow_remove(struct engine *e, struct eflow *fl)
-{
-	struct eflow **pp = &e->tab[key_hash(e, fl->f.family, fl->f.client, fl->f.cport,
-					     fl->f.server, fl->f.sport) &
-				    e->tab_mask];
-
-	while (*pp != NULL && *pp != fl)
-		pp = &(*pp)->next;
-	if (*pp == fl)
-		*pp = fl->next;
-	lru_unlink(fl);
-	part_del(fl);
-	source_put(e, fl->src);
-	tg_reasm_free(fl->reasm);
-	tg_reasm_free(fl->sreasm);
-	free(fl);
-	e->nflows--;
-}
-
 void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	while (e->lru.lru_next != &e->lru)
-		flow_remove(e, e->lru.lru_next);
+	flowtab_fini(e);
 	dnsq_free(e->dnsq);
-	free(e->srcs);
-	free(e->tab);
 	free(e);
-}
-
-/* Find the flow of a packet in either direction; *to_server tells which. */
-static struct eflow *flow_find(struct engine *e, const struct tg_pkt *p, bool *to_server)
-{
-	struct eflow *fl;
-
-	for (fl = e->tab[key_hash(e, p->ip_version, p->src, p->sport, p->dst, p->dport) &
-			 e->tab_mask];
-	     fl != NULL; fl = fl->next)
-		if (key_eq(fl, p->ip_version, p->src, p->sport, p->dst, p->dport)) {
-			*to_server = true;
-			return fl;
-		}
-	for (fl = e->tab[key_hash(e, p->ip_version, p->dst, p->dport, p->src, p->sport) &
-			 e->tab_mask];
-	     fl != NULL; fl = fl->next)
-		if (key_eq(fl, p->ip_version, p->dst, p->dport, p->src, p->sport)) {
-			*to_server = false;
-			return fl;
-		}
-	return NULL;
-}
-
-/*
- * Table full: the oldest flow that has seen only a SYN (no answer yet: a flood's favourite)
- * among the ENG_EVICT_SCAN oldest makes room. False when there is none.
- */
-static bool flow_evict(struct engine *e)
-{
-	struct eflow *fl = e->lru.lru_next;
-	unsigned i;
-
-	for (i = 0; i < ENG_EVICT_SCAN && fl != &e->lru; i++, fl = fl->lru_next)
-		if (fl->state == EF_SYN) {
-			flow_remove(e, fl);
-			CTR_INC(e, flows_evicted);
-			return true;
-		}
-	return false;
-}
-
-enum flow_new_err { FLOW_NEW_OK, FLOW_NEW_FULL, FLOW_NEW_SOURCE };
-
-static enum flow_new_err flow_new(struct engine *e, const struct tg_pkt *p, uint64_t now_ms,
-				  struct eflow **out)
-{
-	struct eng_source *src;
-	struct eflow *fl;
-	size_t i;
-
-	*out = NULL;
-	if (e->nflows >= ENG_MAX_FLOWS && !flow_evict(e))
-		return FLOW_NEW_FULL;
-	src = source_get(e, p->ip_version, p->src);
-	if (src == NULL)
-		return FLOW_NEW_FULL;
-	if (src->flows >= ENG_MAX_FLOWS_PER_SOURCE)
-		return FLOW_NEW_SOURCE;
-	fl = calloc(1, sizeof(*fl));
-	if (fl == NULL) {
-		src->flows++;
-		source_put(e, src);
-		return FLOW_NEW_FULL;
-	}
-	src->flows++;
-	fl->src = src;
-	fl->f.family = p->ip_version;
-	memcpy(fl->f.client, p->src, 16);
-	memcpy(fl->f.server, p->dst, 16);
-	fl->f.cport = p->sport;
-	fl->f.sport = p->dport;
-	fl->state_ms = now_ms;
-	i = key_hash(e, p->ip_version, p->src, p->sport, p->dst, p->dport) & e->tab_mask;
-	fl->next = e->tab[i];
-	e->tab[i] = fl;
-	lru_push(e, fl);
-	e->nflows++;
-	CTR_INC(e, flows_new);
-	*out = fl;
-	return FLOW_NEW_OK;
 }
 
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
@@ -311,74 +100,6 @@ void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t 
 
 	if (queue_verdict(e->q, id, v, decision != 0, mark) == -1)
 		CTR_INC(e, verdict_fail);
-}
-
-/*
- * A name in the log, cut at ENG_LOG_FIELD_MAX bytes (then "truncated": true follows): every
- * other field is bounded, so a line always fits ENG_LOG_LINE_MAX and is never dropped.
- */
-static void log_name(struct engine *e, struct jw *w, const char *key, const uint8_t *name,
-		     size_t len)
-{
-	if (len <= ENG_LOG_FIELD_MAX) {
-		jw_kv_bytes(w, key, name, len);
-		return;
-	}
-	jw_kv_bytes(w, key, name, ENG_LOG_FIELD_MAX);
-	jw_kv_bool(w, "truncated", true);
-	CTR_INC(e, log_truncated);
-}
-
-void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-		      const char *name_key, const uint8_t *name, size_t name_len,
-		      const struct dec_result *r)
-{
-	FILE *m;
-	struct jw w;
-	char a[64];
-	struct timespec ts;
-	long n;
-
-	if (e->cfg.log == NULL)
-		return;
-	m = fmemopen(e->logbuf, sizeof(e->logbuf), "w");
-	if (m == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	jw_init(&w, m);
-	jw_obj_begin(&w);
-	snprintf(a, sizeof(a), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
-	jw_key(&w, "time");
-	jw_raw(&w, a);
-	jw_kv_str(&w, "proto", proto);
-	tg_addr_format(f->family, f->client, a, sizeof(a));
-	jw_kv_str(&w, "src", a);
-	jw_kv_uint(&w, "sport", f->cport);
-	tg_addr_format(f->family, f->server, a, sizeof(a));
-	jw_kv_str(&w, "dst", a);
-	jw_kv_uint(&w, "dport", f->sport);
-	if (r->user[0])
-		jw_kv_str(&w, "user", r->user);
-	/* The name the decision was made on: sni, host, qname, or dns_name (learned). */
-	if (name != NULL)
-		log_name(e, &w, name_key, name, name_len);
-	if (r->app[0])
-		jw_kv_str(&w, "app", r->app);
-	if (r->category[0])
-		jw_kv_str(&w, "category", r->category);
-	jw_kv_str(&w, "action", dec_action_name(r->action));
-	jw_kv_str(&w, "reason", r->reason);
-	if (r->rule >= 0) {
-		jw_kv_uint(&w, "rule", (uint64_t)r->rule);
-		if (r->rule_name[0])
-			jw_kv_str(&w, "rule_name", r->rule_name);
-	}
-	jw_obj_end(&w);
-	jw_line_end(&w);
-	n = ftell(m);
-	fclose(m);
-	if (n > 0 && (size_t)n < sizeof(e->logbuf))
-		log_line(e->cfg.log, e->logbuf, (size_t)n);
 }
 
 int eng_raw_fd(const struct engine *e, uint8_t family)
@@ -395,11 +116,11 @@ static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark
 	for (i = 0; i < fl->n_held; i++)
 		eng_verdict(e, fl->held[i], v, fl->held_mark[i], mark);
 	fl->n_held = 0;
-	part_del(fl);
+	flowtab_part_del(fl);
 	/* Decided flows only linger for late packets: the quota counts flows being decided. */
-	source_put(e, fl->src);
+	flowtab_source_put(e, fl->src);
 	fl->src = NULL;
-	flow_state(e, fl, EF_DECIDED, now_ms);
+	flowtab_state(e, fl, EF_DECIDED, now_ms);
 	fl->mark = mark;
 	fl->drop = drop;
 	tg_reasm_free(fl->reasm);
@@ -415,39 +136,14 @@ static uint32_t seen_bytes(const struct eflow *fl)
 
 static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
-	int fd = eng_raw_fd(e, fl->f.family);
-
-	/*
-	 * The client's RST acknowledges what it sent, so it is in its window; before a SYN-ACK
-	 * (server ISN unknown) its ACK of the SYN is what a SYN-SENT client checks.
-	 */
-	if (adopt_reset_client(fd, &fl->f, fl->msg_base + seen_bytes(fl)) == -1 ||
-	    (fl->state >= EF_SYNACK && adopt_reset_server(fd, &fl->f) == -1)) {
+	/* Before a SYN-ACK (server ISN unknown) only the client is reset: its SYN acknowledged. */
+	if (enforce_reset(eng_raw_fd(e, fl->f.family), &fl->f, fl->msg_base + seen_bytes(fl),
+			  fl->state >= EF_SYNACK) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
 	}
 	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
 	CTR_INC(e, block);
-}
-
-/* Append @s to @out with the HTML specials escaped; returns the new length. */
-static size_t html_escape(char *out, size_t at, size_t cap, const char *s)
-{
-	for (; *s && at + 7 < cap; s++) {
-		const char *rep = *s == '<'   ? "&lt;"
-				  : *s == '>' ? "&gt;"
-				  : *s == '&' ? "&amp;"
-				  : *s == '"' ? "&quot;"
-					      : NULL;
-
-		if (rep) {
-			memcpy(out + at, rep, strlen(rep));
-			at += strlen(rep);
-		} else {
-			out[at++] = *s;
-		}
-	}
-	return at;
 }
 
 /*
@@ -456,32 +152,8 @@ static size_t html_escape(char *out, size_t at, size_t cap, const char *s)
  */
 static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule, uint64_t now_ms)
 {
-	static const char head[] = "HTTP/1.1 403 Forbidden\r\n"
-				   "Content-Type: text/html; charset=utf-8\r\n"
-				   "Cache-Control: no-store\r\n"
-				   "Connection: close\r\n"
-				   "Content-Length: ";
-	char body[512], page[768];
-	uint8_t pkt[1024];
-	size_t blen, plen, n;
-	int fd = eng_raw_fd(e, fl->f.family);
-
-	blen = (size_t)snprintf(body, sizeof(body),
-				"<!doctype html><title>Blocked</title><h1>Blocked</h1>"
-				"<p>This site is not allowed by your organization's policy.</p>"
-				"<p>Rule: ");
-	blen = html_escape(body, blen, sizeof(body) - 16, rule[0] ? rule : "-");
-	memcpy(body + blen, "</p>\n", 5);
-	blen += 5;
-	plen = (size_t)snprintf(page, sizeof(page), "%s%zu\r\n\r\n%.*s", head, blen, (int)blen,
-				body);
-	n = tg_pkt_build_tcp(pkt, sizeof(pkt), fl->f.family, fl->f.server, fl->f.client,
-			     fl->f.sport, fl->f.cport, fl->f.server_isn + 1 + fl->f.server_sent,
-			     fl->f.client_isn + 1 + fl->msg_base + seen_bytes(fl),
-			     TG_TCP_PSH | TG_TCP_ACK | TG_TCP_FIN, 512, (const uint8_t *)page,
-			     plen);
-	if (n == 0 || adopt_raw_send(fd, fl->f.family, fl->f.client, pkt, n) == -1 ||
-	    adopt_reset_server(fd, &fl->f) == -1) {
+	if (enforce_block_page(eng_raw_fd(e, fl->f.family), &fl->f, fl->msg_base + seen_bytes(fl),
+			       rule) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block page", e->cfg.queue);
 	}
@@ -504,8 +176,8 @@ static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflo
 	df->family = fl->f.family;
 	df->src = fl->f.client;
 	df->dst = fl->f.server;
-	df->sport = fl->f.cport;
-	df->dport = fl->f.sport;
+	df->sport = fl->f.client_port;
+	df->dport = fl->f.server_port;
 	df->mac = fl->has_mac ? fl->mac : NULL;
 	df->os_hint = fl->os_hint;
 	df->os_conf = fl->os_conf;
@@ -532,8 +204,8 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
 	decider_failed(e->cfg.decider, &df,
 		       why == TG_FLOW_FAIL_UNPARSABLE_DNS ? TG_FLOW_DNS : TG_FLOW_TLS, why, now_ms,
 		       &r);
-	eng_log_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-			 df.dns_name_len, &r);
+	declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
+			&r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -565,7 +237,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
-	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.client, fl->f.server, fl->f.sport);
+	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.client, fl->f.server, fl->f.server_port);
 	CTR_INC(e, decrypt);
 }
 
@@ -604,8 +276,8 @@ static bool flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec
 		flow_fail(e, fl, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms);
 		return false;
 	}
-	eng_log_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-			 e->dns.q[0].name.len, &r);
+	declog_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
+			e->dns.q[0].name.len, &r);
 	if (r.action == DEC_BLOCK) {
 		flow_block(e, fl, now_ms);
 		return false;
@@ -622,7 +294,7 @@ static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 
 	decider_http(e->cfg.decider, df, (const char *)req->host.p, req->host.len,
 		     (const char *)req->target.p, req->target.len, &r);
-	eng_log_decision(e, &fl->f, "http", "host", req->host.p, req->host.len, &r);
+	declog_decision(e, &fl->f, "http", "host", req->host.p, req->host.len, &r);
 	if (r.action != DEC_BLOCK) {
 		CTR_INC(e, http_passed);
 		return true;
@@ -670,10 +342,10 @@ static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec
 		CTR_INC(e, invalid_name);
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */
 	if (ch->has_sni)
-		eng_log_decision(e, &fl->f, "tls", "sni", ch->sni.p, ch->sni.len, &r);
+		declog_decision(e, &fl->f, "tls", "sni", ch->sni.p, ch->sni.len, &r);
 	else
-		eng_log_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df->dns_name,
-				 df->dns_name_len, &r);
+		declog_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df->dns_name,
+				df->dns_name_len, &r);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -742,11 +414,11 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 			return;
 		}
 		fl->data_ms = now_ms;
-		flow_state(e, fl, EF_DATA, now_ms);
-		part_add(e, fl);
+		flowtab_state(e, fl, EF_DATA, now_ms);
+		flowtab_part_add(e, fl);
 	}
 	if (fl->state == EF_STREAM)
-		flow_state(e, fl, EF_STREAM, now_ms); /* not idle */
+		flowtab_state(e, fl, EF_STREAM, now_ms); /* not idle */
 	st = tg_reasm_stats(fl->reasm);
 	before = fl->msg_base + seen_bytes(fl);
 	dups = st->dups;
@@ -773,9 +445,9 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 
 		if (s.len > 0 && !fl->in_part) {
 			fl->data_ms = now_ms;
-			part_add(e, fl);
+			flowtab_part_add(e, fl);
 		}
-		tg_flow_examine(s.p, s.len, fl->f.sport == 53, e->scratch, &e->exam);
+		tg_flow_examine(s.p, s.len, fl->f.server_port == 53, e->scratch, &e->exam);
 		if (e->exam.kind == TG_EXAM_NEED_MORE && err == TG_ERR_CAP) {
 			e->exam.kind = TG_EXAM_FAIL;
 			e->exam.fail = TG_FLOW_FAIL_REASM_WINDOW;
@@ -819,10 +491,10 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		 * (DNS answers over TCP keep coming, they are few and small).
 		 */
 		fl->n_held = 0;
-		part_del(fl);
+		flowtab_part_del(fl);
 		if (e->exam.kind == TG_EXAM_HTTP)
 			fl->stream_mark = TG_MARK_STREAM;
-		flow_state(e, fl, EF_STREAM, now_ms);
+		flowtab_state(e, fl, EF_STREAM, now_ms);
 		err = TG_OK;
 		if (tg_reasm_contig(fl->reasm).len == 0) {
 			eng_verdict(e, np->id, NF_ACCEPT, np->mark, fl->stream_mark);
@@ -875,8 +547,8 @@ static void adopt_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
 	f->family = p->ip_version == 6 ? 6 : 4;
 	memcpy(f->client, p->src, 16);
 	memcpy(f->server, p->dst, 16);
-	f->cport = p->sport;
-	f->sport = p->dport;
+	f->client_port = p->sport;
+	f->server_port = p->dport;
 }
 
 /*
@@ -897,8 +569,8 @@ static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_
 	dec_flow_of_pkt(e, &df, p, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_TFO, now_ms, &r);
 	adopt_facts_of_pkt(&af, p);
-	eng_log_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
-			 &r);
+	declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
+			&r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, block);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -932,7 +604,7 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 		    uint64_t now_ms)
 {
 	bool to_server = true;
-	struct eflow *fl = flow_find(e, p, &to_server);
+	struct eflow *fl = flowtab_find(e, p, &to_server);
 	struct tg_oshint_syn syn;
 	struct tg_os_hint oh;
 	struct dec_flow df;
@@ -957,17 +629,17 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	}
 	if (fl != NULL) {
 		/* Another ISN on the same tuple: a new connection; the old facts are void. */
-		flow_remove(e, fl);
+		flowtab_remove(e, fl);
 	}
-	switch (flow_new(e, p, now_ms, &fl)) {
-	case FLOW_NEW_OK:
+	switch (flowtab_new(e, p, now_ms, &fl)) {
+	case FLOWTAB_NEW_OK:
 		break;
-	case FLOW_NEW_SOURCE:
+	case FLOWTAB_NEW_SOURCE:
 		/* One client's quota: its own SYN waits (the client retries), others go on. */
 		CTR_INC(e, source_full);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 		return;
-	case FLOW_NEW_FULL:
+	case FLOWTAB_NEW_FULL:
 	default:
 		tcp_syn_overload(e, np, p, now_ms);
 		return;
@@ -991,8 +663,8 @@ static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct t
 	dec_flow_of(e, &df, fl, now_ms);
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
-		eng_log_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				 df.dns_name_len, &r);
+		declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+				df.dns_name_len, &r);
 		fl->n_held = 1;
 		fl->held[0] = np->id;
 		fl->held_mark[0] = np->mark;
@@ -1007,7 +679,7 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		       uint64_t now_ms)
 {
 	bool to_server;
-	struct eflow *fl = flow_find(e, p, &to_server);
+	struct eflow *fl = flowtab_find(e, p, &to_server);
 
 	if (fl == NULL || to_server) {
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
@@ -1023,7 +695,7 @@ static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struc
 		fl->f.server_tsval = p->opts.tsval;
 		fl->f.server_tsval_ms = now_ms;
 		fl->f.synack_window = p->window;
-		flow_state(e, fl, EF_SYNACK, now_ms);
+		flowtab_state(e, fl, EF_SYNACK, now_ms);
 	}
 	if (fl->state == EF_DECIDED)
 		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
@@ -1045,7 +717,7 @@ static bool tcp_dns_answer_ok(struct engine *e, struct eflow *fl, const struct t
 	unsigned n;
 	enum tg_err err;
 
-	if (fl->f.sport != 53 || p->payload.len == 0 || !decider_ech_strip(e->cfg.decider))
+	if (fl->f.server_port != 53 || p->payload.len == 0 || !decider_ech_strip(e->cfg.decider))
 		return true;
 	if (fl->sreasm == NULL) {
 		fl->sreasm = tg_reasm_new(fl->f.server_isn);
@@ -1120,8 +792,8 @@ static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const st
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MIDSTREAM, now_ms, &r);
 	if (p->payload.len) {
 		adopt_facts_of_pkt(&af, p);
-		eng_log_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				 df.dns_name_len, &r);
+		declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+				df.dns_name_len, &r);
 	}
 	if (r.action == DEC_BLOCK)
 		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
@@ -1133,7 +805,7 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 		      uint64_t now_ms)
 {
 	bool to_server;
-	struct eflow *fl = flow_find(e, p, &to_server);
+	struct eflow *fl = flowtab_find(e, p, &to_server);
 
 	if (fl == NULL) {
 		tcp_midstream(e, np, p, now_ms);
@@ -1189,8 +861,8 @@ static void engine_malformed(struct engine *e, const struct queue_pkt *np, const
 	dec_flow_of_pkt(e, &df, p, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MALFORMED, now_ms, &r);
 	adopt_facts_of_pkt(&af, p);
-	eng_log_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
-			 (const uint8_t *)df.dns_name, df.dns_name_len, &r);
+	declog_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
+			(const uint8_t *)df.dns_name, df.dns_name_len, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, malformed_blocked);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -1266,7 +938,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 		}
 		if ((fl->state == EF_DECIDED && age >= ENG_DECIDED_LINGER_MS) ||
 		    fl->state == EF_SYN || (fl->state == EF_SYNACK && age >= ENG_SYNACK_TIMEOUT_MS))
-			flow_remove(e, fl);
+			flowtab_remove(e, fl);
 	}
 }
 

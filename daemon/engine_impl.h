@@ -97,9 +97,9 @@ struct engine {
  */
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision);
 /* One JSON line per decision, written with a single write() so threads never interleave. */
-void eng_log_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-		      const char *name_key, const uint8_t *name, size_t name_len,
-		      const struct dec_result *r);
+void declog_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
+		     const char *name_key, const uint8_t *name, size_t name_len,
+		     const struct dec_result *r);
 /* The raw socket for @family (RSTs, DNS answers, block pages). */
 int eng_raw_fd(const struct engine *e, uint8_t family);
 /*
@@ -108,6 +108,28 @@ int eng_raw_fd(const struct engine *e, uint8_t family);
  */
 bool eng_dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
 			  size_t len, struct dec_result *r);
+/* flowtab.c: the flow table (see there). */
+enum flowtab_new_err { FLOWTAB_NEW_OK, FLOWTAB_NEW_FULL, FLOWTAB_NEW_SOURCE };
+/* Allocate the table into @e (0, or -1: out of memory or no randomness); fini frees flows too. */
+int flowtab_init(struct engine *e);
+void flowtab_fini(struct engine *e);
+/* The flow of a packet in either direction (*to_server tells which), or NULL. */
+struct eflow *flowtab_find(struct engine *e, const struct tg_pkt *p, bool *to_server);
+/*
+ * A new flow for the SYN @p into *out: FLOWTAB_NEW_FULL (table full and nothing to evict, or
+ * out of memory) or FLOWTAB_NEW_SOURCE (the client's quota of undecided flows) leave it NULL.
+ */
+enum flowtab_new_err flowtab_new(struct engine *e, const struct tg_pkt *p, uint64_t now_ms,
+				 struct eflow **out);
+void flowtab_remove(struct engine *e, struct eflow *fl);
+/* A state change: the flow moves to the young end of the expiry order. */
+void flowtab_state(struct engine *e, struct eflow *fl, enum eflow_state st, uint64_t now_ms);
+/* The list of flows with first bytes and no decision (idempotent both ways). */
+void flowtab_part_add(struct engine *e, struct eflow *fl);
+void flowtab_part_del(struct eflow *fl);
+/* One undecided flow of @s fewer (a decision, or the flow's end); NULL is accepted. */
+void flowtab_source_put(struct engine *e, struct eng_source *s);
+
 /* A queued UDP packet: DNS query or response, QUIC, anything else accepted. */
 void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		       uint64_t now_ms);

@@ -29,6 +29,7 @@
 #include "tlsgate/pkt_build.h"
 
 #include "engine_impl.h"
+#include "enforce.h"
 #include "marks.h"
 #include "names.h"
 
@@ -197,7 +198,7 @@ static void dns_query_unparsable(struct engine *e, const struct queue_pkt *np,
 	struct dec_result r;
 
 	decider_failed(e->cfg.decider, df, TG_FLOW_DNS, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms, &r);
-	eng_log_decision(e, f, "dns", NULL, NULL, 0, &r);
+	declog_decision(e, f, "dns", NULL, NULL, 0, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, dns_invalid_blocked);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -211,8 +212,6 @@ static void dns_query(struct engine *e, const struct queue_pkt *np, const struct
 		      const struct adopt_facts *f, const struct dec_flow *df, uint64_t now_ms)
 {
 	struct dec_result r;
-	uint8_t out[TG_PKT_DNS_ANSWER_MAX];
-	size_t n;
 
 	if (!eng_dns_query_decide(e, df, p->payload.p, p->payload.len, &r)) {
 		dns_query_unparsable(e, np, f, df, now_ms);
@@ -223,11 +222,9 @@ static void dns_query(struct engine *e, const struct queue_pkt *np, const struct
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	eng_log_decision(e, f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-			 e->dns.q[0].name.len, &r);
-	n = tg_pkt_build_dns_block(out, sizeof(out), p, r.sink_family, r.sink_addr, 60);
-	if (n == 0 ||
-	    adopt_raw_send(eng_raw_fd(e, p->ip_version), p->ip_version, p->src, out, n) == -1)
+	declog_decision(e, f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
+			e->dns.q[0].name.len, &r);
+	if (enforce_dns_answer(eng_raw_fd(e, p->ip_version), p, r.sink_family, r.sink_addr) == -1)
 		CTR_INC(e, rst_fail);
 	eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 }
@@ -263,8 +260,8 @@ void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	f.family = p->ip_version;
 	memcpy(f.client, p->src, 16);
 	memcpy(f.server, p->dst, 16);
-	f.cport = p->sport;
-	f.sport = p->dport;
+	f.client_port = p->sport;
+	f.server_port = p->dport;
 	memset(&df, 0, sizeof(df));
 	df.family = p->ip_version;
 	df.src = p->src;
@@ -273,7 +270,7 @@ void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	df.dport = p->dport;
 	if (p->dport == 443) {
 		decider_quic(e->cfg.decider, &df, &r);
-		eng_log_decision(e, &f, "quic", NULL, NULL, 0, &r);
+		declog_decision(e, &f, "quic", NULL, NULL, 0, &r);
 		if (r.action == DEC_BLOCK) {
 			CTR_INC(e, quic_blocked);
 			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
