@@ -10,8 +10,7 @@
 
 #include <stdio.h>
 
-#define CONTROL_TIMEOUT_MS 200
-#define CONTROL_LINE_MAX   128
+#include "caps.h"
 
 /* Listen on @path (a stale socket file there is replaced). Returns the fd or -1 (errno). */
 int control_listen(const char *path);

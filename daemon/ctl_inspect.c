@@ -55,12 +55,12 @@
 #include "tlsgate/tls_ch.h"
 
 #include "ctl.h"
+#include "caps.h"
 #include "inspect.h"
 #include "jsonw.h"
 #include "tuple.h"
 
-#define CTL_INSPECT_MAX_FLOWS (1u << 20)
-#define CTL_INSPECT_DNS_PORT  53
+#define CTL_INSPECT_DNS_PORT 53
 
 enum dir_state {
 	DIR_NEW, /* nothing seen yet */

@@ -21,11 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 400 queries a second per queue for DNSQ_TTL_MS; about 1.3 MB per engine. */
-#define DNSQ_ENTRIES 4096
-#define DNSQ_PROBE   8
-/* Stub resolvers time out after a few seconds (glibc: 5); later answers teach nothing. */
-#define DNSQ_TTL_MS 10000
+#include "caps.h"
 
 struct dnsq;
 

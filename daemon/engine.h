@@ -17,19 +17,7 @@ struct decider;
 struct relay;
 struct names;
 
-/* Caps and timeouts of the per-queue flow table (daemon side, so not in lib's caps.h). */
-#define ENG_MAX_FLOWS 65536 /* flows tracked per queue */
-#define ENG_MAX_FLOWS_PER_SOURCE \
-	256 /* undecided flows of one client address: its SYNs beyond drop */
-#define ENG_EVICT_SCAN	      64 /* oldest flows looked at for a handshake-only one to evict */
-#define ENG_MAX_HELD	      2 /* packets held per flow: the segment completing the first bytes */
-#define ENG_INCOMPLETE_MS     5000 /* first bytes not complete by then: incomplete_client_hello */
-#define ENG_SYN_TIMEOUT_MS    5000 /* SYN seen, no SYN-ACK: forget the flow */
-#define ENG_SYNACK_TIMEOUT_MS 30000 /* handshake seen, no data: forget the flow */
-#define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
-#define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
-#define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
-#define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
+#include "caps.h"
 
 /* Counters, one set per engine; the control socket sums them. */
 #define ENG_COUNTERS(X)        \

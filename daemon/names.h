@@ -22,16 +22,7 @@
 
 #include "tlsgate/caps.h"
 
-#define NAMES_ENTRIES 16384 /* pairs kept; a full probe window replaces its soonest to expire */
-#define NAMES_PROBE   8 /* slots looked at per key */
-/*
- * A record's TTL is honoured up to an hour. Addresses move between names (cloud and CDN
- * addresses are reassigned; a shared address serves many names), and a pair that outlives the
- * answer names flows wrongly for as long as it lives, while the client asks again anyway once
- * its own cache drops the record. A day-long TTL would also pin the first name for a day, since
- * a live pair is not overwritten.
- */
-#define NAMES_TTL_MAX_S 3600
+#include "caps.h"
 
 enum names_learn {
 	NAMES_NEW, /* a new pair, in a free slot */

@@ -19,13 +19,7 @@
  * sent its FIN, after RELAY_HALFCLOSE_TIMEOUT_MS without a byte from the other (as Linux's
  * tcp_fin_timeout bounds FIN-WAIT-2). Timeouts are checked every RELAY_SWEEP_MS.
  */
-#define RELAY_MAX_CONNS		   4096 /* concurrent relayed connections, all clients */
-#define RELAY_MAX_PER_CLIENT	   256 /* concurrent relayed connections of one client address */
-#define RELAY_PIPE_BYTES	   65536 /* splice chunk per direction */
-#define RELAY_CONNECT_TIMEOUT_MS   10000
-#define RELAY_IDLE_TIMEOUT_MS	   300000
-#define RELAY_HALFCLOSE_TIMEOUT_MS 30000
-#define RELAY_SWEEP_MS		   1000
+#include "caps.h"
 
 struct relay;
 

@@ -33,19 +33,7 @@
 #include "jsonw.h"
 #include "relay.h"
 
-#define TLSGATED_MAX_QUEUES   64
-#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: queue_full */
-#define TLSGATED_TICK_MS      100
-/* Bytes of each queued packet copied to us: a first data segment's payload must fit. */
-#define TLSGATED_COPY_LEN 0xffff
-/*
- * Receive-buffer bytes one queued packet takes. No NFQA_CFG_F_GSO: the kernel segments GSO
- * packets before queueing them, so a packet is at most an MTU (1500 on Ethernet), not
- * TLSGATED_COPY_LEN; with the netlink and nfqueue attributes its skb falls in a 4 KiB
- * allocation, plus the sk_buff. The buffer holds a full queue of them.
- */
-#define TLSGATED_QUEUE_PKT_BYTES 4608
-#define TLSGATED_QUEUE_RCVBUF	 ((size_t)TLSGATED_QUEUE_MAXLEN * TLSGATED_QUEUE_PKT_BYTES)
+#include "caps.h"
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;

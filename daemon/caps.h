@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * caps.h - every cap and timeout of the daemon side, in one place (the library's are in
+ * lib/include/tlsgate/caps.h). Hitting a cap is counted; each comment says what happens then.
+ */
+#ifndef TLSGATE_DAEMON_CAPS_H
+#define TLSGATE_DAEMON_CAPS_H
+
+/* tlsgated: queues and the kernel queue (tlsgated.c). */
+#define TLSGATED_MAX_QUEUES   64
+#define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: queue_full */
+#define TLSGATED_TICK_MS      100
+/* Bytes of each queued packet copied to us: a first data segment's payload must fit. */
+#define TLSGATED_COPY_LEN 0xffff
+/*
+ * Receive-buffer bytes one queued packet takes. No NFQA_CFG_F_GSO: the kernel segments GSO
+ * packets before queueing them, so a packet is at most an MTU (1500 on Ethernet), not
+ * TLSGATED_COPY_LEN; with the netlink and nfqueue attributes its skb falls in a 4 KiB
+ * allocation, plus the sk_buff. The buffer holds a full queue of them.
+ */
+#define TLSGATED_QUEUE_PKT_BYTES 4608
+#define TLSGATED_QUEUE_RCVBUF	 ((size_t)TLSGATED_QUEUE_MAXLEN * TLSGATED_QUEUE_PKT_BYTES)
+
+/* The per-queue engine: flow table, holds, timeouts, the decision log (engine.c, flowtab.c). */
+#define ENG_MAX_FLOWS 65536 /* flows tracked per queue */
+#define ENG_MAX_FLOWS_PER_SOURCE \
+	256 /* undecided flows of one client address: its SYNs beyond drop */
+#define ENG_EVICT_SCAN	      64 /* oldest flows looked at for a handshake-only one to evict */
+#define ENG_MAX_HELD	      2 /* packets held per flow: the segment completing the first bytes */
+#define ENG_INCOMPLETE_MS     5000 /* first bytes not complete by then: incomplete_client_hello */
+#define ENG_SYN_TIMEOUT_MS    5000 /* SYN seen, no SYN-ACK: forget the flow */
+#define ENG_SYNACK_TIMEOUT_MS 30000 /* handshake seen, no data: forget the flow */
+#define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
+#define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
+#define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
+#define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
+
+/* Pending UDP DNS queries per engine, what answers are learned against (dnsq.c). */
+/* 400 queries a second per queue for DNSQ_TTL_MS; about 1.3 MB per engine. */
+#define DNSQ_ENTRIES 4096
+#define DNSQ_PROBE   8
+/* Stub resolvers time out after a few seconds (glibc: 5); later answers teach nothing. */
+#define DNSQ_TTL_MS 10000
+
+/* Learned address -> name pairs, shared by the queues (names.c). */
+#define NAMES_ENTRIES 16384 /* pairs kept; a full probe window replaces its soonest to expire */
+#define NAMES_PROBE   8 /* slots looked at per key */
+/*
+ * A record's TTL is honoured up to an hour. Addresses move between names (cloud and CDN
+ * addresses are reassigned; a shared address serves many names), and a pair that outlives the
+ * answer names flows wrongly for as long as it lives, while the client asks again anyway once
+ * its own cache drops the record. A day-long TTL would also pin the first name for a day, since
+ * a live pair is not overwritten.
+ */
+#define NAMES_TTL_MAX_S 3600
+
+/*
+ * The relay of adopted connections (relay.c): caps per client and in all; an idle connection
+ * gives its place back after RELAY_IDLE_TIMEOUT_MS, a half-closed one after
+ * RELAY_HALFCLOSE_TIMEOUT_MS without a byte from the other side; checked every RELAY_SWEEP_MS.
+ */
+#define RELAY_MAX_CONNS		   4096 /* concurrent relayed connections, all clients */
+#define RELAY_MAX_PER_CLIENT	   256 /* concurrent relayed connections of one client address */
+#define RELAY_PIPE_BYTES	   65536 /* splice chunk per direction */
+#define RELAY_CONNECT_TIMEOUT_MS   10000
+#define RELAY_IDLE_TIMEOUT_MS	   300000
+#define RELAY_HALFCLOSE_TIMEOUT_MS 30000
+#define RELAY_SWEEP_MS		   1000
+
+/* The control socket (control.c): one short command line, answered within the timeout. */
+#define CONTROL_TIMEOUT_MS 200
+#define CONTROL_LINE_MAX   128
+
+/* tlsgatectl inspect: flows tracked in one capture (ctl_inspect.c). */
+#define CTL_INSPECT_MAX_FLOWS (1u << 20)
+
+#endif
