@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * engine.c - per-queue classification of the first packets of each TCP flow (DESIGN.md §1);
- * engine_udp.c has DNS over UDP and QUIC.
+ * engine.c - per-queue classification of the first packets of each TCP flow (DESIGN.md §1).
+ * The engine's other files: engine_syn.c (the handshake), engine_udp.c (DNS over UDP, QUIC),
+ * flowtab.c (the flow table), enforce.c (what a block sends), declog.c (the decision log).
  *
  * TCP on a queued port:
  *   SYN      -> record the client's ISN and options; IP filtering; per-source quota; data in a
@@ -108,8 +109,8 @@ int eng_raw_fd(const struct engine *e, uint8_t family)
 }
 
 /* Release every held packet with @v and @mark, and remember them for late packets. */
-static void flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, bool drop,
-			uint64_t now_ms)
+void eng_flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, bool drop,
+		     uint64_t now_ms)
 {
 	unsigned i;
 
@@ -134,7 +135,7 @@ static uint32_t seen_bytes(const struct eflow *fl)
 	return fl->reasm ? (uint32_t)tg_reasm_contig(fl->reasm).len : 0;
 }
 
-static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
+void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	/* Before a SYN-ACK (server ISN unknown) only the client is reset: its SYN acknowledged. */
 	if (enforce_reset(eng_raw_fd(e, fl->f.family), &fl->f, fl->msg_base + seen_bytes(fl),
@@ -142,7 +143,7 @@ static void flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
 	}
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
 	CTR_INC(e, block);
 }
 
@@ -157,18 +158,17 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block page", e->cfg.queue);
 	}
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
 	CTR_INC(e, block);
 }
 
 static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
 	CTR_INC(e, pass);
 }
 
-static void dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl,
-			uint64_t now_ms)
+void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl, uint64_t now_ms)
 {
 	size_t len;
 
@@ -199,7 +199,7 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
 	struct dec_flow df;
 	struct dec_result r;
 
-	dec_flow_of(e, &df, fl, now_ms);
+	eng_dec_flow_of(e, &df, fl, now_ms);
 	/* The kind tg_flow_facts_set_exam() gives the same failure (inspect decides alike). */
 	decider_failed(e->cfg.decider, &df,
 		       why == TG_FLOW_FAIL_UNPARSABLE_DNS ? TG_FLOW_DNS : TG_FLOW_TLS, why, now_ms,
@@ -232,7 +232,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	}
 	CTR_INC(e, adopt_ok);
 	/* The held segment now reaches the adopted socket through the socket match. */
-	flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
 	if (adopt_reset_server(eng_raw_fd(e, fl->f.family), &fl->f) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
@@ -254,7 +254,7 @@ static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, ui
 		flow_decrypt(e, fl, now_ms);
 		return;
 	case DEC_BLOCK:
-		flow_block(e, fl, now_ms);
+		eng_flow_block(e, fl, now_ms);
 		return;
 	case DEC_PASS:
 	default:
@@ -279,7 +279,7 @@ static bool flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec
 	declog_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
 			e->dns.q[0].name.len, &r);
 	if (r.action == DEC_BLOCK) {
-		flow_block(e, fl, now_ms);
+		eng_flow_block(e, fl, now_ms);
 		return false;
 	}
 	return true;
@@ -304,7 +304,7 @@ static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 	if (fl->state >= EF_SYNACK)
 		flow_block_http(e, fl, r.rule_name, now_ms);
 	else
-		flow_block(e, fl, now_ms);
+		eng_flow_block(e, fl, now_ms);
 	return false;
 }
 
@@ -458,7 +458,7 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 			return;
 		}
 		flow_hold(e, fl, np, p, before);
-		dec_flow_of(e, &df, fl, now_ms);
+		eng_dec_flow_of(e, &df, fl, now_ms);
 		switch (e->exam.kind) {
 		case TG_EXAM_TLS:
 			flow_decide_tls(e, fl, &df, now_ms);
@@ -503,28 +503,9 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 	}
 }
 
-static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
-{
-	memset(syn, 0, sizeof(*syn));
-	syn->ip_version = p->ip_version;
-	syn->ttl = p->ttl;
-	syn->df = p->df;
-	syn->ip_len = (uint16_t)p->ip_len;
-	syn->window = p->window;
-	syn->has_mss = p->opts.has_mss;
-	syn->mss = p->opts.mss;
-	syn->has_wscale = p->opts.has_wscale;
-	syn->wscale = p->opts.wscale;
-	syn->sack_perm = p->opts.sack_perm;
-	syn->has_ts = p->opts.has_ts;
-	syn->nopts =
-		p->opts.n_kinds < TG_CAP_TCP_OPT_KINDS ? p->opts.n_kinds : TG_CAP_TCP_OPT_KINDS;
-	memcpy(syn->opts, p->opts.kinds, syn->nopts);
-}
-
 /* The facts of a packet that has no flow (yet): its addresses, the client being the sender. */
-static void dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
-			    uint64_t now_ms)
+void eng_dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
+			 uint64_t now_ms)
 {
 	size_t len;
 
@@ -541,7 +522,7 @@ static void dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct 
 	}
 }
 
-static void adopt_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
+void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
 {
 	memset(f, 0, sizeof(*f));
 	f->family = p->ip_version == 6 ? 6 : 4;
@@ -549,158 +530,6 @@ static void adopt_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
 	memcpy(f->server, p->dst, 16);
 	f->client_port = p->sport;
 	f->server_port = p->dport;
-}
-
-/*
- * Data in a SYN (TCP Fast Open) on a queued port: the bytes would reach the server before the
- * ClientHello could be seen whole, and adoption cannot continue such a flow. Every SYN is
- * checked, retransmissions too. Block: this SYN is dropped and nothing is remembered, so the
- * client's retransmission without data (what Linux sends after a lost SYN-data) goes on as
- * an ordinary flow. Pass: the flow passes whole.
- */
-static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
-			 const struct tg_pkt *p, uint64_t now_ms)
-{
-	struct adopt_facts af;
-	struct dec_flow df;
-	struct dec_result r;
-
-	CTR_INC(e, tfo_data);
-	dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_TFO, now_ms, &r);
-	adopt_facts_of_pkt(&af, p);
-	declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
-			&r);
-	if (r.action == DEC_BLOCK) {
-		CTR_INC(e, block);
-		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
-		return;
-	}
-	if (fl != NULL && fl->state != EF_DECIDED) {
-		flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
-		CTR_INC(e, pass);
-	}
-	eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
-}
-
-/* The flow table or the kernel cannot take a new flow: policy's queue_full (fail-overload). */
-static void tcp_syn_overload(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
-			     uint64_t now_ms)
-{
-	struct dec_flow df;
-	struct dec_result r;
-
-	CTR_INC(e, flows_full);
-	dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_OVERLOAD, now_ms, &r);
-	/* Not logged: an overload is a flood, and a flood of log lines helps nobody; counted. */
-	if (r.action == DEC_BLOCK)
-		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
-	else
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
-}
-
-static void tcp_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
-		    uint64_t now_ms)
-{
-	bool to_server = true;
-	struct eflow *fl = flowtab_find(e, p, &to_server);
-	struct tg_oshint_syn syn;
-	struct tg_os_hint oh;
-	struct dec_flow df;
-	struct dec_result r;
-
-	if (fl != NULL && !to_server) {
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	if (p->payload.len) {
-		tcp_syn_data(e, fl, np, p, now_ms);
-		return;
-	}
-	if (fl != NULL && fl->state == EF_DECIDED) {
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
-		return;
-	}
-	if (fl != NULL && p->seq == fl->f.client_isn) {
-		/* A retransmitted SYN. */
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	if (fl != NULL) {
-		/* Another ISN on the same tuple: a new connection; the old facts are void. */
-		flowtab_remove(e, fl);
-	}
-	switch (flowtab_new(e, p, now_ms, &fl)) {
-	case FLOWTAB_NEW_OK:
-		break;
-	case FLOWTAB_NEW_SOURCE:
-		/* One client's quota: its own SYN waits (the client retries), others go on. */
-		CTR_INC(e, source_full);
-		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
-		return;
-	case FLOWTAB_NEW_FULL:
-	default:
-		tcp_syn_overload(e, np, p, now_ms);
-		return;
-	}
-	fl->state = EF_SYN;
-	fl->f.client_isn = p->seq;
-	fl->f.client_mss = p->opts.has_mss ? p->opts.mss : 0;
-	fl->f.client_wscale = p->opts.wscale;
-	fl->f.wscale_ok = p->opts.has_wscale;
-	fl->f.sack_ok = p->opts.sack_perm;
-	fl->f.ts_ok = p->opts.has_ts;
-	fl->f.client_window = p->window;
-	if (np->has_hwaddr && np->hwaddr_len == 6) {
-		fl->has_mac = true;
-		memcpy(fl->mac, np->hwaddr, 6);
-	}
-	oshint_syn_of(&syn, p);
-	tg_oshint_guess(&syn, &oh);
-	fl->os_hint = (int)oh.family;
-	fl->os_conf = oh.confidence;
-	dec_flow_of(e, &df, fl, now_ms);
-	decider_ip(e->cfg.decider, &df, &r);
-	if (r.action == DEC_BLOCK) {
-		declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				df.dns_name_len, &r);
-		fl->n_held = 1;
-		fl->held[0] = np->id;
-		fl->held_mark[0] = np->mark;
-		/* The RST acknowledges the SYN: a SYN-SENT client takes it and gives up at once. */
-		flow_block(e, fl, now_ms);
-		return;
-	}
-	eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-}
-
-static void tcp_synack(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
-		       uint64_t now_ms)
-{
-	bool to_server;
-	struct eflow *fl = flowtab_find(e, p, &to_server);
-
-	if (fl == NULL || to_server) {
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
-		return;
-	}
-	if (fl->state == EF_SYN) {
-		fl->f.server_isn = p->seq;
-		fl->f.server_mss = p->opts.has_mss ? p->opts.mss : 0;
-		fl->f.server_wscale = p->opts.wscale;
-		fl->f.wscale_ok = fl->f.wscale_ok && p->opts.has_wscale;
-		fl->f.sack_ok = fl->f.sack_ok && p->opts.sack_perm;
-		fl->f.ts_ok = fl->f.ts_ok && p->opts.has_ts;
-		fl->f.server_tsval = p->opts.tsval;
-		fl->f.server_tsval_ms = now_ms;
-		fl->f.synack_window = p->window;
-		flowtab_state(e, fl, EF_SYNACK, now_ms);
-	}
-	if (fl->state == EF_DECIDED)
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
-	else
-		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 }
 
 /*
@@ -765,7 +594,7 @@ static void tcp_server_packet(struct engine *e, struct eflow *fl, const struct q
 		fl->held[0] = np->id;
 		fl->held_mark[0] = np->mark;
 		fl->n_held = 1;
-		flow_block(e, fl, now_ms);
+		eng_flow_block(e, fl, now_ms);
 		return;
 	}
 	/* What the server sent: an RST to the client must be in its window. */
@@ -788,10 +617,10 @@ static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const st
 	struct dec_result r;
 
 	CTR_INC(e, midstream);
-	dec_flow_of_pkt(e, &df, p, now_ms);
+	eng_dec_flow_of_pkt(e, &df, p, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MIDSTREAM, now_ms, &r);
 	if (p->payload.len) {
-		adopt_facts_of_pkt(&af, p);
+		eng_facts_of_pkt(&af, p);
 		declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name,
 				df.dns_name_len, &r);
 	}
@@ -858,9 +687,9 @@ static void engine_malformed(struct engine *e, const struct queue_pkt *np, const
 		z.ip_version = 4;
 		p = &z;
 	}
-	dec_flow_of_pkt(e, &df, p, now_ms);
+	eng_dec_flow_of_pkt(e, &df, p, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MALFORMED, now_ms, &r);
-	adopt_facts_of_pkt(&af, p);
+	eng_facts_of_pkt(&af, p);
 	declog_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
 			(const uint8_t *)df.dns_name, df.dns_name_len, &r);
 	if (r.action == DEC_BLOCK) {
@@ -893,9 +722,9 @@ void engine_packet(struct engine *e, const struct queue_pkt *np, uint64_t now_ms
 	if (p.opts.malformed)
 		CTR_INC(e, malformed_options);
 	if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN)
-		tcp_syn(e, np, &p, now_ms);
+		engine_syn(e, np, &p, now_ms);
 	else if ((p.tcp_flags & (TG_TCP_SYN | TG_TCP_ACK)) == (TG_TCP_SYN | TG_TCP_ACK))
-		tcp_synack(e, np, &p, now_ms);
+		engine_synack(e, np, &p, now_ms);
 	else
 		tcp_other(e, np, &p, now_ms);
 }
@@ -933,7 +762,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 		if (fl->state == EF_STREAM && age >= ENG_STREAM_IDLE_MS) {
 			/* Removed, its next request would be seen midstream, unjudged: reset it. */
 			CTR_INC(e, stream_idle_closed);
-			flow_block(e, fl, now_ms);
+			eng_flow_block(e, fl, now_ms);
 			continue;
 		}
 		if ((fl->state == EF_DECIDED && age >= ENG_DECIDED_LINGER_MS) ||

@@ -108,6 +108,25 @@ int eng_raw_fd(const struct engine *e, uint8_t family);
  */
 bool eng_dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
 			  size_t len, struct dec_result *r);
+/* engine.c: what the handshake side (engine_syn.c) shares with the data side. */
+/* Release the held packets with @v and @mark and remember them for the flow's late packets. */
+void eng_flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, bool drop,
+		     uint64_t now_ms);
+/* Block: RSTs to both ends (only the client before a SYN-ACK), the flow settled. */
+void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms);
+/* The decision facts of a flow, or of a packet without one (its sender as the client). */
+void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl,
+		     uint64_t now_ms);
+void eng_dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
+			 uint64_t now_ms);
+/* The addresses and ports of a packet as flow facts, for the log. */
+void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p);
+/* engine_syn.c: a SYN and a SYN-ACK. */
+void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+		uint64_t now_ms);
+void engine_synack(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
+		   uint64_t now_ms);
+
 /* flowtab.c: the flow table (see there). */
 enum flowtab_new_err { FLOWTAB_NEW_OK, FLOWTAB_NEW_FULL, FLOWTAB_NEW_SOURCE };
 /* Allocate the table into @e (0, or -1: out of memory or no randomness); fini frees flows too. */
