@@ -532,6 +532,21 @@ void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
 	f->server_port = p->dport;
 }
 
+void eng_pkt_failed(struct engine *e, const struct tg_pkt *p, enum tg_flow_fail why, bool log,
+		    uint64_t now_ms, struct dec_result *r)
+{
+	struct adopt_facts af;
+	struct dec_flow df;
+
+	eng_dec_flow_of_pkt(e, &df, p, now_ms);
+	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, why, now_ms, r);
+	if (!log)
+		return;
+	eng_facts_of_pkt(&af, p);
+	declog_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
+			(const uint8_t *)df.dns_name, df.dns_name_len, r);
+}
+
 /*
  * DNS over TCP answers, when policy strips ECH: the server's stream is reassembled message by
  * message; an answer that carries an ech parameter cannot be rewritten in a TCP stream (its
@@ -612,18 +627,11 @@ static void tcp_server_packet(struct engine *e, struct eflow *fl, const struct q
 static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			  uint64_t now_ms)
 {
-	struct adopt_facts af;
-	struct dec_flow df;
 	struct dec_result r;
 
 	CTR_INC(e, midstream);
-	eng_dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MIDSTREAM, now_ms, &r);
-	if (p->payload.len) {
-		eng_facts_of_pkt(&af, p);
-		declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				df.dns_name_len, &r);
-	}
+	/* Logged once: the decision's mark keeps the flow's later packets away. */
+	eng_pkt_failed(e, p, TG_FLOW_FAIL_MIDSTREAM, p->payload.len > 0, now_ms, &r);
 	if (r.action == DEC_BLOCK)
 		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
 	else
@@ -676,8 +684,6 @@ static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct
 static void engine_malformed(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			     uint64_t now_ms)
 {
-	struct adopt_facts af;
-	struct dec_flow df;
 	struct dec_result r;
 	struct tg_pkt z;
 
@@ -687,11 +693,7 @@ static void engine_malformed(struct engine *e, const struct queue_pkt *np, const
 		z.ip_version = 4;
 		p = &z;
 	}
-	eng_dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_MALFORMED, now_ms, &r);
-	eng_facts_of_pkt(&af, p);
-	declog_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
-			(const uint8_t *)df.dns_name, df.dns_name_len, &r);
+	eng_pkt_failed(e, p, TG_FLOW_FAIL_MALFORMED, true, now_ms, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, malformed_blocked);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);

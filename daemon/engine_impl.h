@@ -121,6 +121,12 @@ void eng_dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_
 			 uint64_t now_ms);
 /* The addresses and ports of a packet as flow facts, for the log. */
 void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p);
+/*
+ * A packet without a flow decided on failure @why into *@r (filtering on its destination and
+ * the name learned for it first), logged when @log.
+ */
+void eng_pkt_failed(struct engine *e, const struct tg_pkt *p, enum tg_flow_fail why, bool log,
+		    uint64_t now_ms, struct dec_result *r);
 /* engine_syn.c: a SYN and a SYN-ACK. */
 void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 		uint64_t now_ms);

@@ -45,16 +45,10 @@ static void oshint_syn_of(struct tg_oshint_syn *syn, const struct tg_pkt *p)
 static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_pkt *np,
 			 const struct tg_pkt *p, uint64_t now_ms)
 {
-	struct adopt_facts af;
-	struct dec_flow df;
 	struct dec_result r;
 
 	CTR_INC(e, tfo_data);
-	eng_dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_TFO, now_ms, &r);
-	eng_facts_of_pkt(&af, p);
-	declog_decision(e, &af, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
-			&r);
+	eng_pkt_failed(e, p, TG_FLOW_FAIL_TFO, true, now_ms, &r);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, block);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -71,13 +65,11 @@ static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_
 static void tcp_syn_overload(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,
 			     uint64_t now_ms)
 {
-	struct dec_flow df;
 	struct dec_result r;
 
 	CTR_INC(e, flows_full);
-	eng_dec_flow_of_pkt(e, &df, p, now_ms);
-	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, TG_FLOW_FAIL_OVERLOAD, now_ms, &r);
 	/* Not logged: an overload is a flood, and a flood of log lines helps nobody; counted. */
+	eng_pkt_failed(e, p, TG_FLOW_FAIL_OVERLOAD, false, now_ms, &r);
 	if (r.action == DEC_BLOCK)
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 	else
