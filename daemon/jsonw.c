@@ -11,6 +11,16 @@ void jw_init(struct jw *w, FILE *f)
 	w->f = f;
 }
 
+/*
+ * The "no value yet" flag of the innermost open level (depth > 0). Levels past JW_MAX_DEPTH share
+ * the last flag, which stays exact: a level deeper than the cap is only reached through a value
+ * of its parent, and closing it marks the parent as having a value (jw_close).
+ */
+static bool *jw_first(struct jw *w)
+{
+	return &w->first[(w->depth < JW_MAX_DEPTH ? w->depth : JW_MAX_DEPTH) - 1];
+}
+
 /* Emit the separator a new value needs at the current position. */
 static void jw_sep(struct jw *w)
 {
@@ -20,18 +30,17 @@ static void jw_sep(struct jw *w)
 	}
 	if (w->depth == 0)
 		return;
-	if (!w->first[w->depth - 1])
+	if (!*jw_first(w))
 		fputc(',', w->f);
-	w->first[w->depth - 1] = false;
+	*jw_first(w) = false;
 }
 
 static void jw_open(struct jw *w, int c)
 {
 	jw_sep(w);
 	fputc(c, w->f);
-	if (w->depth < JW_MAX_DEPTH)
-		w->first[w->depth] = true;
 	w->depth++;
+	*jw_first(w) = true;
 }
 
 static void jw_close(struct jw *w, int c)
@@ -39,6 +48,8 @@ static void jw_close(struct jw *w, int c)
 	fputc(c, w->f);
 	if (w->depth > 0)
 		w->depth--;
+	if (w->depth > 0)
+		*jw_first(w) = false;
 }
 
 void jw_obj_begin(struct jw *w)

@@ -2,7 +2,8 @@
 # scripts/test.sh - install what is missing, build with ASan+UBSan, run every test through ctest.
 # This is the command the README gives and what .ci/run calls. Run it as root on Debian 12 so it
 # can install packages and run the network-namespace tests; as a normal user, the root-only tests
-# are skipped.
+# are skipped. The style is one of the tests: test/test_style.sh (clang-format, clang-tidy) fails
+# the run on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)

@@ -16,6 +16,7 @@ export TG_NS_PREFIX=tge$$
 work=$(mktemp -d)
 pass=0 fail=0
 daemon_pid=
+daemon_rc=
 
 cleanup()
 {
@@ -33,6 +34,18 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
 	shift
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
+# wait_until COMMAND...: poll COMMAND every 0.1 s until it succeeds, at most 10 s (then fails).
+wait_until()
+{
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+loglines() { grep -c "$1" "$work/daemon.log"; } # loglines TEXT: daemon log lines with TEXT
+more_than() { [ "$("${@:2}")" -gt "$1" ]; } # more_than N COMMAND...: COMMAND prints more than N
 
 start_daemon()
 {
@@ -57,6 +70,7 @@ stop_daemon()
 {
 	kill "$daemon_pid" 2>/dev/null
 	wait "$daemon_pid" 2>/dev/null
+	daemon_rc=$? # a sanitizer report on the way out (leaks) makes it non-zero
 	daemon_pid=
 }
 
@@ -89,6 +103,8 @@ after=$(queued)
 check "pass: 4 MiB over a verified connection to the real server ($out)" [ "$out" = "200 4194304" ]
 check "pass: $((after - before)) packets of a 4 MiB flow were queued (at most 6)" \
 	[ $((after - before)) -le 6 ]
+check "pass: ... and the ClientHello was among them (the queue counter is read: $before -> $after)" \
+	test -n "$before" -a $((after - before)) -ge 1
 check "pass: logged as pass" [ "$(decision pass.test)" = pass ]
 
 # ClientHello split into two TLS records and into two TCP segments, right inside the SNI.
@@ -135,9 +151,13 @@ for i in $(seq 10); do
 	out=$(curl_c $R4 -o /dev/null -w '%{http_code} %{size_download}' https://www.decrypt.test/big)
 	[ "$out" = "200 4194304" ] && okc=$((okc + 1))
 done
-retrans=$(in_c nstat 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}') # since nstat -n
+nst=$(in_c nstat 2>/dev/null) # since nstat -n; counters that stayed 0 are not listed
+retrans=$(awk '$1 == "TcpRetransSegs" {print $2}' <<<"$nst")
+outsegs=$(awk '$1 == "TcpOutSegs" {print $2}' <<<"$nst")
 check "decrypt: 10 of 10 adopted + relayed 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
 check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
+check "decrypt: ... counted over the client's ${outsegs:-0} segments (nstat sees them)" \
+	[ "${outsegs:-0}" -ge 1000 ]
 check "decrypt: logged as decrypt by rule decrypt-test" [ "$(decision www.decrypt.test)" = decrypt ]
 
 # DECRYPT after part of the ClientHello went to the server: a real TLS client writes its
@@ -149,13 +169,20 @@ for i in $(seq 5); do
 	out=$(in_c python3 "$src/test/e2e/client.py" smallch "$S4" www.decrypt.test 7 "$work/srv.pem" 2>&1)
 	[ "$out" = 4194304 ] && okc=$((okc + 1))
 done
-retrans=$(in_c nstat 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}')
+nst=$(in_c nstat 2>/dev/null)
+retrans=$(awk '$1 == "TcpRetransSegs" {print $2}' <<<"$nst")
+outsegs=$(awk '$1 == "TcpOutSegs" {print $2}' <<<"$nst")
 check "decrypt, ClientHello in 7-byte segments: 5 of 5 adopted with the released prefix ($okc, last: $out)" [ "$okc" -eq 5 ]
 check "decrypt, ClientHello in 7-byte segments: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
+check "decrypt, ClientHello in 7-byte segments: ... over ${outsegs:-0} segments nstat saw" \
+	[ "${outsegs:-0}" -ge 500 ]
 check "decrypt, ClientHello in 7-byte segments: segments released before the decision" \
 	bash -c "'$bin/tlsgatectl' stats --control '$work/control' | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"engine\"][\"released\"] < 5 * 40)'"
 stale=$(in_s ss -Htn state established "( sport = :443 )" | grep -c "$C4" || true)
 check "decrypt: server's old half was reset ($stale stale connections)" [ "$stale" -eq 0 ]
+listening=$(in_s ss -Htln "( sport = :443 )" | grep -c . || true)
+check "decrypt: ... as ss shows the server's sockets (its listeners on 443: $listening)" \
+	[ "$listening" -ge 1 ]
 
 # IP filtering at the SYN: the client gets an RST that acknowledges its SYN (a SYN-SENT client
 # takes it and gives up at once) instead of retrying an unanswered SYN for a minute.
@@ -184,7 +211,8 @@ check "http: a 717-byte Host is blocked ($out) and its decision logged, the name
 	bash -c "[ '$out' = 403 ] && grep '\"truncated\":true' '$work/decisions.log' | tail -n 1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(not (d[\"action\"] == \"block\" and len(d[\"host\"]) == 512))'"
 # Every request on a keep-alive connection is decided, but the replies are not queued (STREAM
 # connmark): 4 MiB then a second request on one connection; the reply queue rules see nothing.
-replies() { in_r iptables -t mangle -L TLSGATE-FWD -nvx | awk '$3 == "TLSGATE-QUEUE" && /tcp/ {print $1}'; }
+# (iptables-nft lists the protocol by number: 6, not tcp.)
+replies() { in_r iptables -t mangle -L TLSGATE-FWD -nvx | awk '$3 == "TLSGATE-QUEUE" && ($4 == "tcp" || $4 == "6") {print $1}'; }
 before=$(replies) reqs=$(grep -c '"proto":"http"' "$work/decisions.log")
 out=$(in_c curl -sS --max-time 10 -H "Host: pass.test" -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 	"http://$S4/big" -o /dev/null "http://$S4/y" | tr '\n' ' ')
@@ -194,6 +222,8 @@ check "http keep-alive: both requests decided ($(($(grep -c '"proto":"http"' "$w
 	[ "$(($(grep -c '"proto":"http"' "$work/decisions.log") - reqs))" -eq 2 ]
 check "http keep-alive: $((after - before)) reply packets queued after the first request (at most 3)" \
 	[ $((after - before)) -le 3 ]
+check "http keep-alive: ... read from the reply queue rule's counter ($before -> $after)" \
+	bash -c '[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]' _ "$before" "$after"
 
 # DNS: a blocked name is answered NXDOMAIN by the gateway; others by the server.
 check "dns: blocked name -> NXDOMAIN" \
@@ -215,7 +245,7 @@ last_dns_name() { # the name logged for the last flow without SNI
 }
 u0=$(ctr dns_unsolicited)
 in_c python3 "$src/test/e2e/client.py" dnsforge "$S4" forged.test "$S4" >/dev/null
-sleep 0.3
+wait_until more_than "$u0" ctr dns_unsolicited
 in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
 u1=$(ctr dns_unsolicited)
 check "dns: a forged answer from the client's port 53 is unsolicited ($u0 -> $u1)" [ "$u1" -gt "$u0" ]
@@ -247,7 +277,7 @@ out=$(in_c python3 "$src/test/e2e/client.py" dnstcp "$S4" ech.test HTTPS)
 "$bin/tlsgatectl" stats --control "$work/control" >"$work/stats1.json"
 refused=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[2]))["engine"]["dns_ech_tcp_refused"] - json.load(open(sys.argv[1]))["engine"]["dns_ech_tcp_refused"])' "$work/stats0.json" "$work/stats1.json")
 check "dns over tcp: an answer with ech is refused ($out, counted $refused)" \
-	[ "$out" = reset ] && [ "$refused" -eq 1 ]
+	test "$out" = reset -a "$refused" = 1
 
 # ECH: the policy strips the ech parameter from HTTPS answers; the rest of the record stays.
 check "dns: ech stripped from the HTTPS answer" \
@@ -262,10 +292,18 @@ check "dns: ... which the server does send" \
 	[ "$(in_r python3 "$src/test/e2e/client.py" dns "$S4" ech-extra.test A)" = "rcode=0 answers=1 ech=yes" ]
 check "dns: ... counted as stripped ($s0 -> $(ctr dns_ech_stripped))" [ "$(ctr dns_ech_stripped)" -gt "$s0" ]
 
-# QUIC: dropped per policy; the server's sink counts nothing.
+# QUIC: dropped per policy; the server's sink counts nothing. The absence means something
+# because the gateway counted each datagram it dropped, and because the sink does count a
+# datagram that reaches it (sent from the router, behind the gateway's back).
+q0=$(ctr quic_blocked)
 in_c python3 "$src/test/e2e/client.py" quic "$S4" 5
-sleep 0.3
+wait_until more_than $((q0 + 4)) ctr quic_blocked
+check "quic: the gateway dropped the 5 datagrams sent (quic_blocked $q0 -> $(ctr quic_blocked))" \
+	[ "$(ctr quic_blocked)" -eq $((q0 + 5)) ]
 check "quic: no datagram reached the server" [ ! -f "$work/quic.count" ]
+in_r python3 "$src/test/e2e/client.py" quic "$S4" 1
+check "quic: the server's sink counts a datagram that does reach it" \
+	wait_until test -f "$work/quic.count"
 
 # IPv6 path: pass and block.
 out=$(curl_c --resolve "pass.test:443:[$S6]" -o /dev/null -w '%{http_code}' https://pass.test/)
@@ -278,15 +316,19 @@ check "ipv6: decrypt (adopt + relay) ($out)" [ "$out" = 200 ]
 # Reload with a broken policy: the old one keeps running (still blocking).
 cp "$work/policy.json" "$work/policy.good"
 echo '{"version": 1, "filtering": [{"name": "x"}]' >"$work/policy.json"
+n=$(loglines "reload failed")
 kill -HUP "$daemon_pid"
-sleep 0.5
-check "reload: a bad policy is refused and said so" grep -q "reload failed" "$work/daemon.log"
+check "reload: a bad policy is refused and said so" wait_until more_than "$n" loglines "reload failed"
 curl_c $R4 https://www.blocked.test/ >"$work/block2.out" 2>&1
 check "reload: the running policy still blocks" grep -q "reset by peer" "$work/block2.out"
 cp "$work/policy.good" "$work/policy.json"
+n=$(loglines "policy reloaded")
 kill -HUP "$daemon_pid"
-sleep 0.5
-check "reload: a good policy is taken" grep -q "policy reloaded" "$work/daemon.log"
+check "reload: a good policy is taken" wait_until more_than "$n" loglines "policy reloaded"
+curl_c $R4 https://www.blocked.test/ >"$work/block4.out" 2>&1
+check "reload: the reloaded policy blocks" grep -q "reset by peer" "$work/block4.out"
+out=$(curl_c $R4 -o /dev/null -w '%{http_code}' https://pass.test/)
+check "reload: ... and passes ($out)" [ "$out" = 200 ]
 
 # The relay's per-client cap (256): one client holding 260 decrypted connections; those past
 # the cap are not adopted (the relay has no room: fail-adoption, pass by default) and still work.
@@ -336,6 +378,8 @@ check "daemon restarted: classified again (blocked)" grep -q "reset by peer" "$w
 # The daemon ran under the sanitizers in CI's build: it must have stopped without a report.
 stop_daemon
 check "daemon: no sanitizer report in its log" bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$work/daemon.log'"
+check "daemon: ... a log of two runs ($(loglines running) started), and a clean stop (exit $daemon_rc)" \
+	test "$(loglines running)" -ge 2 -a "$daemon_rc" -eq 0
 
 if [ "$fail" -ne 0 ]; then
 	echo "--- daemon log"; cat "$work/daemon.log"

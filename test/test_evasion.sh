@@ -55,6 +55,16 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
 	shift
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
+# wait_until COMMAND...: poll COMMAND every 0.1 s until it succeeds, at most 10 s (then fails).
+wait_until()
+{
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 start_daemon()
 {
@@ -145,6 +155,8 @@ for k in sys.argv[2].split("."):
 print("missing" if not isinstance(v, int) else v)
 PY
 }
+# ctr_above SECTION.NAME N: a fresh snapshot has the counter above N
+ctr_above() { snap; local v; v=$(ctr "$1"); [ "$v" != missing ] && [ "$v" -gt "$2" ]; }
 engine_counters() { "$py" -c 'import json,sys; e=json.load(open(sys.argv[1])).get("engine",{}); print("     engine:", " ".join(f"{k}={v}" for k,v in e.items() if v))' "$work/stats.json"; }
 # ctr_grew DESCRIPTION SECTION.NAME BEFORE: snap, then passes when the counter is above BEFORE.
 ctr_grew()
@@ -262,7 +274,9 @@ quota=$(ctr engine.source_full)
 qdrop0=$(in_r cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '{print $6 "/" $7}')
 in_c timeout 30 "$py" "$src/test/e2e/evasion.py" flood "$S4" "$C4F" 400 3 >"$work/flood.out" 2>&1 &
 flood_pid=$!
-sleep 1.5 # the flood's SYNs and handshakes
+# The flood is on once its address has hit the per-source quota (else after 10 s, and the
+# quota check below fails).
+wait_until ctr_above engine.source_full "$quota"
 curl_c "${R4[@]}" https://www.blocked.test/ >"$work/flood-block.out" 2>&1
 check "flood: blocked name still gets a reset ($(tr '\n' ' ' <"$work/flood-block.out"))" \
 	grep -q "reset by peer" "$work/flood-block.out"
@@ -311,8 +325,10 @@ last_dns_name() { grep '"dns_name"' "$work/decisions.log" | tail -n 1 | sed -n '
 snap
 learned=$(ctr engine.dns_names_learned)
 pk=$(ctr engine.packets)
+unsol=$(ctr engine.dns_unsolicited)
 ev forge "$S4" forged.evasion.test "$S4" >/dev/null
-sleep 0.3
+check "forged dns answer: the gateway took it for unsolicited" \
+	wait_until ctr_above engine.dns_unsolicited "$unsol"
 snap
 check "forged dns answer: the gateway saw it (packets $pk -> $(ctr engine.packets))" \
 	[ "$(ctr engine.packets)" -gt "$pk" ]
@@ -323,12 +339,18 @@ in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
 name=$(last_dns_name)
 check "forged dns answer: a ClientHello without SNI is logged, not as the forged name" \
 	logged_not_as "$n" forged.evasion.test
-out=$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)
 snap
 learned=$(ctr engine.dns_names_learned)
+out=$(in_c python3 "$src/test/e2e/client.py" dns "$S4" pass.test A)
+ctr_grew "a real dns answer ($out): learned, where the forged ones were not" \
+	engine.dns_names_learned "$learned"
+snap
+learned=$(ctr engine.dns_names_learned)
+unsol=$(ctr engine.dns_unsolicited)
 ev forge "$S4" pass.test 198.51.100.99 >/dev/null
 ev forge "$S4" forged2.evasion.test "$S4" >/dev/null
-sleep 0.3
+check "forged dns answers after a real one: both taken for unsolicited" \
+	wait_until ctr_above engine.dns_unsolicited $((unsol + 1))
 snap
 check "forged dns answers after a real one: nothing learned (dns_names_learned $learned -> $(ctr engine.dns_names_learned))" \
 	[ "$(ctr engine.dns_names_learned)" = "$learned" ]
@@ -364,9 +386,12 @@ check "daemon: still running" kill -0 "$daemon_pid"
 stop_capture
 kill "$daemon_pid" 2>/dev/null
 wait "$daemon_pid" 2>/dev/null
+rc=$? # a sanitizer report on the way out (leaks) makes it non-zero
 daemon_pid=
 check "daemon: no sanitizer report in its log" \
 	bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$work/daemon.log'"
+check "daemon: ... which is its log ($(grep -c running "$work/daemon.log") start), and it stopped cleanly (exit $rc)" \
+	test "$(grep -c running "$work/daemon.log")" -ge 1 -a "$rc" -eq 0
 
 # 14. One decision path: the capture of the whole run through tlsgatectl inspect with the same
 # policy; each flow's decisions must be the daemon's, in order.

@@ -103,10 +103,8 @@ static void test_captures(void)
 	for (i = 0; i < N_CAPTURES; i++) {
 		const struct capture *c = &captures[i];
 
-		if (!tb_load(&cap_buf, NULL, c->file)) {
-			CHECK(!"capture missing");
+		if (!tb_load_checked(&cap_buf, c->file))
 			continue;
-		}
 		CHECK_ERR(tg_tls_ch_parse(&ch, cap_buf.b, cap_buf.n, scratch), TG_OK);
 		CHECK_INT(ch.consumed, cap_buf.n);
 		CHECK_INT(ch.n_records, 1);
@@ -154,7 +152,7 @@ static void test_chromium_details(void)
 {
 	size_t i, grease = 0;
 
-	if (!tb_load(&cap_buf, NULL, "chromium.bin"))
+	if (!tb_load_checked(&cap_buf, "chromium.bin"))
 		return;
 	CHECK_ERR(tg_tls_ch_parse(&ch, cap_buf.b, cap_buf.n, scratch), TG_OK);
 	CHECK(cap_buf.n > 1460); /* more than one MSS */
@@ -187,11 +185,9 @@ static void test_derived_files(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (!tb_load(&cap_buf, NULL, pairs[i].source) ||
-		    !tb_load(&var_buf, NULL, pairs[i].derived)) {
-			CHECK(!"capture missing");
+		if (!tb_load_checked(&cap_buf, pairs[i].source) ||
+		    !tb_load_checked(&var_buf, pairs[i].derived))
 			continue;
-		}
 		CHECK_ERR(tg_tls_ch_parse(&ref, cap_buf.b, cap_buf.n, scratch), TG_OK);
 		CHECK_ERR(tg_tls_ch_parse(&ch, var_buf.b, var_buf.n, scratch2), TG_OK);
 		CHECK_INT(ch.n_records, pairs[i].records);
@@ -210,7 +206,7 @@ static void test_refragment(void)
 	for (i = 0; i < N_CAPTURES; i++) {
 		struct tg_span msg;
 
-		if (!tb_load(&cap_buf, NULL, captures[i].file))
+		if (!tb_load_checked(&cap_buf, captures[i].file))
 			continue;
 		msg = capture_msg(&cap_buf);
 		CHECK_ERR(tg_tls_ch_parse(&ref, cap_buf.b, cap_buf.n, scratch), TG_OK);
@@ -275,14 +271,14 @@ static void test_prefixes_and_segments(void)
 	size_t i, m;
 
 	for (i = 0; i < N_CAPTURES; i++)
-		if (tb_load(&cap_buf, NULL, captures[i].file))
+		if (tb_load_checked(&cap_buf, captures[i].file))
 			check_prefixes(captures[i].file, &cap_buf);
 	for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
-		if (tb_load(&cap_buf, NULL, derived[i]))
+		if (tb_load_checked(&cap_buf, derived[i]))
 			check_prefixes(derived[i], &cap_buf);
 
 	/* Chromium's hello in segments: NEED_MORE until the last one, then the same result. */
-	if (!tb_load(&cap_buf, NULL, "chromium.bin"))
+	if (!tb_load_checked(&cap_buf, "chromium.bin"))
 		return;
 	CHECK_ERR(tg_tls_ch_parse(&ref, cap_buf.b, cap_buf.n, scratch), TG_OK);
 	for (m = 0; m < sizeof(mss) / sizeof(mss[0]); m++) {
@@ -393,7 +389,7 @@ static void test_record_sequence_errors(void)
 	struct tg_span msg;
 	size_t half;
 
-	if (!tb_load(&cap_buf, NULL, "curl_h2.bin"))
+	if (!tb_load_checked(&cap_buf, "curl_h2.bin"))
 		return;
 	msg = capture_msg(&cap_buf);
 	half = msg.len / 2;
@@ -818,7 +814,7 @@ static void test_parse_msg(void)
 		  TG_ERR_TLS_NOT_CLIENT_HELLO);
 	CHECK_ERR(tg_tls_ch_parse_msg(&ch, (const uint8_t *)"\x16\x03\x01", 3),
 		  TG_ERR_TLS_NOT_CLIENT_HELLO);
-	if (!tb_load(&cap_buf, NULL, "chromium.bin"))
+	if (!tb_load_checked(&cap_buf, "chromium.bin"))
 		return;
 	/* Every prefix of the message: NEED_MORE with the exact length once the header is in. */
 	for (len = 0; len < cap_buf.n - TG_TLS_RECORD_HEADER; len++) {

@@ -147,7 +147,11 @@ static inline void tb_records(struct tb *t, const uint8_t *msg, size_t len, size
 	}
 }
 
-/* Load test/data/clienthello/@name (relative to $TG_SRC, else the cwd) into @t. */
+/*
+ * Load test/data/clienthello/@name (relative to $TG_SRC, else the cwd) into @t. Those captures
+ * are in the repository: a unit test counts a failed load as a failed check (tb_load_checked),
+ * never as a reason to skip.
+ */
 static inline bool tb_load(struct tb *t, const char *dir, const char *name)
 {
 	const char *src = getenv("TG_SRC");
@@ -167,6 +171,17 @@ static inline bool tb_load(struct tb *t, const char *dir, const char *name)
 	fclose(f);
 	return t->n > 0;
 }
+
+#ifdef TG_TEST_H
+/* tb_load() for a unit test: a capture that does not load is a failed check. */
+static inline bool tb_load_checked(struct tb *t, const char *name)
+{
+	bool ok = tb_load(t, NULL, name);
+
+	CHECK(ok);
+	return ok;
+}
+#endif
 
 static inline bool span_same(struct tg_span a, struct tg_span b)
 {
