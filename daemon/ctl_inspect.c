@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_inspect.c - tlsgatectl inspect FILE.pcap... [--policy P [--content DIR]]: the command
- * around inspect.c, and with --policy the decision each line's flow gets (tg_classify over the
- * same facts tlsgated builds; no dynamic bypass table offline).
+ * around inspect.c; with --policy, the decision given to each line's flow (tg_classify over
+ * the same facts tlsgated builds; no dynamic bypass table offline).
  */
 #include <getopt.h>
 #include <stdio.h>

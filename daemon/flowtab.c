@@ -216,6 +216,8 @@ int flowtab_init(struct engine *e)
 {
 	size_t size = 1;
 
+	e->lru.lru_next = e->lru.lru_prev = &e->lru;
+	e->part.part_next = e->part.part_prev = &e->part;
 	while (size < ENG_MAX_FLOWS)
 		size <<= 1;
 	e->tab = calloc(size, sizeof(*e->tab));
@@ -225,16 +227,18 @@ int flowtab_init(struct engine *e)
 		return -1;
 	e->tab_mask = size - 1;
 	e->src_mask = FLOWTAB_SOURCE_BUCKETS - 1;
-	e->lru.lru_next = e->lru.lru_prev = &e->lru;
-	e->part.part_next = e->part.part_prev = &e->part;
 	return 0;
 }
 
 void flowtab_fini(struct engine *e)
 {
-	if (e->tab != NULL)
-		while (e->lru.lru_next != &e->lru)
-			flowtab_remove(e, e->lru.lru_next);
+	struct eflow *fl, *next;
+
+	/* Initialized lists (an engine whose init failed has none: lru_next is NULL). */
+	for (fl = e->lru.lru_next; fl != NULL && fl != &e->lru; fl = next) {
+		next = fl->lru_next;
+		flowtab_remove(e, fl);
+	}
 	free(e->srcs);
 	e->srcs = NULL;
 	free(e->tab);
