@@ -198,17 +198,9 @@ static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg
 		f->hint_confidence = hint.confidence;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
+static const char *or_empty(const char *s)
 {
-	size_t n;
-
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	n = strnlen(src, cap - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	return s != NULL ? s : "";
 }
 
 /* The classifier's answer in the datapath's terms. */
@@ -220,16 +212,16 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 	r->action = dec->action == TG_ACTION_BLOCK     ? DEC_BLOCK
 		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
 						       : DEC_PASS;
-	copy_str(r->reason, sizeof(r->reason), tg_reason_text(dec->reason));
+	r->reason = tg_reason_text(dec->reason);
 	r->rule = dec->rule;
-	copy_str(r->rule_name, sizeof(r->rule_name), dec->rule_name);
-	copy_str(r->user, sizeof(r->user), dec->user_name);
-	copy_str(r->app, sizeof(r->app), dec->app_name);
+	r->rule_name = or_empty(dec->rule_name);
+	r->user = or_empty(dec->user_name);
+	r->app = or_empty(dec->app_name);
+	r->category = "";
 	r->reputation = dec->reputation;
 	for (id = 0; id < TG_CAP_CATEGORIES; id++)
 		if (tg_catset_has(&dec->categories, id)) {
-			copy_str(r->category, sizeof(r->category),
-				 tg_content_category_name(b->content, id));
+			r->category = or_empty(tg_content_category_name(b->content, id));
 			break;
 		}
 }

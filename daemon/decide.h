@@ -18,14 +18,20 @@ struct decider;
 
 enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
 
+/*
+ * The names are views, never NULL ("" when none): the reason is a static text, the others live
+ * in the policy bundle the decision was made with, which a reload retires but frees only after
+ * every queue thread has passed a quiescent point (decider_reclaim): use them while handling
+ * the packet, copy them to keep them. No name is cut.
+ */
 struct dec_result {
 	enum dec_action action;
-	char reason[32];
+	const char *reason;
 	int rule; /* -1: none */
-	char rule_name[64];
-	char user[64];
-	char app[64];
-	char category[32];
+	const char *rule_name;
+	const char *user;
+	const char *app;
+	const char *category;
 	unsigned reputation;
 	/* DNS block answers: sinkhole address family (0: NXDOMAIN) and address. */
 	uint8_t sink_family;
