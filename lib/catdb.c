@@ -15,8 +15,8 @@
 
 #include "tlsgate/catdb.h"
 #include "tlsgate/cursor.h"
+#include "tlsgate/diag.h"
 #include "tlsgate/domainset.h"
-#include "tlsgate/policy.h"
 
 #define CATDB_LINE_MAX	1024
 #define CATDB_LINE_CATS 8

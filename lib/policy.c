@@ -1,42 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy.c - the compiled policy: diagnostics, accessors, CASB evaluation and release.
+ * policy.c - the compiled policy: accessors, CASB evaluation and release.
  *
  * The structure itself (policy_impl.h) is built by policy_load.c and only read afterwards; a
  * policy is freed whole by tg_policy_free, never changed in place.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy_impl.h"
-
-void tg_diag_init(struct tg_diag *d)
-{
-	d->n = 0;
-	d->errors = 0;
-	d->warnings = 0;
-}
-
-void tg_diag_add(struct tg_diag *d, enum tg_diag_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (d == NULL)
-		return;
-	if (level == TG_DIAG_ERROR)
-		d->errors++;
-	else
-		d->warnings++;
-	if (d->n >= TG_CAP_DIAG_MSGS)
-		return;
-	d->msg[d->n].level = level;
-	va_start(ap, fmt);
-	vsnprintf(d->msg[d->n].text, sizeof(d->msg[d->n].text), fmt, ap);
-	va_end(ap);
-	d->n++;
-}
 
 static void pol_match_free(struct pol_match *m)
 {
