@@ -14,6 +14,7 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/catdb.h"
 #include "tlsgate/cidr.h"
+#include "tlsgate/cidrset.h"
 #include "tlsgate/classify.h"
 #include "tlsgate/content.h"
 #include "tlsgate/domainset.h"
