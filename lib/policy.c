@@ -74,7 +74,7 @@ void tg_policy_free(struct tg_policy *p)
 	free(p->apps);
 	tg_dset_free(p->app_hosts);
 	tg_cidrset_free(p->app_nets);
-	for (l = 0; l < 5; l++) {
+	for (l = 0; l < POL_LISTS; l++) {
 		for (i = 0; i < p->lists[l].n; i++)
 			pol_rule_free(&p->lists[l].r[i]);
 		free(p->lists[l].r);
@@ -95,14 +95,14 @@ const struct tg_content *tg_policy_content(const struct tg_policy *p)
 
 size_t tg_policy_rule_count(const struct tg_policy *p, enum tg_rule_list list)
 {
-	if ((unsigned)list >= 5)
+	if ((unsigned)list >= POL_LISTS)
 		return 0;
 	return p->lists[list].n;
 }
 
 const char *tg_policy_rule_name(const struct tg_policy *p, enum tg_rule_list list, size_t idx)
 {
-	if ((unsigned)list >= 5 || idx >= p->lists[list].n)
+	if ((unsigned)list >= POL_LISTS || idx >= p->lists[list].n)
 		return NULL;
 	return p->lists[list].r[idx].name;
 }
@@ -170,9 +170,21 @@ int pol_user_find(const struct tg_policy *p, const char *name, size_t len)
 	return -1;
 }
 
-static const char *const pol_activity_names[POL_ACTIVITIES] = {
-	"login", "upload", "download", "share", "post", "delete",
+const char *const pol_activity_names[POL_ACTIVITIES + 1] = {
+	"login", "upload", "download", "share", "post", "delete", NULL,
 };
+
+int pol_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int pol_ja4_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, TG_CAP_JA4_LEN);
+}
 
 static bool pol_has_user(const struct pol_match *m, int32_t user)
 {

@@ -2,11 +2,12 @@
 /*
  * policy.h - the compiled, immutable policy (format v1, policy/README.md) and its loader.
  *
- * A policy is built once from the administrator's JSON (tg_policy_load, lib/policy_load.c: the
- * only file that touches cJSON), against a loaded content package (content.h), validated and
- * compiled into indexes: domain sets for names, CIDR sets for networks, sorted tables for MACs
- * and identities. It is never modified afterwards: the daemon swaps a new one in whole and frees
- * the old one whole (STYLE.md rule 12). Any number of threads may read one policy at once.
+ * A policy is built once from the administrator's JSON (tg_policy_load, lib/policy_load.c and
+ * the lib/load_*.c files: with content_load.c, the only ones that touch cJSON), against a loaded
+ * content package (content.h), validated and compiled into indexes: domain sets for names, CIDR
+ * sets for networks, sorted tables for MACs and identities. It is never modified afterwards:
+ * the daemon swaps a new one in whole and frees the old one whole (STYLE.md rule 12). Any number
+ * of threads may read one policy at once.
  *
  * Errors and warnings are written to a caller-provided struct tg_diag (diag.h) as
  * "PATH: MESSAGE" lines, PATH being the JSON path from the top ("decryption[3].match.apps[1]").
