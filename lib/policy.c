@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy.c - the compiled policy: accessors, CASB evaluation and release.
+ * policy.c - the compiled policy: accessors and release. Its rules are evaluated by
+ * classify.c (one matcher for every list).
  *
  * The structure itself (policy_impl.h) is built by policy_load.c and only read afterwards; a
  * policy is freed whole by tg_policy_free, never changed in place.
@@ -184,62 +185,4 @@ int pol_u32_cmp(const void *a, const void *b)
 int pol_ja4_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, TG_CAP_JA4_LEN);
-}
-
-static bool pol_has_user(const struct pol_match *m, int32_t user)
-{
-	size_t i;
-
-	if (user < 0)
-		return false;
-	for (i = 0; i < m->n_users; i++)
-		if (m->users[i] == (uint32_t)user)
-			return true;
-	return false;
-}
-
-static bool pol_groups_meet(const uint64_t *a, const uint64_t *b)
-{
-	size_t i;
-
-	for (i = 0; i < POL_GROUP_WORDS; i++)
-		if (a[i] & b[i])
-			return true;
-	return false;
-}
-
-int tg_policy_casb_eval(const struct tg_policy *p, uint32_t app, const char *activity, int32_t user,
-			const uint64_t groups[static TG_CAP_GROUPS / 64], enum tg_action *action,
-			bool *alert)
-{
-	const struct pol_rules *rl = &p->lists[TG_RULES_CASB];
-	unsigned act = POL_ACTIVITIES;
-	size_t i;
-
-	for (i = 0; i < POL_ACTIVITIES; i++)
-		if (strcmp(activity, pol_activity_names[i]) == 0)
-			act = (unsigned)i;
-	*action = TG_ACTION_PASS;
-	*alert = false;
-	for (i = 0; i < rl->n; i++) {
-		const struct pol_rule *r = &rl->r[i];
-		const struct pol_match *m = &r->m;
-
-		if (!r->enabled)
-			continue;
-		if ((m->have & CRIT_APPS) &&
-		    (app >= p->n_all_apps || !(m->apps[app / 64] >> (app % 64) & 1)))
-			continue;
-		if ((m->have & CRIT_ACTIVITIES) &&
-		    (act == POL_ACTIVITIES || !(m->activities >> act & 1)))
-			continue;
-		if ((m->have & CRIT_USERS) && !pol_has_user(m, user))
-			continue;
-		if ((m->have & CRIT_GROUPS) && !pol_groups_meet(m->groups, groups))
-			continue;
-		*action = r->action;
-		*alert = r->alert;
-		return (int)i;
-	}
-	return -1;
 }
