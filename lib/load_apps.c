@@ -72,13 +72,100 @@ void ld_agroup_bits(const struct ld *l, int32_t g, uint64_t *bits)
 		bits[i] |= l->agroups[-2 - g].apps[i];
 }
 
-void ld_applications(struct ld *l, const cJSON *v)
+/* The builders of the policy's application hosts and networks, and how much went in. */
+struct ld_app_index {
+	struct tg_dset_builder *hosts;
+	struct tg_cidrset_builder *nets;
+	size_t n_hosts, n_nets;
+};
+
+static void ld_app_hosts(struct ld *l, const cJSON *v, uint32_t app, struct ld_app_index *x)
+{
+	const cJSON *h;
+	size_t n, k = 0;
+
+	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+		return;
+	cJSON_ArrayForEach(h, v)
+	{
+		size_t old = ld_push_idx(l, k++);
+		struct pol_pattern pt;
+
+		if (ld_pattern(l, h, &pt)) {
+			if (tg_dset_builder_add(x->hosts, pt.name, pt.len, pt.kind, app) != TG_OK)
+				ld_err(l, "cannot add the pattern");
+			x->n_hosts++;
+		}
+		free(pt.name);
+		ld_pop(l, old);
+	}
+}
+
+static void ld_app_networks(struct ld *l, const cJSON *v, uint32_t app, struct ld_app_index *x)
+{
+	const cJSON *h;
+	size_t n, k = 0;
+
+	if (!ld_array(l, v, TG_CAP_POLICY_LIST, &n))
+		return;
+	cJSON_ArrayForEach(h, v)
+	{
+		size_t old = ld_push_idx(l, k++);
+		struct tg_cidr c;
+
+		if (ld_cidr(l, h, &c)) {
+			if (tg_cidrset_builder_add(x->nets, &c, app) != TG_OK)
+				ld_err(l, "cannot add the network");
+			x->n_nets++;
+		}
+		ld_pop(l, old);
+	}
+}
+
+/* Application object @it, the policy's @i-th, at the current path. */
+static void ld_application(struct ld *l, const cJSON *it, size_t i, struct ld_app_index *x)
 {
 	static const char *const keys[] = { "name", "hosts", "networks", NULL };
+	size_t nc = tg_content_app_count(l->c), old;
+	uint32_t gidx = (uint32_t)(nc + i);
+	const char *name = NULL;
+	const cJSON *a[3];
+
+	if (!ld_obj(l, it, keys, a))
+		return;
+	old = ld_push_key(l, "name");
+	if (a[0] == NULL)
+		ld_err(l, "required");
+	else if ((name = ld_name_at(l, a[0])) != NULL) {
+		if (ld_app_find(l, name) >= 0)
+			ld_err(l, "duplicate application \"%s\"%s", name,
+			       ld_app_find(l, name) < (int)nc ? " (a content application)" : "");
+		else if (tg_content_group_count(l->c) && ld_agroup_find(l, name) != INT32_MIN)
+			ld_err(l, "\"%s\" is a content application group", name);
+	}
+	ld_pop(l, old);
+	if (name && ld_app_find(l, name) < 0)
+		l->p->apps[i].name = ld_strdup(name);
+	if (a[1]) {
+		old = ld_push_key(l, "hosts");
+		ld_app_hosts(l, a[1], gidx, x);
+		ld_pop(l, old);
+	}
+	if (a[2]) {
+		old = ld_push_key(l, "networks");
+		ld_app_networks(l, a[2], gidx, x);
+		ld_pop(l, old);
+	}
+	if ((a[1] == NULL || cJSON_GetArraySize(a[1]) == 0) &&
+	    (a[2] == NULL || cJSON_GetArraySize(a[2]) == 0))
+		ld_err(l, "needs \"hosts\" or \"networks\"");
+}
+
+void ld_applications(struct ld *l, const cJSON *v)
+{
 	struct tg_policy *p = l->p;
-	struct tg_dset_builder *hb = NULL;
-	struct tg_cidrset_builder *nb = NULL;
-	size_t n = 0, i = 0, nc = tg_content_app_count(l->c), hosts = 0, nets = 0;
+	struct ld_app_index x = { NULL, NULL, 0, 0 };
+	size_t n = 0, i = 0, nc = tg_content_app_count(l->c);
 	const cJSON *it;
 
 	if (v && (!ld_array(l, v, TG_CAP_APPS, &n)))
@@ -92,96 +179,31 @@ void ld_applications(struct ld *l, const cJSON *v)
 	if (n == 0)
 		return;
 	p->apps = calloc(n, sizeof(*p->apps));
-	hb = tg_dset_builder_new();
-	nb = tg_cidrset_builder_new();
-	if (!p->apps || !hb || !nb) {
+	x.hosts = tg_dset_builder_new();
+	x.nets = tg_cidrset_builder_new();
+	if (!p->apps || !x.hosts || !x.nets) {
 		ld_err(l, "out of memory");
 		goto out;
 	}
 	p->n_apps = n;
 	cJSON_ArrayForEach(it, v)
 	{
-		size_t o2 = ld_push_idx(l, i), o3, k, m;
-		const cJSON *a[3], *h;
-		const char *name = NULL;
-		uint32_t gidx = (uint32_t)(nc + i);
+		size_t old = ld_push_idx(l, i);
 
-		i++;
-		if (!ld_obj(l, it, keys, a)) {
-			ld_pop(l, o2);
-			continue;
-		}
-		o3 = ld_push_key(l, "name");
-		if (a[0] == NULL)
-			ld_err(l, "required");
-		else if ((name = ld_name_at(l, a[0])) != NULL) {
-			if (ld_app_find(l, name) >= 0)
-				ld_err(l, "duplicate application \"%s\"%s", name,
-				       ld_app_find(l, name) < (int)nc ? " (a content application)"
-								      : "");
-			else if (tg_content_group_count(l->c) &&
-				 ld_agroup_find(l, name) != INT32_MIN)
-				ld_err(l, "\"%s\" is a content application group", name);
-		}
-		ld_pop(l, o3);
-		if (name && ld_app_find(l, name) < 0)
-			p->apps[i - 1].name = ld_strdup(name);
-		if (a[1]) {
-			o3 = ld_push_key(l, "hosts");
-			if (ld_array(l, a[1], TG_CAP_POLICY_LIST, &m)) {
-				k = 0;
-				cJSON_ArrayForEach(h, a[1])
-				{
-					size_t o4 = ld_push_idx(l, k++);
-					struct pol_pattern pt;
-
-					if (ld_pattern(l, h, &pt)) {
-						if (tg_dset_builder_add(hb, pt.name, pt.len,
-									pt.kind, gidx) != TG_OK)
-							ld_err(l, "cannot add the pattern");
-						hosts++;
-					}
-					free(pt.name);
-					ld_pop(l, o4);
-				}
-			}
-			ld_pop(l, o3);
-		}
-		if (a[2]) {
-			o3 = ld_push_key(l, "networks");
-			if (ld_array(l, a[2], TG_CAP_POLICY_LIST, &m)) {
-				k = 0;
-				cJSON_ArrayForEach(h, a[2])
-				{
-					size_t o4 = ld_push_idx(l, k++);
-					struct tg_cidr c;
-
-					if (ld_cidr(l, h, &c)) {
-						if (tg_cidrset_builder_add(nb, &c, gidx) != TG_OK)
-							ld_err(l, "cannot add the network");
-						nets++;
-					}
-					ld_pop(l, o4);
-				}
-			}
-			ld_pop(l, o3);
-		}
-		if ((a[1] == NULL || cJSON_GetArraySize(a[1]) == 0) &&
-		    (a[2] == NULL || cJSON_GetArraySize(a[2]) == 0))
-			ld_err(l, "needs \"hosts\" or \"networks\"");
-		ld_pop(l, o2);
+		ld_application(l, it, i++, &x);
+		ld_pop(l, old);
 	}
-	if (hosts) {
-		p->app_hosts = tg_dset_build(hb, l->key);
-		hb = NULL;
+	if (x.n_hosts) {
+		p->app_hosts = tg_dset_build(x.hosts, l->key);
+		x.hosts = NULL;
 	}
-	if (nets) {
-		p->app_nets = tg_cidrset_build(nb);
-		nb = NULL;
+	if (x.n_nets) {
+		p->app_nets = tg_cidrset_build(x.nets);
+		x.nets = NULL;
 	}
 out:
-	tg_dset_builder_free(hb);
-	tg_cidrset_builder_free(nb);
+	tg_dset_builder_free(x.hosts);
+	tg_cidrset_builder_free(x.nets);
 }
 
 void ld_app_groups(struct ld *l, const cJSON *v)
