@@ -446,6 +446,37 @@ static void cl_rule(const struct tg_policy *p, struct tg_decision *out, enum tg_
 	out->rule_name = p->lists[list].r[idx].name;
 }
 
+/*
+ * The facts, resolved once: the name (and the invalid-name failure), identity and posture,
+ * what the content says about the name, the application, categories and reputation; into
+ * @out, @cr and the rules' view of them @x.
+ */
+static void cl_facts(const struct tg_policy *p, const struct tg_content *c,
+		     const struct tg_flow_facts *f, struct tg_decision *out, struct content_rec *cr,
+		     struct cl_ctx *x)
+{
+	out->fail = f->fail;
+	if (!cl_name(f, out) && out->fail == TG_FLOW_FAIL_NONE)
+		out->fail = TG_FLOW_FAIL_INVALID_NAME;
+	cl_identity(p, f, out);
+	content_names_lookup(c, out->name, out->name_len, cr);
+	cl_app(p, c, f, cr, out);
+	if (out->name_len)
+		tg_catdb_lookup(c->cat, out->name, out->name_len, &out->categories,
+				&out->reputation);
+	x->f = f;
+	x->name = out->name;
+	x->name_len = out->name_len;
+	x->user = out->user;
+	x->groups = out->groups;
+	x->app = out->app;
+	x->cats = &out->categories;
+	x->rep = out->reputation;
+	x->os_mask = out->posture.os_mask;
+	x->managed = out->posture.source == TG_POSTURE_PUSHED && out->posture.managed;
+	x->activity = POL_ACTIVITIES;
+}
+
 enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 			const struct tg_bypass *bypass, const struct tg_flow_facts *f,
 			uint64_t now_ms, struct tg_decision *out)
@@ -470,26 +501,7 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	    (unsigned)f->fail >= TG_FLOW_FAIL__COUNT)
 		return TG_ERR_ARG;
 
-	out->fail = f->fail;
-	if (!cl_name(f, out) && out->fail == TG_FLOW_FAIL_NONE)
-		out->fail = TG_FLOW_FAIL_INVALID_NAME;
-	cl_identity(p, f, out);
-	content_names_lookup(c, out->name, out->name_len, &cr);
-	cl_app(p, c, f, &cr, out);
-	if (out->name_len)
-		tg_catdb_lookup(c->cat, out->name, out->name_len, &out->categories,
-				&out->reputation);
-	x.f = f;
-	x.name = out->name;
-	x.name_len = out->name_len;
-	x.user = out->user;
-	x.groups = out->groups;
-	x.app = out->app;
-	x.cats = &out->categories;
-	x.rep = out->reputation;
-	x.os_mask = out->posture.os_mask;
-	x.managed = out->posture.source == TG_POSTURE_PUSHED && out->posture.managed;
-	x.activity = POL_ACTIVITIES;
+	cl_facts(p, c, f, out, &cr, &x);
 
 	/* 1. Filtering: first match; block wins over everything after. */
 	fr = cl_first(p, TG_RULES_FILTERING, &x);
