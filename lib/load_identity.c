@@ -429,99 +429,107 @@ static bool ld_rec_merge(struct ld *l, struct pol_bind *dst, const char *dst_ori
 	return true;
 }
 
-void ld_bind_compile(struct ld *l)
+/* Addresses: merged, sorted, each inheriting from the prefixes containing it, then indexed.
+ * False when out of memory (reported). */
+static bool ld_bind_compile_addrs(struct ld *l)
 {
 	struct tg_policy *p = l->p;
 	struct tg_cidrset_builder *b = NULL;
 	size_t i, n = 0, *stack = NULL, depth = 0;
+	bool ok = false;
 
-	if (l->n_binds) {
-		qsort(l->binds, l->n_binds, sizeof(*l->binds), ld_bind_cmp);
-		for (i = 0; i < l->n_binds; i++) {
-			if (n && ld_cidr_cmp(&l->binds[n - 1].pfx, &l->binds[i].pfx) == 0) {
-				char what[64];
-
-				tg_addr_format(l->binds[i].pfx.family, l->binds[i].pfx.addr, what,
-					       sizeof(what));
-				ld_rec_merge(l, &l->binds[n - 1].rec, l->binds[n - 1].origin,
-					     &l->binds[i].rec, l->binds[i].origin, "this address");
-				continue;
-			}
-			l->binds[n++] = l->binds[i];
+	qsort(l->binds, l->n_binds, sizeof(*l->binds), ld_bind_cmp);
+	for (i = 0; i < l->n_binds; i++) {
+		if (n && ld_cidr_cmp(&l->binds[n - 1].pfx, &l->binds[i].pfx) == 0) {
+			ld_rec_merge(l, &l->binds[n - 1].rec, l->binds[n - 1].origin,
+				     &l->binds[i].rec, l->binds[i].origin, "this address");
+			continue;
 		}
-		l->n_binds = n;
-		p->binds = calloc(n, sizeof(*p->binds));
-		stack = calloc(n, sizeof(*stack));
-		b = tg_cidrset_builder_new();
-		if (!p->binds || !stack || !b) {
+		l->binds[n++] = l->binds[i];
+	}
+	l->n_binds = n;
+	p->binds = calloc(n, sizeof(*p->binds));
+	stack = calloc(n, sizeof(*stack));
+	b = tg_cidrset_builder_new();
+	if (!p->binds || !stack || !b) {
+		ld_err(l, "out of memory");
+		goto out;
+	}
+	/* Sorted by (family, address, length): containing prefixes come first. */
+	for (i = 0; i < n; i++) {
+		struct pol_bind *r = &l->binds[i].rec;
+
+		while (depth && !pol_cidr_covers(&l->binds[stack[depth - 1]].pfx, &l->binds[i].pfx))
+			depth--;
+		if (depth) {
+			const struct pol_bind *up = &p->binds[stack[depth - 1]];
+			size_t w;
+
+			if (r->user < 0)
+				r->user = up->user;
+			if (r->endpoint < 0)
+				r->endpoint = up->endpoint;
+			for (w = 0; w < POL_GROUP_WORDS; w++)
+				r->groups[w] |= up->groups[w];
+		}
+		p->binds[i] = *r;
+		stack[depth++] = i;
+		if (tg_cidrset_builder_add(b, &l->binds[i].pfx, (uint32_t)i) != TG_OK) {
 			ld_err(l, "out of memory");
 			goto out;
 		}
-		/* Sorted by (family, address, length): containing prefixes come first. */
-		for (i = 0; i < n; i++) {
-			struct pol_bind *r = &l->binds[i].rec;
-
-			while (depth &&
-			       !pol_cidr_covers(&l->binds[stack[depth - 1]].pfx, &l->binds[i].pfx))
-				depth--;
-			if (depth) {
-				const struct pol_bind *up = &p->binds[stack[depth - 1]];
-				size_t w;
-
-				if (r->user < 0)
-					r->user = up->user;
-				if (r->endpoint < 0)
-					r->endpoint = up->endpoint;
-				for (w = 0; w < POL_GROUP_WORDS; w++)
-					r->groups[w] |= up->groups[w];
-			}
-			p->binds[i] = *r;
-			stack[depth++] = i;
-			if (tg_cidrset_builder_add(b, &l->binds[i].pfx, (uint32_t)i) != TG_OK) {
-				ld_err(l, "out of memory");
-				goto out;
-			}
-		}
-		p->n_binds = n;
-		p->bind_set = tg_cidrset_build(b);
-		b = NULL;
-		if (p->bind_set == NULL)
-			ld_err(l, "out of memory");
 	}
-	if (l->n_macs) {
-		qsort(l->macs, l->n_macs, sizeof(*l->macs), ld_mac_cmp);
-		n = 0;
-		for (i = 0; i < l->n_macs; i++) {
-			if (n && memcmp(l->macs[n - 1].mac, l->macs[i].mac, 6) == 0) {
-				ld_rec_merge(l, &l->macs[n - 1].rec, l->macs[n - 1].origin,
-					     &l->macs[i].rec, l->macs[i].origin, "this MAC");
-				continue;
-			}
-			l->macs[n++] = l->macs[i];
-		}
-		l->n_macs = n;
-		/* MAC records are appended to the binding table. */
-		{
-			struct pol_bind *nb = realloc(p->binds, (p->n_binds + n) * sizeof(*nb));
-
-			p->macs = calloc(n, sizeof(*p->macs));
-			if (nb == NULL || p->macs == NULL) {
-				if (nb)
-					p->binds = nb;
-				ld_err(l, "out of memory");
-				goto out;
-			}
-			p->binds = nb;
-			for (i = 0; i < n; i++) {
-				memcpy(p->macs[i].mac, l->macs[i].mac, 6);
-				p->macs[i].bind = (uint32_t)(p->n_binds + i);
-				p->binds[p->n_binds + i] = l->macs[i].rec;
-			}
-			p->n_binds += n;
-			p->n_macs = n;
-		}
-	}
+	p->n_binds = n;
+	p->bind_set = tg_cidrset_build(b);
+	b = NULL;
+	if (p->bind_set == NULL)
+		ld_err(l, "out of memory");
+	ok = true;
 out:
 	free(stack);
 	tg_cidrset_builder_free(b);
+	return ok;
+}
+
+/* MACs: merged, sorted, their records appended to the binding table. */
+static void ld_bind_compile_macs(struct ld *l)
+{
+	struct tg_policy *p = l->p;
+	struct pol_bind *nb;
+	size_t i, n = 0;
+
+	qsort(l->macs, l->n_macs, sizeof(*l->macs), ld_mac_cmp);
+	for (i = 0; i < l->n_macs; i++) {
+		if (n && memcmp(l->macs[n - 1].mac, l->macs[i].mac, 6) == 0) {
+			ld_rec_merge(l, &l->macs[n - 1].rec, l->macs[n - 1].origin, &l->macs[i].rec,
+				     l->macs[i].origin, "this MAC");
+			continue;
+		}
+		l->macs[n++] = l->macs[i];
+	}
+	l->n_macs = n;
+	nb = realloc(p->binds, (p->n_binds + n) * sizeof(*nb));
+	p->macs = calloc(n, sizeof(*p->macs));
+	if (nb == NULL || p->macs == NULL) {
+		if (nb)
+			p->binds = nb;
+		ld_err(l, "out of memory");
+		return;
+	}
+	p->binds = nb;
+	for (i = 0; i < n; i++) {
+		memcpy(p->macs[i].mac, l->macs[i].mac, 6);
+		p->macs[i].bind = (uint32_t)(p->n_binds + i);
+		p->binds[p->n_binds + i] = l->macs[i].rec;
+	}
+	p->n_binds += n;
+	p->n_macs = n;
+}
+
+void ld_bind_compile(struct ld *l)
+{
+	if (l->n_binds && !ld_bind_compile_addrs(l))
+		return;
+	if (l->n_macs)
+		ld_bind_compile_macs(l);
 }
