@@ -15,8 +15,8 @@
 
 #include "tlsgate/catdb.h"
 #include "tlsgate/cursor.h"
+#include "tlsgate/diag.h"
 #include "tlsgate/domainset.h"
-#include "tlsgate/policy.h"
 
 #define CATDB_LINE_MAX	1024
 #define CATDB_LINE_CATS 8
@@ -319,7 +319,8 @@ static enum tg_err catdb_line(struct tg_catdb *db, struct tg_dset_builder *b, st
 		*why = "expected pattern<TAB>categories<TAB>reputation";
 		return TG_ERR_CATDB;
 	}
-	if ((size_t)(t2 + 1 - s) != l.len - 1 || s[l.len - 1] < '1' || s[l.len - 1] > '5') {
+	if ((size_t)(t2 + 1 - s) != l.len - 1 || s[l.len - 1] < '0' + TG_CATDB_REP_MIN ||
+	    s[l.len - 1] > '0' + TG_CATDB_REP_MAX) {
 		*why = "reputation must be one digit 1-5";
 		return TG_ERR_CATDB;
 	}

@@ -7,6 +7,7 @@
  * filtering rules, the global blocks, the implicit lists, the dynamic bypass table and the
  * decryption rules are consulted in that order. Everything read is immutable or lock-free
  * (the bypass table); nothing is allocated; the decision is written into the caller's struct.
+ * The CASB rules (tg_policy_casb_eval) go through the same matcher.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct cl_ctx {
 	uint8_t rep;
 	uint8_t os_mask;
 	bool managed;
+	unsigned activity; /* index in pol_activity_names; POL_ACTIVITIES: none */
 };
 
 static const char *const cl_reason_texts[TG_REASON__COUNT] = {
@@ -184,25 +186,13 @@ int tg_os_parse(const char *name, size_t len)
 	return -1;
 }
 
-static int cl_u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cl_ja4_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, TG_CAP_JA4_LEN);
-}
-
 static bool cl_match(const struct pol_match *m, const struct cl_ctx *x)
 {
 	const struct tg_flow_facts *f = x->f;
 	size_t i;
 
 	if ((m->have & CRIT_USERS) && (x->user < 0 || !bsearch(&x->user, m->users, m->n_users,
-							       sizeof(*m->users), cl_u32_cmp)))
+							       sizeof(*m->users), pol_u32_cmp)))
 		return false;
 	if (m->have & CRIT_GROUPS) {
 		bool meet = false;
@@ -228,6 +218,9 @@ static bool cl_match(const struct pol_match *m, const struct cl_ctx *x)
 		return false;
 	if ((m->have & CRIT_MANAGED) && m->managed != x->managed)
 		return false;
+	if ((m->have & CRIT_ACTIVITIES) &&
+	    (x->activity >= POL_ACTIVITIES || !(m->activities >> x->activity & 1)))
+		return false;
 	if ((m->have & CRIT_SOURCES) && !tg_cidrset_lookup(m->src, f->family, f->src, NULL, NULL))
 		return false;
 	if ((m->have & CRIT_DESTS) && !tg_cidrset_lookup(m->dst, f->family, f->dst, NULL, NULL))
@@ -242,7 +235,7 @@ static bool cl_match(const struct pol_match *m, const struct cl_ctx *x)
 			return false;
 		memcpy(key, f->ja4.p, TG_CAP_JA4_LEN);
 		key[TG_CAP_JA4_LEN] = '\0';
-		if (!bsearch(key, m->ja4, m->n_ja4, sizeof(*m->ja4), cl_ja4_cmp))
+		if (!bsearch(key, m->ja4, m->n_ja4, sizeof(*m->ja4), pol_ja4_cmp))
 			return false;
 	}
 	return true;
@@ -453,6 +446,37 @@ static void cl_rule(const struct tg_policy *p, struct tg_decision *out, enum tg_
 	out->rule_name = p->lists[list].r[idx].name;
 }
 
+/*
+ * The facts, resolved once: the name (and the invalid-name failure), identity and posture,
+ * what the content says about the name, the application, categories and reputation; into
+ * @out, @cr and the rules' view of them @x.
+ */
+static void cl_facts(const struct tg_policy *p, const struct tg_content *c,
+		     const struct tg_flow_facts *f, struct tg_decision *out, struct content_rec *cr,
+		     struct cl_ctx *x)
+{
+	out->fail = f->fail;
+	if (!cl_name(f, out) && out->fail == TG_FLOW_FAIL_NONE)
+		out->fail = TG_FLOW_FAIL_INVALID_NAME;
+	cl_identity(p, f, out);
+	content_names_lookup(c, out->name, out->name_len, cr);
+	cl_app(p, c, f, cr, out);
+	if (out->name_len)
+		tg_catdb_lookup(c->cat, out->name, out->name_len, &out->categories,
+				&out->reputation);
+	x->f = f;
+	x->name = out->name;
+	x->name_len = out->name_len;
+	x->user = out->user;
+	x->groups = out->groups;
+	x->app = out->app;
+	x->cats = &out->categories;
+	x->rep = out->reputation;
+	x->os_mask = out->posture.os_mask;
+	x->managed = out->posture.source == TG_POSTURE_PUSHED && out->posture.managed;
+	x->activity = POL_ACTIVITIES;
+}
+
 enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 			const struct tg_bypass *bypass, const struct tg_flow_facts *f,
 			uint64_t now_ms, struct tg_decision *out)
@@ -477,25 +501,7 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	    (unsigned)f->fail >= TG_FLOW_FAIL__COUNT)
 		return TG_ERR_ARG;
 
-	out->fail = f->fail;
-	if (!cl_name(f, out) && out->fail == TG_FLOW_FAIL_NONE)
-		out->fail = TG_FLOW_FAIL_INVALID_NAME;
-	cl_identity(p, f, out);
-	content_names_lookup(c, out->name, out->name_len, &cr);
-	cl_app(p, c, f, &cr, out);
-	if (out->name_len)
-		tg_catdb_lookup(c->cat, out->name, out->name_len, &out->categories,
-				&out->reputation);
-	x.f = f;
-	x.name = out->name;
-	x.name_len = out->name_len;
-	x.user = out->user;
-	x.groups = out->groups;
-	x.app = out->app;
-	x.cats = &out->categories;
-	x.rep = out->reputation;
-	x.os_mask = out->posture.os_mask;
-	x.managed = out->posture.source == TG_POSTURE_PUSHED && out->posture.managed;
+	cl_facts(p, c, f, out, &cr, &x);
 
 	/* 1. Filtering: first match; block wins over everything after. */
 	fr = cl_first(p, TG_RULES_FILTERING, &x);
@@ -599,4 +605,35 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	if (out->action != TG_ACTION_DECRYPT)
 		out->bypass_allowed = false;
 	return TG_OK;
+}
+
+int tg_policy_casb_eval(const struct tg_policy *p, uint32_t app, const char *activity, int32_t user,
+			const uint64_t groups[static TG_CAP_GROUPS / 64], enum tg_action *action,
+			bool *alert)
+{
+	struct tg_flow_facts none;
+	struct tg_catset no_cats;
+	struct cl_ctx x;
+	int32_t i;
+
+	/* A CASB rule matches on applications, activities, users and groups only. */
+	memset(&none, 0, sizeof(none));
+	memset(&no_cats, 0, sizeof(no_cats));
+	memset(&x, 0, sizeof(x));
+	x.f = &none;
+	x.user = user;
+	x.groups = groups;
+	x.app = app < p->n_all_apps ? (int32_t)app : -1;
+	x.cats = &no_cats;
+	for (x.activity = 0; x.activity < POL_ACTIVITIES; x.activity++)
+		if (strcmp(activity, pol_activity_names[x.activity]) == 0)
+			break;
+	*action = TG_ACTION_PASS;
+	*alert = false;
+	i = cl_first(p, TG_RULES_CASB, &x);
+	if (i < 0)
+		return -1;
+	*action = p->lists[TG_RULES_CASB].r[i].action;
+	*alert = p->lists[TG_RULES_CASB].r[i].alert;
+	return i;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * content.c - the loaded content package (content.h): lookups and release. Loading is in
- * policy_load.c (JSON) and catdb.c (categories.tsv).
+ * content_load.c (JSON) and catdb.c (categories.tsv).
  *
  * Microsoft 365 globs (m365.json "globs") are the one pattern kind a domain set cannot hold:
  * '*' stands for zero or more characters other than '.', anywhere in a label

@@ -1,42 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * policy.c - the compiled policy: diagnostics, accessors, CASB evaluation and release.
+ * policy.c - the compiled policy: accessors and release. Its rules are evaluated by
+ * classify.c (one matcher for every list).
  *
  * The structure itself (policy_impl.h) is built by policy_load.c and only read afterwards; a
  * policy is freed whole by tg_policy_free, never changed in place.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy_impl.h"
-
-void tg_diag_init(struct tg_diag *d)
-{
-	d->n = 0;
-	d->errors = 0;
-	d->warnings = 0;
-}
-
-void tg_diag_add(struct tg_diag *d, enum tg_diag_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (d == NULL)
-		return;
-	if (level == TG_DIAG_ERROR)
-		d->errors++;
-	else
-		d->warnings++;
-	if (d->n >= TG_CAP_DIAG_MSGS)
-		return;
-	d->msg[d->n].level = level;
-	va_start(ap, fmt);
-	vsnprintf(d->msg[d->n].text, sizeof(d->msg[d->n].text), fmt, ap);
-	va_end(ap);
-	d->n++;
-}
 
 static void pol_match_free(struct pol_match *m)
 {
@@ -102,7 +75,7 @@ void tg_policy_free(struct tg_policy *p)
 	free(p->apps);
 	tg_dset_free(p->app_hosts);
 	tg_cidrset_free(p->app_nets);
-	for (l = 0; l < 5; l++) {
+	for (l = 0; l < POL_LISTS; l++) {
 		for (i = 0; i < p->lists[l].n; i++)
 			pol_rule_free(&p->lists[l].r[i]);
 		free(p->lists[l].r);
@@ -123,14 +96,14 @@ const struct tg_content *tg_policy_content(const struct tg_policy *p)
 
 size_t tg_policy_rule_count(const struct tg_policy *p, enum tg_rule_list list)
 {
-	if ((unsigned)list >= 5)
+	if ((unsigned)list >= POL_LISTS)
 		return 0;
 	return p->lists[list].n;
 }
 
 const char *tg_policy_rule_name(const struct tg_policy *p, enum tg_rule_list list, size_t idx)
 {
-	if ((unsigned)list >= 5 || idx >= p->lists[list].n)
+	if ((unsigned)list >= POL_LISTS || idx >= p->lists[list].n)
 		return NULL;
 	return p->lists[list].r[idx].name;
 }
@@ -198,64 +171,18 @@ int pol_user_find(const struct tg_policy *p, const char *name, size_t len)
 	return -1;
 }
 
-static const char *const pol_activity_names[POL_ACTIVITIES] = {
-	"login", "upload", "download", "share", "post", "delete",
+const char *const pol_activity_names[POL_ACTIVITIES + 1] = {
+	"login", "upload", "download", "share", "post", "delete", NULL,
 };
 
-static bool pol_has_user(const struct pol_match *m, int32_t user)
+int pol_u32_cmp(const void *a, const void *b)
 {
-	size_t i;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (user < 0)
-		return false;
-	for (i = 0; i < m->n_users; i++)
-		if (m->users[i] == (uint32_t)user)
-			return true;
-	return false;
+	return x < y ? -1 : x > y;
 }
 
-static bool pol_groups_meet(const uint64_t *a, const uint64_t *b)
+int pol_ja4_cmp(const void *a, const void *b)
 {
-	size_t i;
-
-	for (i = 0; i < POL_GROUP_WORDS; i++)
-		if (a[i] & b[i])
-			return true;
-	return false;
-}
-
-int tg_policy_casb_eval(const struct tg_policy *p, uint32_t app, const char *activity, int32_t user,
-			const uint64_t groups[static TG_CAP_GROUPS / 64], enum tg_action *action,
-			bool *alert)
-{
-	const struct pol_rules *rl = &p->lists[TG_RULES_CASB];
-	unsigned act = POL_ACTIVITIES;
-	size_t i;
-
-	for (i = 0; i < POL_ACTIVITIES; i++)
-		if (strcmp(activity, pol_activity_names[i]) == 0)
-			act = (unsigned)i;
-	*action = TG_ACTION_PASS;
-	*alert = false;
-	for (i = 0; i < rl->n; i++) {
-		const struct pol_rule *r = &rl->r[i];
-		const struct pol_match *m = &r->m;
-
-		if (!r->enabled)
-			continue;
-		if ((m->have & CRIT_APPS) &&
-		    (app >= p->n_all_apps || !(m->apps[app / 64] >> (app % 64) & 1)))
-			continue;
-		if ((m->have & CRIT_ACTIVITIES) &&
-		    (act == POL_ACTIVITIES || !(m->activities >> act & 1)))
-			continue;
-		if ((m->have & CRIT_USERS) && !pol_has_user(m, user))
-			continue;
-		if ((m->have & CRIT_GROUPS) && !pol_groups_meet(m->groups, groups))
-			continue;
-		*action = r->action;
-		*alert = r->alert;
-		return (int)i;
-	}
-	return -1;
+	return memcmp(a, b, TG_CAP_JA4_LEN);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * policy_impl.h - the compiled policy and content package, shared by the files that build
- * them (policy_load.c, policy.c, content.c) and the one that reads them (classify.c). Not a
- * public header: the daemon sees only the opaque types of policy.h and content.h.
+ * them (policy_load.c and the load_*.c files, content_load.c, content.c), policy.c, the lint
+ * (policy_lint.c) and the one that reads them (classify.c). Not a public header: the daemon
+ * sees only the opaque types of policy.h and content.h.
  */
 #ifndef TLSGATE_POLICY_IMPL_H
 #define TLSGATE_POLICY_IMPL_H
@@ -14,6 +15,7 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/catdb.h"
 #include "tlsgate/cidr.h"
+#include "tlsgate/cidrset.h"
 #include "tlsgate/classify.h"
 #include "tlsgate/content.h"
 #include "tlsgate/domainset.h"
@@ -21,6 +23,7 @@
 
 #define POL_GROUP_WORDS (TG_CAP_GROUPS / 64)
 #define POL_ACTIVITIES	6 /* login upload download share post delete */
+#define POL_LISTS	(TG_RULES_DLP + 1) /* rule lists, by enum tg_rule_list */
 
 struct pol_pattern;
 
@@ -202,17 +205,37 @@ struct tg_policy {
 	size_t n_all_apps;
 	struct tg_dset *app_hosts; /* value: global app index */
 	struct tg_cidrset *app_nets; /* value: global app index */
-	struct pol_rules lists[5]; /* by enum tg_rule_list */
+	struct pol_rules lists[POL_LISTS]; /* by enum tg_rule_list */
 	size_t bytes;
 };
+
+/* Whether prefix @outer holds every address of prefix @inner. */
+static inline bool pol_cidr_covers(const struct tg_cidr *outer, const struct tg_cidr *inner)
+{
+	return outer->plen <= inner->plen && tg_cidr_contains(outer, inner->family, inner->addr);
+}
+
+/* Words of an application bitmap over @n_all_apps applications (one spare). */
+static inline size_t pol_app_words(size_t n_all_apps)
+{
+	return (n_all_apps + 63) / 64 + 1;
+}
 
 /* policy.c: free what a rule owns (the rule itself is in its list's array). */
 void pol_rule_free(struct pol_rule *r);
 /* policy.c: index of the user named @name (@len bytes), -1 if none; O(log n). */
 int pol_user_find(const struct tg_policy *p, const char *name, size_t len);
-/* policy_load.c: whether @a matches every flow @b matches (conservative: false if unsure);
+/* policy.c: the CASB activities by bit, NULL-terminated (the loader's enum list). */
+extern const char *const pol_activity_names[POL_ACTIVITIES + 1];
+/* policy.c: qsort/bsearch orders of a rule's sorted user indexes and JA4 fingerprints. */
+int pol_u32_cmp(const void *a, const void *b);
+int pol_ja4_cmp(const void *a, const void *b);
+
+/* policy_lint.c: whether @a matches every flow @b matches (conservative: false if unsure);
  * @words is the length of the application bitmaps. */
 bool pol_match_shadows(const struct pol_match *a, const struct pol_match *b, size_t words);
+/* policy_lint.c: the load's warnings about a policy that compiled, to @d. */
+void pol_lint(const struct tg_policy *p, struct tg_diag *d);
 
 /* content.c: M365 glob match ('*' = zero or more characters other than '.'). */
 bool content_glob_match(const char *glob, const char *name, size_t len);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The core library is pure (STYLE.md rule 1): its undefined symbols must all be on this
 # allow-list - memory and string helpers, SHA-256 from mbedTLS's crypto library, and cJSON
-# (only lib/policy_load.c calls it).
+# (only the loaders call it: lib/policy_load.c, lib/load_*.c, lib/content_load.c).
 # Anything else (a syscall wrapper, a clock, stdio, malloc'd globals) fails the test.
 set -euo pipefail
 lib=${TG_LIB:?TG_LIB must name libtlsgate.a}

@@ -113,8 +113,9 @@
 #define TG_CAP_TCP_OPT_KINDS 40
 
 /*
- * Policy and content package (policy_load.c, policy.c, catdb.c). A policy is an admin-written
- * file: 16 MiB holds ~500k domain patterns. Depth: the format nests 6 levels at most.
+ * Policy and content package (policy_load.c, content_load.c, policy.c, catdb.c). A policy is
+ * an admin-written file: 16 MiB holds ~500k domain patterns. Depth: the format nests 6 levels
+ * at most.
  */
 #define TG_CAP_POLICY_BYTES   (16u << 20)
 #define TG_CAP_CONTENT_BYTES  (32u << 20) /* one content JSON file */

@@ -29,6 +29,10 @@
 struct tg_catdb;
 struct tg_diag;
 
+/* Reputation: 1 (low risk) to 5 (high risk); 0 means unknown. */
+#define TG_CATDB_REP_MIN 1
+#define TG_CATDB_REP_MAX 5
+
 /* A set of category ids (TG_CAP_CATEGORIES bits). */
 struct tg_catset {
 	uint64_t w[TG_CAP_CATEGORIES / 64];

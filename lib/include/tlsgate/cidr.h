@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cidr.h - IPv4/IPv6 addresses and prefixes in text, and an immutable prefix set with
- * longest-prefix match (policy source/destination networks, Microsoft 365 endpoint sets, the
- * content package's address lists).
+ * cidr.h - IPv4/IPv6 addresses and prefixes in text. The immutable prefix set with
+ * longest-prefix match built from them is cidrset.h (included below).
  *
  * Text accepted (strict: what an administrator writes is what the gateway uses):
  * - IPv4: a dotted quad, exactly four decimal octets 0..255, no leading zeros ("010.1.1.1" is
@@ -20,13 +19,6 @@
  * zeros, "::" for the longest run of two or more zero groups, the first such run on a tie), and
  * IPv4-mapped addresses (::ffff:0:0/96) as "::ffff:a.b.c.d" (RFC 5952 5). Other embeddings are
  * printed as plain IPv6.
- *
- * IPv4-mapped IPv6 (::ffff:a.b.c.d, what a dual-stack socket reports for an IPv4 peer) IS IPv4
- * for the set: a lookup of a mapped address is the lookup of a.b.c.d, and an added IPv6 prefix
- * inside ::ffff:0:0/96 with a length of at least 96 is stored as the IPv4 prefix it covers
- * (::ffff:10.0.0.0/104 is 10.0.0.0/8). An IPv6 prefix shorter than 96 that covers the mapped
- * block (::/0, ::/80) stays IPv6 and never matches an IPv4 or mapped address: ::/0 is "all of
- * IPv6", not "everything".
  */
 #ifndef TLSGATE_CIDR_H
 #define TLSGATE_CIDR_H
@@ -59,7 +51,7 @@ enum tg_err tg_addr_parse(const char *text, size_t len, uint8_t *family,
 /*
  * tg_cidr_parse() - parse "address/length" or a bare address into @out. Returns TG_OK,
  * TG_ERR_CIDR_HOST_BITS, or TG_ERR_CIDR. The prefix is returned as written: a mapped IPv6
- * prefix stays family 6 here (the set folds it, see above).
+ * prefix stays family 6 here (the set folds it, cidrset.h).
  */
 enum tg_err tg_cidr_parse(const char *text, size_t len, struct tg_cidr *out) TG_WUR;
 
@@ -79,46 +71,20 @@ size_t tg_cidr_format(const struct tg_cidr *c, char *out, size_t cap);
  */
 bool tg_cidr_contains(const struct tg_cidr *c, uint8_t family, const uint8_t addr[static 16]);
 
-struct tg_cidrset_builder;
-struct tg_cidrset;
-
-/* tg_cidrset_builder_new() - an empty builder, or NULL when out of memory. */
-struct tg_cidrset_builder *tg_cidrset_builder_new(void);
+/*
+ * tg_addr_is_mapped() - true when @addr (IPv6, 16 bytes) lies in ::ffff:0:0/96, the block of
+ * IPv4-mapped addresses.
+ */
+bool tg_addr_is_mapped(const uint8_t addr[static 16]);
 
 /*
- * tg_cidrset_builder_add() - add prefix @c with @value. Returns TG_OK; TG_ERR_CIDR for a family
- * other than 4/6 or a length beyond 32/128; TG_ERR_CIDR_HOST_BITS for bits set beyond the
- * length; TG_ERR_CAP beyond TG_CAP_CIDR_ENTRIES; TG_ERR_NOMEM. Adding the same prefix again is
- * not an error: the FIRST value is kept and the duplicate counted (tg_cidrset_duplicates).
+ * tg_cidr_check() - whether @c is a prefix tg_cidr_parse could have returned: TG_OK;
+ * TG_ERR_CIDR for a family other than 4/6 or a length beyond 32/128; TG_ERR_CIDR_HOST_BITS for
+ * bits set beyond the length.
  */
-enum tg_err tg_cidrset_builder_add(struct tg_cidrset_builder *b, const struct tg_cidr *c,
-				   uint32_t value) TG_WUR;
+enum tg_err tg_cidr_check(const struct tg_cidr *c) TG_WUR;
 
-/*
- * tg_cidrset_build() - the immutable set of everything added to @b. Consumes @b (freed whether
- * or not the build succeeds). Returns NULL when out of memory. O(n log n).
- */
-struct tg_cidrset *tg_cidrset_build(struct tg_cidrset_builder *b);
-
-void tg_cidrset_builder_free(struct tg_cidrset_builder *b);
-void tg_cidrset_free(struct tg_cidrset *s);
-
-/*
- * tg_cidrset_lookup() - longest-prefix match of @addr (@family 4 or 6, IPv4 in addr[0..3]).
- * On a match returns true and stores the prefix's value and length (for a mapped address: the
- * IPv4 length) through the pointers that are not NULL. Never allocates; thread-safe on a shared
- * set.
- */
-bool tg_cidrset_lookup(const struct tg_cidrset *s, uint8_t family, const uint8_t addr[static 16],
-		       uint32_t *value, uint8_t *plen);
-
-/* tg_cidrset_count() - distinct prefixes in the set. */
-size_t tg_cidrset_count(const struct tg_cidrset *s);
-
-/* tg_cidrset_duplicates() - prefixes dropped at build time as repeats of an earlier one. */
-size_t tg_cidrset_duplicates(const struct tg_cidrset *s);
-
-/* tg_cidrset_bytes() - every byte the set holds allocated, the structure itself included. */
-size_t tg_cidrset_bytes(const struct tg_cidrset *s);
+/* The prefix set (cidrset.h), included here for the callers that found it in this header. */
+#include "tlsgate/cidrset.h"
 
 #endif

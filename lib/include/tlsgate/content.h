@@ -5,7 +5,7 @@
  * the URL category and reputation database, the DoH resolver list.
  *
  * The package is loaded from buffers (the caller reads the files; the library makes no
- * syscalls) by tg_content_load (lib/policy_load.c: JSON files; lib/catdb.c: categories.tsv),
+ * syscalls) by tg_content_load (lib/content_load.c: JSON files; lib/catdb.c: categories.tsv),
  * then immutable: many threads may read it at once. A policy is compiled against one content
  * package and keeps referring to it, so a new package means a new policy compiled against it;
  * both are swapped together and the old pair freed together.

@@ -2,15 +2,16 @@
 /*
  * policy.h - the compiled, immutable policy (format v1, policy/README.md) and its loader.
  *
- * A policy is built once from the administrator's JSON (tg_policy_load, lib/policy_load.c: the
- * only file that touches cJSON), against a loaded content package (content.h), validated and
- * compiled into indexes: domain sets for names, CIDR sets for networks, sorted tables for MACs
- * and identities. It is never modified afterwards: the daemon swaps a new one in whole and frees
- * the old one whole (STYLE.md rule 12). Any number of threads may read one policy at once.
+ * A policy is built once from the administrator's JSON (tg_policy_load, lib/policy_load.c and
+ * the lib/load_*.c files: with content_load.c, the only ones that touch cJSON), against a loaded
+ * content package (content.h), validated and compiled into indexes: domain sets for names, CIDR
+ * sets for networks, sorted tables for MACs and identities. It is never modified afterwards:
+ * the daemon swaps a new one in whole and frees the old one whole (STYLE.md rule 12). Any number
+ * of threads may read one policy at once.
  *
- * Errors and warnings are written to a caller-provided struct tg_diag as "PATH: MESSAGE" lines,
- * PATH being the JSON path from the top ("decryption[3].match.apps[1]"). The library prints
- * nothing; the caller shows them.
+ * Errors and warnings are written to a caller-provided struct tg_diag (diag.h) as
+ * "PATH: MESSAGE" lines, PATH being the JSON path from the top ("decryption[3].match.apps[1]").
+ * The library prints nothing; the caller shows them.
  */
 #ifndef TLSGATE_POLICY_H
 #define TLSGATE_POLICY_H
@@ -20,39 +21,11 @@
 #include <stdint.h>
 
 #include "tlsgate/caps.h"
+#include "tlsgate/diag.h"
 #include "tlsgate/err.h"
 
 struct tg_content;
 struct tg_policy;
-
-/* --- diagnostics ---------------------------------------------------------------------------- */
-
-enum tg_diag_level {
-	TG_DIAG_ERROR,
-	TG_DIAG_WARNING,
-};
-
-struct tg_diag_msg {
-	enum tg_diag_level level;
-	char text[TG_CAP_DIAG_TEXT]; /* "PATH: MESSAGE", NUL-terminated, truncated to fit */
-};
-
-/*
- * Diagnostics of one load: the first TG_CAP_DIAG_MSGS messages are kept in order; errors and
- * warnings count all of them. Zero it (tg_diag_init) before a load.
- */
-struct tg_diag {
-	struct tg_diag_msg msg[TG_CAP_DIAG_MSGS];
-	size_t n;
-	size_t errors;
-	size_t warnings;
-};
-
-void tg_diag_init(struct tg_diag *d);
-
-/* tg_diag_add() - append a printf-formatted message; counts it even when the array is full. */
-void tg_diag_add(struct tg_diag *d, enum tg_diag_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* --- settings ------------------------------------------------------------------------------- */
 
