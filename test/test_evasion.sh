@@ -32,6 +32,7 @@ export TG_NS_PREFIX=tgv$$
 C4F=192.0.2.3 # the flooder's address, a second one on the client's c0
 CRAFT_PORTS=40000:40999 # evasion.py's source ports: the client kernel's RSTs for them are dropped
 work=$(mktemp -d)
+export EVASION_PORTS=$work/ports # evasion.py never reuses a source port within the run
 pass=0 fail=0
 daemon_pid=
 flood_pid=

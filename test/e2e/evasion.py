@@ -204,8 +204,24 @@ def local_addr(server):
     return a
 
 
-_ports = list(range(SPORT_LO + 200, SPORT_HI + 1))  # 40000-40199: the flood's
-random.shuffle(_ports)
+def next_port():
+    """A source port no earlier invocation of this run used (40000-40199 are the flood's):
+    a reused 4-tuple would meet the earlier connection's conntrack entry, and its decision
+    (a BLOCK connmark drops the new SYN: no SYN-ACK). EVASION_PORTS names a counter file the
+    test keeps for the run; without it, a random port."""
+    path = os.environ.get("EVASION_PORTS")
+    span = SPORT_HI - (SPORT_LO + 200) + 1
+    if not path:
+        return SPORT_LO + 200 + random.randrange(span)
+    try:
+        with open(path) as f:
+            n = int(f.read() or 0)
+    except (OSError, ValueError):
+        n = 0
+    with open(path, "w") as f:
+        f.write(str(n + 1))
+    return SPORT_LO + 200 + n % span
+
 
 
 class Conn:
@@ -214,7 +230,7 @@ class Conn:
     def __init__(self, net, server, dport, src=None, sport=None, opt1=False, ext6=0):
         self.net, self.server, self.dport = net, server, dport
         self.src = src or local_addr(server)
-        self.sport = sport or _ports.pop()
+        self.sport = sport or next_port()
         self.v6 = ":" in server
         self.opt1, self.ext6 = opt1, ext6
         self.isn = random.getrandbits(32)
