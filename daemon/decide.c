@@ -213,6 +213,7 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
 						       : DEC_PASS;
 	r->reason = tg_reason_text(dec->reason);
+	r->fail = dec->fail;
 	r->rule = dec->rule;
 	r->rule_name = or_empty(dec->rule_name);
 	r->user = or_empty(dec->user_name);

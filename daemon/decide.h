@@ -27,6 +27,7 @@ enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
 struct dec_result {
 	enum dec_action action;
 	const char *reason;
+	enum tg_flow_fail fail; /* the failure decided on, TG_FLOW_FAIL_NONE if none */
 	int rule; /* -1: none */
 	const char *rule_name;
 	const char *user;

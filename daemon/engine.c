@@ -130,15 +130,16 @@ void eng_flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, b
 	fl->sreasm = NULL;
 }
 
+/* The client's stream bytes seen in order, from its first byte (earlier messages included). */
 static uint32_t seen_bytes(const struct eflow *fl)
 {
-	return fl->reasm ? (uint32_t)tg_reasm_contig(fl->reasm).len : 0;
+	return fl->msg_base + (fl->reasm ? (uint32_t)tg_reasm_contig(fl->reasm).len : 0);
 }
 
 void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
 	/* Before a SYN-ACK (server ISN unknown) only the client is reset: its SYN acknowledged. */
-	if (enforce_reset(eng_raw_fd(e, fl->f.family), &fl->f, fl->msg_base + seen_bytes(fl),
+	if (enforce_reset(eng_raw_fd(e, fl->f.family), &fl->f, seen_bytes(fl),
 			  fl->state >= EF_SYNACK) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
@@ -153,8 +154,7 @@ void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
  */
 static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule, uint64_t now_ms)
 {
-	if (enforce_block_page(eng_raw_fd(e, fl->f.family), &fl->f, fl->msg_base + seen_bytes(fl),
-			       rule) == -1) {
+	if (enforce_block_page(eng_raw_fd(e, fl->f.family), &fl->f, seen_bytes(fl), rule) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block page", e->cfg.queue);
 	}
@@ -308,29 +308,6 @@ static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 	return false;
 }
 
-/*
- * The flow's next message begins at stream offset @next: a new reassembly from there, with the
- * bytes already seen beyond it (pipelined requests). False when out of memory.
- */
-static bool stream_rebase(struct eflow *fl, uint32_t next)
-{
-	struct tg_span s = tg_reasm_contig(fl->reasm);
-	uint32_t in = next - fl->msg_base;
-	struct tg_reasm *nr = tg_reasm_new(fl->f.client_isn + next);
-
-	if (nr == NULL)
-		return false;
-	if (in < s.len &&
-	    tg_reasm_add(nr, fl->f.client_isn + 1 + next, s.p + in, s.len - in) != TG_OK) {
-		tg_reasm_free(nr);
-		return false;
-	}
-	tg_reasm_free(fl->reasm);
-	fl->reasm = nr;
-	fl->msg_base = next;
-	return true;
-}
-
 static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec_flow *df,
 			    uint64_t now_ms)
 {
@@ -338,7 +315,7 @@ static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec
 	struct dec_result r;
 
 	decider_tls(e->cfg.decider, df, ch, now_ms, &r);
-	if (strcmp(r.reason, "fail-invalid-name") == 0)
+	if (r.fail == TG_FLOW_FAIL_INVALID_NAME)
 		CTR_INC(e, invalid_name);
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */
 	if (ch->has_sni)
@@ -420,7 +397,7 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 	if (fl->state == EF_STREAM)
 		flowtab_state(e, fl, EF_STREAM, now_ms); /* not idle */
 	st = tg_reasm_stats(fl->reasm);
-	before = fl->msg_base + seen_bytes(fl);
+	before = seen_bytes(fl);
 	dups = st->dups;
 	err = tg_reasm_add(fl->reasm, p->seq, p->payload.p, p->payload.len);
 	if (err == TG_ERR_REASM_CONFLICT || err == TG_ERR_REASM_WINDOW || err == TG_ERR_NOMEM) {
@@ -479,12 +456,13 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 			return;
 		CTR_INC(e, stream_requests);
 		if (!tg_flow_exam_span(&e->exam, &next) ||
-		    !stream_rebase(fl, fl->msg_base + next)) {
+		    tg_reasm_advance(&fl->reasm, next) != TG_OK) {
 			/* The rest is no longer requests we can find: it passes whole. */
 			CTR_INC(e, stream_end);
 			flow_pass(e, fl, now_ms);
 			return;
 		}
+		fl->msg_base += next;
 		/*
 		 * Passed; the held segment goes on, and what it carried beyond is examined. An
 		 * HTTP flow's replies need not come to the queue any more: STREAM in the connmark
@@ -581,20 +559,8 @@ static bool tcp_dns_answer_ok(struct engine *e, struct eflow *fl, const struct t
 		if (err != TG_OK || n > 0)
 			return false;
 		/* The next answer: a new reassembly from where this one ended. */
-		{
-			uint32_t next = fl->smsg_base + (uint32_t)used;
-			struct tg_reasm *nr = tg_reasm_new(fl->f.server_isn + next);
-
-			if (nr == NULL ||
-			    (used < s.len && tg_reasm_add(nr, fl->f.server_isn + 1 + next,
-							  s.p + used, s.len - used) != TG_OK)) {
-				tg_reasm_free(nr);
-				return false;
-			}
-			tg_reasm_free(fl->sreasm);
-			fl->sreasm = nr;
-			fl->smsg_base = next;
-		}
+		if (tg_reasm_advance(&fl->sreasm, (uint32_t)used) != TG_OK)
+			return false;
 	}
 }
 
@@ -745,7 +711,7 @@ void engine_tick(struct engine *e, uint64_t now_ms)
 		next = fl->part_next;
 		if (age_ms(now_ms, fl->data_ms) >= ENG_INCOMPLETE_MS) {
 			CTR_INC(e, incomplete_timeouts);
-			fl->f.server_has = fl->msg_base + seen_bytes(fl);
+			fl->f.server_has = seen_bytes(fl);
 			flow_fail(e, fl, TG_FLOW_FAIL_INCOMPLETE_CH, now_ms);
 		}
 	}

@@ -41,7 +41,6 @@ struct eflow {
 	struct eng_source *src; /* the client address's flow count */
 	struct tg_reasm *reasm;
 	struct tg_reasm *sreasm; /* DNS over TCP, ECH stripped: the server's answers */
-	uint32_t smsg_base; /* stream offset of the answer sreasm holds (from server ISN + 1) */
 	uint32_t held[ENG_MAX_HELD]; /* packet ids, no verdict yet */
 	uint32_t held_mark[ENG_MAX_HELD]; /* their nfmarks: a verdict keeps the ruleset's bits */
 	unsigned n_held;

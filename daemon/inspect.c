@@ -497,25 +497,6 @@ static int emit_dns(struct inspect *in, const struct inspect_flow *fl, const cha
 	return how == DNS_CLIENT && m->n_q == 0 ? -2 : a;
 }
 
-/* A new reassembly from stream offset @next, with the bytes already held beyond it. */
-static bool dir_rebase(struct dir *d, uint32_t next)
-{
-	struct tg_span s = tg_reasm_contig(d->reasm);
-	uint32_t at = next - d->base;
-	struct tg_reasm *nr = tg_reasm_new(d->isn + next);
-
-	if (nr == NULL)
-		return false;
-	if (at < s.len && tg_reasm_add(nr, d->isn + 1 + next, s.p + at, s.len - at) != TG_OK) {
-		tg_reasm_free(nr);
-		return false;
-	}
-	tg_reasm_free(d->reasm);
-	d->reasm = nr;
-	d->base = next;
-	return true;
-}
-
 /* The parser's own line for a failure, on any direction (a client's also gets tcp_fail). */
 static void dir_fail_other(struct inspect *in, const struct flow *f, int dir, const uint8_t *p,
 			   const struct tg_exam *x)
@@ -618,10 +599,11 @@ static void dir_examine(struct inspect *in, struct flow *f, int dir, enum tg_err
 		}
 		/* Passed (or nothing decides): the next request or query of the connection. */
 		if (a == TG_ACTION_BLOCK || !tg_flow_exam_span(x, &next) ||
-		    !dir_rebase(d, d->base + next)) {
+		    tg_reasm_advance(&d->reasm, next) != TG_OK) {
 			dir_finish(d);
 			return;
 		}
+		d->base += next;
 	}
 }
 

@@ -257,6 +257,24 @@ const struct tg_reasm_stats *tg_reasm_stats(const struct tg_reasm *r)
 	return &r->st;
 }
 
+enum tg_err tg_reasm_advance(struct tg_reasm **r, uint32_t off)
+{
+	struct tg_span s = tg_reasm_contig(*r);
+	uint32_t isn = (*r)->isn + off;
+	struct tg_reasm *nr = tg_reasm_new(isn);
+
+	if (nr == NULL)
+		return TG_ERR_NOMEM;
+	/* Bytes beyond @off were accepted by the old object: in order, inside the window. */
+	if (off < s.len && tg_reasm_add(nr, isn + 1, s.p + off, s.len - off) != TG_OK) {
+		tg_reasm_free(nr);
+		return TG_ERR_NOMEM;
+	}
+	tg_reasm_free(*r);
+	*r = nr;
+	return TG_OK;
+}
+
 uint32_t tg_reasm_isn(const struct tg_reasm *r)
 {
 	return r->isn;

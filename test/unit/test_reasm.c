@@ -317,6 +317,33 @@ static void test_shuffled(void)
 	}
 }
 
+/* The next message of a kept stream: pipelined bytes carried over, a body still to come. */
+static void test_advance(void)
+{
+	struct tg_reasm *r = tg_reasm_new(0xfffffff0u);
+	struct tg_span c;
+
+	CHECK_ERR(tg_reasm_add(r, 0xfffffff1u, (const uint8_t *)"GET /a\n\nGET /b", 14), TG_OK);
+	CHECK_ERR(tg_reasm_advance(&r, 8), TG_OK);
+	c = tg_reasm_contig(r);
+	CHECK_MEM(c.p, c.len, "GET /b");
+	CHECK_INT(tg_reasm_isn(r), 0xfffffff8u);
+	/* The next segment continues it across the sequence wrap. */
+	CHECK_ERR(tg_reasm_add(r, 0xfffffff1u + 14, (const uint8_t *)"\n\n", 2), TG_OK);
+	c = tg_reasm_contig(r);
+	CHECK_MEM(c.p, c.len, "GET /b\n\n");
+	/* A body of 100 bytes not seen yet: the next message starts after it, nothing held. */
+	CHECK_ERR(tg_reasm_advance(&r, 8 + 100), TG_OK);
+	CHECK_INT(tg_reasm_contig(r).len, 0);
+	/* Body bytes are old for the new object; the message after the body is taken. */
+	CHECK_ERR(tg_reasm_add(r, 0xfffffff1u + 8 + 8 + 50, (const uint8_t *)"xx", 2), TG_OK);
+	CHECK_INT(tg_reasm_contig(r).len, 0);
+	CHECK_ERR(tg_reasm_add(r, 0xfffffff1u + 8 + 108, (const uint8_t *)"GET", 3), TG_OK);
+	c = tg_reasm_contig(r);
+	CHECK_MEM(c.p, c.len, "GET");
+	tg_reasm_free(r);
+}
+
 int main(void)
 {
 	test_in_order();
@@ -327,5 +354,6 @@ int main(void)
 	test_caps();
 	test_memory();
 	test_shuffled();
+	test_advance();
 	return tg_test_done();
 }

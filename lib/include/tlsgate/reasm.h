@@ -96,6 +96,14 @@ uint32_t tg_reasm_next_seq(const struct tg_reasm *r);
  */
 size_t tg_reasm_end(const struct tg_reasm *r);
 
+/*
+ * tg_reasm_advance() - the stream's next message begins @off bytes after isn + 1 (it may lie
+ * beyond what is held: a body still to come). *@r is replaced by a reassembly whose first byte
+ * is there, holding the in-order bytes already seen beyond it (pipelined messages); the old
+ * one is freed. Returns TG_OK, or TG_ERR_NOMEM with *@r unchanged.
+ */
+enum tg_err tg_reasm_advance(struct tg_reasm **r, uint32_t off) TG_WUR;
+
 /* tg_reasm_mem() - heap bytes owned by @r, the object included, for memory accounting. */
 size_t tg_reasm_mem(const struct tg_reasm *r);
 
