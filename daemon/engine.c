@@ -168,10 +168,20 @@ static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 	CTR_INC(e, pass);
 }
 
-void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl, uint64_t now_ms)
+/* The name this client learned from DNS for the flow's server, if any (names.c). */
+static void dec_flow_learned(struct engine *e, struct dec_flow *df, uint64_t now_ms)
 {
 	size_t len;
 
+	if (e->cfg.names != NULL &&
+	    names_lookup(e->cfg.names, df->family, df->src, df->dst, e->learned, &len, now_ms)) {
+		df->dns_name = e->learned;
+		df->dns_name_len = len;
+	}
+}
+
+void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl, uint64_t now_ms)
+{
 	memset(df, 0, sizeof(*df));
 	df->family = fl->f.family;
 	df->src = fl->f.client;
@@ -181,11 +191,7 @@ void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *
 	df->mac = fl->has_mac ? fl->mac : NULL;
 	df->os_hint = fl->os_hint;
 	df->os_conf = fl->os_conf;
-	if (e->cfg.names != NULL && names_lookup(e->cfg.names, fl->f.family, fl->f.client,
-						 fl->f.server, e->learned, &len, now_ms)) {
-		df->dns_name = e->learned;
-		df->dns_name_len = len;
-	}
+	dec_flow_learned(e, df, now_ms);
 }
 
 static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms);
@@ -483,21 +489,16 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 
 /* The facts of a packet that has no flow (yet): its addresses, the client being the sender. */
 void eng_dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
-			 uint64_t now_ms)
+			 bool learned, uint64_t now_ms)
 {
-	size_t len;
-
 	memset(df, 0, sizeof(*df));
 	df->family = p->ip_version == 6 ? 6 : 4;
 	df->src = p->src;
 	df->dst = p->dst;
 	df->sport = p->sport;
 	df->dport = p->dport;
-	if (e->cfg.names != NULL &&
-	    names_lookup(e->cfg.names, df->family, p->src, p->dst, e->learned, &len, now_ms)) {
-		df->dns_name = e->learned;
-		df->dns_name_len = len;
-	}
+	if (learned)
+		dec_flow_learned(e, df, now_ms);
 }
 
 void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p)
@@ -516,7 +517,7 @@ void eng_pkt_failed(struct engine *e, const struct tg_pkt *p, enum tg_flow_fail 
 	struct adopt_facts af;
 	struct dec_flow df;
 
-	eng_dec_flow_of_pkt(e, &df, p, now_ms);
+	eng_dec_flow_of_pkt(e, &df, p, true, now_ms);
 	decider_failed(e->cfg.decider, &df, TG_FLOW_TLS, why, now_ms, r);
 	if (!log)
 		return;

@@ -113,11 +113,14 @@ void eng_flow_settle(struct engine *e, struct eflow *fl, int v, uint32_t mark, b
 		     uint64_t now_ms);
 /* Block: RSTs to both ends (only the client before a SYN-ACK), the flow settled. */
 void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms);
-/* The decision facts of a flow, or of a packet without one (its sender as the client). */
+/*
+ * The decision facts of a flow, or of a packet without one (its sender as the client; with
+ * @learned, the name its client learned for the destination).
+ */
 void eng_dec_flow_of(struct engine *e, struct dec_flow *df, const struct eflow *fl,
 		     uint64_t now_ms);
 void eng_dec_flow_of_pkt(struct engine *e, struct dec_flow *df, const struct tg_pkt *p,
-			 uint64_t now_ms);
+			 bool learned, uint64_t now_ms);
 /* The addresses and ports of a packet as flow facts, for the log. */
 void eng_facts_of_pkt(struct adopt_facts *f, const struct tg_pkt *p);
 /*

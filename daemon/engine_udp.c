@@ -256,18 +256,9 @@ void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	struct dec_flow df;
 	struct dec_result r;
 
-	memset(&f, 0, sizeof(f));
-	f.family = p->ip_version;
-	memcpy(f.client, p->src, 16);
-	memcpy(f.server, p->dst, 16);
-	f.client_port = p->sport;
-	f.server_port = p->dport;
-	memset(&df, 0, sizeof(df));
-	df.family = p->ip_version;
-	df.src = p->src;
-	df.dst = p->dst;
-	df.sport = p->sport;
-	df.dport = p->dport;
+	eng_facts_of_pkt(&f, p);
+	/* As before: UDP decisions are made on the packet alone, no learned name. */
+	eng_dec_flow_of_pkt(e, &df, p, false, now_ms);
 	if (p->dport == 443) {
 		decider_quic(e->cfg.decider, &df, &r);
 		declog_decision(e, &f, "quic", NULL, NULL, 0, &r);
