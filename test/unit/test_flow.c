@@ -128,6 +128,14 @@ static void test_http(void)
 		exam("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 56, false);
 		CHECK_INT(x.kind, TG_EXAM_HTTP);
 		CHECK(!tg_flow_exam_span(&x, &span));
+		/* A body over TG_CAP_HTTP_BODY_SKIP: the cap ends it too; at the cap it goes on. */
+		exam("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1073741825\r\n\r\n", 56, false);
+		CHECK_INT(x.kind, TG_EXAM_HTTP);
+		CHECK(x.req.content_length == TG_CAP_HTTP_BODY_SKIP + 1ull);
+		CHECK(!tg_flow_exam_span(&x, &span));
+		exam("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1073741824\r\n\r\n", 56, false);
+		CHECK(tg_flow_exam_span(&x, &span));
+		CHECK_INT(span, 56 + TG_CAP_HTTP_BODY_SKIP);
 		exam("CONNECT h.example:443 HTTP/1.1\r\nHost: h.example:443\r\n\r\n", 55, false);
 		CHECK_INT(x.kind, TG_EXAM_HTTP);
 		CHECK(!tg_flow_exam_span(&x, &span));
