@@ -224,6 +224,9 @@ touch "$work/decisions.log"
 start_daemon || exit 1
 start_capture || exit 1
 ip -n "$NS_C" addr add "$C4F/24" dev c0
+# The client kernel's own connections (curl, client.py) never take a crafted port: one would meet
+# an earlier crafted connection's conntrack entry (a BLOCK connmark drops its SYN) and the RST rule.
+in_c sysctl -qw net.ipv4.ip_local_port_range="41000 60999"
 for ipt in iptables ip6tables; do
 	in_c "$ipt" -A OUTPUT -p tcp --sport "$CRAFT_PORTS" --tcp-flags RST RST -j DROP
 done
