@@ -34,6 +34,7 @@
 #define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
 #define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
 #define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
+#define ENG_LOG_TAIL_MAX      1024 /* room kept after a line's names: action, rule, outcome */
 
 /* Pending UDP DNS queries per engine, what answers are learned against (dnsq.c). */
 /* 400 queries a second per queue for DNSQ_TTL_MS; about 1.3 MB per engine. */
@@ -55,17 +56,28 @@
 #define NAMES_TTL_MAX_S 3600
 
 /*
- * The relay of adopted connections (relay.c): caps per client and in all; an idle connection
- * gives its place back after RELAY_IDLE_TIMEOUT_MS, a half-closed one after
- * RELAY_HALFCLOSE_TIMEOUT_MS without a byte from the other side; checked every RELAY_SWEEP_MS.
+ * The decrypting proxy (proxy.c in tlsgated, proxy_worker.c in each worker). Admission is
+ * counted in tlsgated from the hand-over to the worker's CLOSED report: past a cap the flow is
+ * an adoption failure (settings.fail.adoption_failure) before anything is adopted.
  */
-#define RELAY_MAX_CONNS		   4096 /* concurrent relayed connections, all clients */
-#define RELAY_MAX_PER_CLIENT	   256 /* concurrent relayed connections of one client address */
-#define RELAY_PIPE_BYTES	   65536 /* splice chunk per direction */
-#define RELAY_CONNECT_TIMEOUT_MS   10000
-#define RELAY_IDLE_TIMEOUT_MS	   300000
-#define RELAY_HALFCLOSE_TIMEOUT_MS 30000
-#define RELAY_SWEEP_MS		   1000
+#define PROXY_MAX_WORKERS	    16
+#define PROXY_MAX_CONNS		    4096 /* intercepted connections, all clients */
+#define PROXY_MAX_PER_CLIENT	    256 /* intercepted connections of one client address */
+#define PROXY_WORKER_MAX_CONNS	    PROXY_MAX_CONNS /* a worker refuses more (PROXY_INTERNAL) */
+#define PROXY_RESTART_MS	    1000 /* a worker that died is started again after this */
+#define PROXY_EXIT_WAIT_MS	    2000 /* at stop, for each child to exit; then a warning */
+#define PROXY_CH_MAX		    32768 /* client bytes read before its ClientHello completes */
+#define PROXY_DIR_BUF		    16384 /* relay buffer per direction, held only while full */
+#define PROXY_HANDSHAKE_TIMEOUT_MS  15000 /* ClientHello, upstream connect + TLS, client TLS */
+#define PROXY_IDLE_TIMEOUT_MS	    300000 /* no byte either way: both sides reset */
+#define PROXY_HALFCLOSE_TIMEOUT_MS  30000 /* one side ended, nothing from the other */
+#define PROXY_SWEEP_MS		    250 /* timeouts and the pinning detector's window */
+#define PROXY_MINT_TIMEOUT_MS	    2000 /* the CA process's answer; then mint-failed */
+#define PROXY_LEAF_CACHE	    10000 /* forged leaves per worker (LRU) */
+#define PROXY_VERIFY_CACHE	    1024 /* verified upstream chains per worker (direct-mapped) */
+#define PROXY_UPSTREAM_SESSIONS	    256 /* upstream TLS sessions kept for resumption */
+#define PROXY_SESSION_CACHE	    10000 /* client-leg sessions (session ids) per worker */
+#define PROXY_TICKET_LIFETIME_S	    3600 /* session ticket key rotation */
 
 /* The control socket (control.c): one short command line, answered within the timeout. */
 #define CONTROL_TIMEOUT_MS 200

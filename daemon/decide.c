@@ -220,6 +220,9 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 	r->app = or_empty(dec->app_name);
 	r->category = "";
 	r->reputation = dec->reputation;
+	r->bypass_allowed = dec->bypass_allowed;
+	memcpy(r->name, dec->name, dec->name_len);
+	r->name[dec->name_len] = '\0';
 	for (id = 0; id < TG_CAP_CATEGORIES; id++)
 		if (tg_catset_has(&dec->categories, id)) {
 			r->category = or_empty(tg_content_category_name(b->content, id));
@@ -257,6 +260,52 @@ void decider_tls(const struct decider *d, const struct dec_flow *fl, const struc
 	srv.port = fl->dport;
 	f.upstream_excluded = tg_upstream_excl_lookup(d->excl, &srv, now_ms, &ex);
 	classify(d, &f, now_ms, out);
+	out->ech_outer = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
+}
+
+bool decider_fail_blocks(const struct decider *d, enum tg_fail_class c)
+{
+	return tg_policy_settings(cur(d)->policy)->fail[c] == TG_ACTION_BLOCK;
+}
+
+enum tg_bypass_result decider_pin_reject(struct decider *d, const char *user, uint8_t family,
+					 const uint8_t *client, const char *name, bool ech_outer,
+					 bool allowed, uint64_t now_ms)
+{
+	struct tg_principal who;
+	struct tg_bypass_report rep = { .filtered = false, .ech_outer = ech_outer,
+					.rule_allows_bypass = allowed };
+
+	memset(&who, 0, sizeof(who));
+	if (user[0] == '\0' ||
+	    tg_bypass_principal_user(&who, (const uint8_t *)user, strlen(user)) != TG_OK) {
+		if (family == 4)
+			tg_bypass_principal_addr4(&who, client);
+		else
+			tg_bypass_principal_addr6(&who, client);
+	}
+	return tg_bypass_reject(d->bypass, &who, (const uint8_t *)name, strlen(name), &rep,
+				now_ms);
+}
+
+void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family,
+			      const uint8_t *server, uint16_t port, enum tg_upstream_reason why,
+			      uint64_t now_ms)
+{
+	struct tg_upstream_server srv;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.sni = (const uint8_t *)sni;
+	srv.sni_len = strlen(sni);
+	memcpy(srv.addr, server, family == 4 ? 4 : 16);
+	srv.port = port;
+	if (tg_upstream_excl_add(d->excl, &srv, why, now_ms) != TG_OK)
+		log_warnx("upstream exclusion refused for %s", sni);
+}
+
+const struct tg_bypass *decider_bypass(const struct decider *d)
+{
+	return d->bypass;
 }
 
 void decider_http(const struct decider *d, const struct dec_flow *fl, const char *host,

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlsgate/bypass.h"
 #include "tlsgate/classify.h"
+#include "tlsgate/upstream.h"
 
 struct tg_ch;
 struct decider;
@@ -34,6 +36,10 @@ struct dec_result {
 	const char *app;
 	const char *category;
 	unsigned reputation;
+	/* Decrypt decisions: what a pinning rejection on the flow may teach the bypass table. */
+	bool bypass_allowed; /* dynamic bypass on, and the deciding rule allows it */
+	bool ech_outer; /* the SNI is an ECH outer (public) name */
+	char name[TG_CAP_NAME_LEN + 1]; /* the normalized name decided on, "" if none */
 	/* DNS block answers: sinkhole address family (0: NXDOMAIN) and address. */
 	uint8_t sink_family;
 	uint8_t sink_addr[16];
@@ -89,6 +95,24 @@ void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec
 /* True when the policy says to strip ech from DNS HTTPS/SVCB answers. */
 bool decider_ech_strip(const struct decider *d);
 const char *dec_action_name(enum dec_action a);
+/* True when the running policy's settings.fail class @c says block. */
+bool decider_fail_blocks(const struct decider *d, enum tg_fail_class c);
+
+/*
+ * Main thread (the tables' one writer). A client rejected the gateway's certificate for @name
+ * (normalized): the bypass table's answer. The principal is @user when not empty, else
+ * @client. @ech_outer and @allowed are the decision-time facts (struct dec_result).
+ */
+enum tg_bypass_result decider_pin_reject(struct decider *d, const char *user, uint8_t family,
+					 const uint8_t *client, const char *name, bool ech_outer,
+					 bool allowed, uint64_t now_ms);
+/* Main thread: the server (@sni as the client sent it, or @server:@port) cannot be
+ * intercepted; later flows to it pass (reason upstream-excluded) for the exclusion's TTL. */
+void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family,
+			      const uint8_t *server, uint16_t port, enum tg_upstream_reason why,
+			      uint64_t now_ms);
+/* Any thread: the dynamic bypass table, for listing. */
+const struct tg_bypass *decider_bypass(const struct decider *d);
 /* True when the policy says pass for a full NFQUEUE (settings.fail.queue_full): fail open. */
 bool decider_queue_fail_open(const struct decider *d);
 

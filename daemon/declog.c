@@ -30,9 +30,14 @@ static void log_name(struct engine *e, struct jw *w, const char *key, const uint
 	CTR_INC(e, log_truncated);
 }
 
-void declog_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-		     const char *name_key, const uint8_t *name, size_t name_len,
-		     const struct dec_result *r)
+/*
+ * The line up to the decision's action: an open JSON object in e->logbuf (its length, 0 when
+ * there is no log or no room). A decrypt decision's line is finished by proxy.c once the proxy
+ * knows the outcome.
+ */
+size_t declog_begin(struct engine *e, const struct adopt_facts *f, const char *proto,
+		    const char *name_key, const uint8_t *name, size_t name_len,
+		    const struct dec_result *r)
 {
 	FILE *m;
 	struct jw w;
@@ -41,10 +46,10 @@ void declog_decision(struct engine *e, const struct adopt_facts *f, const char *
 	long n;
 
 	if (e->cfg.log == NULL)
-		return;
+		return 0;
 	m = fmemopen(e->logbuf, sizeof(e->logbuf), "w");
 	if (m == NULL)
-		return;
+		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	jw_init(&w, m);
 	jw_obj_begin(&w);
@@ -67,6 +72,30 @@ void declog_decision(struct engine *e, const struct adopt_facts *f, const char *
 		jw_kv_str(&w, "app", r->app);
 	if (r->category[0])
 		jw_kv_str(&w, "category", r->category);
+	n = ftell(m);
+	fclose(m);
+	/* Room left for the action, the reason, the rule and the proxy's outcome. */
+	if (n <= 0 || (size_t)n + ENG_LOG_TAIL_MAX > sizeof(e->logbuf))
+		return 0;
+	return (size_t)n;
+}
+
+void declog_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
+		     const char *name_key, const uint8_t *name, size_t name_len,
+		     const struct dec_result *r)
+{
+	size_t n = declog_begin(e, f, proto, name_key, name, name_len, r);
+	FILE *m;
+	struct jw w;
+	long end;
+
+	if (n == 0)
+		return;
+	m = fmemopen(e->logbuf + n, sizeof(e->logbuf) - n, "w");
+	if (m == NULL)
+		return;
+	jw_init(&w, m);
+	jw_obj_continue(&w);
 	jw_kv_str(&w, "action", dec_action_name(r->action));
 	jw_kv_str(&w, "reason", r->reason);
 	if (r->rule >= 0) {
@@ -76,8 +105,8 @@ void declog_decision(struct engine *e, const struct adopt_facts *f, const char *
 	}
 	jw_obj_end(&w);
 	jw_line_end(&w);
-	n = ftell(m);
+	end = ftell(m);
 	fclose(m);
-	if (n > 0 && (size_t)n < sizeof(e->logbuf))
-		log_line(e->cfg.log, e->logbuf, (size_t)n);
+	if (end > 0 && n + (size_t)end < sizeof(e->logbuf))
+		log_line(e->cfg.log, e->logbuf, n + (size_t)end);
 }

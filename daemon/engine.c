@@ -19,7 +19,7 @@
  *               DECRYPT adopt the client half (adopt.c) with the released bytes as the
  *                       socket's receive queue, NF_REPEAT + ADOPTED mark so the held segment
  *                       reaches the adopted socket, RST the server half, hand the socket to
- *                       the relay
+ *                       a proxy worker (proxy.h); no CA: the cert-mint failure
  *   packets still queued when a decision lands are re-verdicted the same way.
  * Every failure (a reassembly conflict, bytes past the window, a packet the dissector cannot
  * parse, data in a SYN, a flow seen midstream, overload, an adoption that fails, first bytes
@@ -57,7 +57,9 @@
 #include "log.h"
 #include "marks.h"
 #include "names.h"
-#include "relay.h"
+#include "tlsgate/pindetect.h"
+
+#include "proxy.h"
 #include "tuple.h"
 
 /* now - then, never negative: the clock a packet was stamped with may be later than a tick's. */
@@ -215,20 +217,72 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
 	flow_apply(e, fl, r.action, now_ms);
 }
 
-static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
+/*
+ * DECRYPT: adopt the client half with the released bytes as its received prefix, let the held
+ * segment reach the adopted socket, reset the server half, and hand the socket to a proxy
+ * worker. The decision line is finished by proxy.c when the worker reports the outcome; a flow
+ * that cannot get that far is decided as a failure (and logged as one) instead.
+ */
+static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_result *r,
+			 const uint8_t *sni, size_t sni_len, uint64_t now_ms)
 {
 	const char *step = NULL;
 	struct tg_span s = fl->reasm ? tg_reasm_contig(fl->reasm) : (struct tg_span){ NULL, 0 };
 	size_t prefix = fl->held_off <= s.len ? fl->held_off : 0;
+	struct proxy_job job;
+	struct proxy_flow pf;
+	size_t n;
 	int fd;
 
-	/* No room in the relay: the adoption would be reset at once; a failure, before it. */
-	if (!relay_has_room(e->cfg.relay, fl->f.family, fl->f.client)) {
+	/* No CA, or the proxy could not start: nothing can be decrypted. */
+	if (e->cfg.proxy == NULL) {
+		flow_fail(e, fl, TG_FLOW_FAIL_CERT_MINT, now_ms);
+		return;
+	}
+	/* Without the SYN-ACK's facts the connection cannot be continued. */
+	if (fl->state < EF_SYNACK) {
 		CTR_INC(e, adopt_fail);
-		CTR_INC(e, relay_full);
 		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
 		return;
 	}
+	/* No room in the proxy: the adoption would be reset at once; a failure, before it. */
+	if (!proxy_has_room(e->cfg.proxy, fl->f.family, fl->f.client)) {
+		CTR_INC(e, adopt_fail);
+		CTR_INC(e, proxy_full);
+		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+		return;
+	}
+	/* The SNI and the name point into the flow's bytes, which settling the flow frees. */
+	memset(&job, 0, sizeof(job));
+	job.family = fl->f.family;
+	memcpy(job.client, fl->f.client, sizeof(job.client));
+	memcpy(job.server, fl->f.server, sizeof(job.server));
+	job.client_port = fl->f.client_port;
+	job.server_port = fl->f.server_port;
+	job.fail_untrusted = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNTRUSTED) ?
+				     PROXY_CLASS_BLOCK :
+				     PROXY_CLASS_PASS;
+	job.fail_unsupported = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNSUPPORTED) ?
+				       PROXY_CLASS_BLOCK :
+				       PROXY_CLASS_PASS;
+	job.fail_mint = decider_fail_blocks(e->cfg.decider, TG_FAIL_CERT_MINT) ? PROXY_CLASS_BLOCK :
+										  PROXY_CLASS_PASS;
+	job.silent_close_ms = TG_PINDETECT_SILENT_MS_DEFAULT;
+	if (sni != NULL && sni_len <= TG_CAP_NAME_LEN) {
+		memcpy(job.sni, sni, sni_len);
+		job.sni_len = (uint16_t)sni_len;
+	}
+	n = declog_begin(e, &fl->f, "tls", "sni", sni, sni_len, r);
+	memset(&pf, 0, sizeof(pf));
+	pf.reason = r->reason;
+	pf.rule = r->rule;
+	pf.rule_name = r->rule_name;
+	pf.user = r->user;
+	pf.name = r->name;
+	pf.ech_outer = r->ech_outer;
+	pf.bypass_allowed = r->bypass_allowed;
+	pf.line = e->logbuf;
+	pf.line_len = n;
 	fd = adopt_socket(&fl->f, s.p, prefix, 0, now_ms, &step);
 	if (fd == -1) {
 		CTR_INC(e, adopt_fail);
@@ -243,22 +297,22 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
-	relay_adopt(e->cfg.relay, fd, fl->f.family, fl->f.client, fl->f.server, fl->f.server_port);
+	if (!proxy_handoff(e->cfg.proxy, fd, &job, &pf)) {
+		/* Adopted, then refused (a race with the caps, a worker that died): reset. */
+		struct dec_result rr = *r;
+
+		CTR_INC(e, proxy_refused);
+		rr.action = DEC_BLOCK;
+		rr.reason = "fail-adoption";
+		declog_decision(e, &fl->f, "tls", "sni", (const uint8_t *)job.sni, job.sni_len, &rr);
+		return;
+	}
 	CTR_INC(e, decrypt);
 }
 
 static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, uint64_t now_ms)
 {
 	switch (a) {
-	case DEC_DECRYPT:
-		/* Without the SYN-ACK's facts the connection cannot be continued. */
-		if (fl->state < EF_SYNACK) {
-			CTR_INC(e, adopt_fail);
-			flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
-			return;
-		}
-		flow_decrypt(e, fl, now_ms);
-		return;
 	case DEC_BLOCK:
 		eng_flow_block(e, fl, now_ms);
 		return;
@@ -323,6 +377,11 @@ static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec
 	decider_tls(e->cfg.decider, df, ch, now_ms, &r);
 	if (r.fail == TG_FLOW_FAIL_INVALID_NAME)
 		CTR_INC(e, invalid_name);
+	if (r.action == DEC_DECRYPT) {
+		flow_decrypt(e, fl, &r, ch->has_sni ? ch->sni.p : NULL, ch->has_sni ? ch->sni.len : 0,
+			     now_ms);
+		return;
+	}
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */
 	if (ch->has_sni)
 		declog_decision(e, &fl->f, "tls", "sni", ch->sni.p, ch->sni.len, &r);

@@ -2,7 +2,7 @@
 /*
  * engine.h - the per-queue classifier: what each queued packet means for its flow, and the
  * verdicts that follow (DESIGN.md §1). One engine per queue thread; engines share only the
- * read-only decision context and the relay hand-off, both thread-safe.
+ * read-only decision context and the proxy hand-off, both thread-safe.
  */
 #ifndef TLSGATE_ENGINE_H
 #define TLSGATE_ENGINE_H
@@ -14,7 +14,7 @@
 #include "queue.h"
 
 struct decider;
-struct relay;
+struct proxy;
 struct names;
 
 #include "caps.h"
@@ -50,7 +50,8 @@ struct names;
 	X(decrypt)             \
 	X(adopt_ok)            \
 	X(adopt_fail)          \
-	X(relay_full)          \
+	X(proxy_full)          \
+	X(proxy_refused)       \
 	X(rst_fail)            \
 	X(late_reverdict)      \
 	X(verdict_fail)        \
@@ -84,7 +85,7 @@ struct engine;
 struct engine_cfg {
 	uint16_t queue;
 	const struct decider *decider;
-	struct relay *relay;
+	struct proxy *proxy; /* NULL: no CA or no proxy, decrypt decisions fail (cert-mint) */
 	struct names *names; /* learned address -> name pairs, shared by all queues */
 	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
 	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */

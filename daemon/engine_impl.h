@@ -96,6 +96,9 @@ struct engine {
  */
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision);
 /* One JSON line per decision, written with a single write() so threads never interleave. */
+size_t declog_begin(struct engine *e, const struct adopt_facts *f, const char *proto,
+		    const char *name_key, const uint8_t *name, size_t name_len,
+		    const struct dec_result *r);
 void declog_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
 		     const char *name_key, const uint8_t *name, size_t name_len,
 		     const struct dec_result *r);

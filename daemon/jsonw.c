@@ -171,3 +171,10 @@ void jw_kv_bool(struct jw *w, const char *key, bool v)
 	jw_key(w, key);
 	jw_bool(w, v);
 }
+
+void jw_obj_continue(struct jw *w)
+{
+	w->depth = 1;
+	w->first[0] = false;
+	w->after_key = false;
+}

@@ -37,6 +37,8 @@ void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *json);
 /* Finish a top-level object with a newline. */
 void jw_line_end(struct jw *w);
+/* Go on with an object another writer began: its text is out already, with one member or more. */
+void jw_obj_continue(struct jw *w);
 
 /* Convenience: "key": value pairs. */
 void jw_kv_str(struct jw *w, const char *key, const char *s);

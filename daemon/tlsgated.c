@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tlsgated - the datapath daemon: NFQUEUE classifier threads (one per queue), the relay
- * thread, and the main thread, which owns signals (SIGHUP reload, SIGTERM/SIGINT stop),
- * sd_notify and the watchdog. No work happens in signal handlers: signals arrive on a signalfd.
+ * tlsgated - the datapath daemon: NFQUEUE classifier threads (one per queue) and the main
+ * thread, which owns signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGCHLD), sd_notify, the
+ * watchdog, the control socket and the proxy's reports. The proxy workers and the CA process
+ * are this same binary, exec'd with --proxy-worker or --ca-process (proxy.h). No work happens
+ * in signal handlers: signals arrive on a signalfd.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,11 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+
+#include "tlsgate/bypass.h"
+#include "tlsgate/cidr.h"
 
 #include "decide.h"
 #include "engine.h"
@@ -31,13 +38,16 @@
 #include "adopt.h"
 #include "control.h"
 #include "jsonw.h"
-#include "relay.h"
+#include "proxy.h"
+#include "proxy_worker.h"
+#include "ca_proc.h"
 
 #include "caps.h"
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
-	unsigned queue_num, queues;
+	const char *trust, *keylog, *proxy_user;
+	unsigned queue_num, queues, proxy_workers;
 	bool foreground, check_config;
 	int verbose;
 };
@@ -200,7 +210,15 @@ static void usage(FILE *f)
 		   "  --queue-num N       first NFQUEUE number (default 0)\n"
 		   "  --queues N          number of queues, one thread each (default 1)\n"
 		   "  --state-dir DIR     state (default /var/lib/tlsgate)\n"
-		   "  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca)\n"
+		   "  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca;\n"
+		   "                      tlsgatectl ca init makes them). Without a CA, decrypt\n"
+		   "                      decisions fail (settings.fail.cert_mint_failure)\n"
+		   "  --trust FILE        PEM bundle upstream servers are verified against\n"
+		   "                      (default /etc/ssl/certs/ca-certificates.crt)\n"
+		   "  --proxy-workers N   proxy worker processes (default: online CPUs, max 16)\n"
+		   "  --proxy-user USER   the proxy workers' and the CA process's user (default "
+		   "nobody)\n"
+		   "  --keylog FILE       SSLKEYLOGFILE lines of both legs (for Wireshark)\n"
 		   "  --control PATH      control socket (default /run/tlsgate/control)\n"
 		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
 		   "stdout)\n"
@@ -231,6 +249,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "ca-dir", required_argument, NULL, 'a' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "proxy-workers", required_argument, NULL, 'w' },
+		{ "proxy-user", required_argument, NULL, 'u' },
+		{ "keylog", required_argument, NULL, 'K' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -245,6 +267,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->content = "/usr/share/tlsgate/content";
 	o->state_dir = "/var/lib/tlsgate";
 	o->ca_dir = "/var/lib/tlsgate/ca";
+	o->trust = "/etc/ssl/certs/ca-certificates.crt";
+	o->proxy_user = "nobody";
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o->proxy_workers = n < 1 ? 1 : n > PROXY_MAX_WORKERS ? PROXY_MAX_WORKERS : (unsigned)n;
+	}
 	o->control = "/run/tlsgate/control";
 	o->log_path = "-";
 	o->queues = 1;
@@ -271,6 +300,21 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'a':
 			o->ca_dir = optarg;
+			break;
+		case 't':
+			o->trust = optarg;
+			break;
+		case 'w':
+			if (parse_uint(optarg, PROXY_MAX_WORKERS, &o->proxy_workers) == -1 ||
+			    o->proxy_workers == 0)
+				fatalx("--proxy-workers: expected 1..%d, got \"%s\"", PROXY_MAX_WORKERS,
+				       optarg);
+			break;
+		case 'u':
+			o->proxy_user = optarg;
+			break;
+		case 'K':
+			o->keylog = optarg;
 			break;
 		case 'C':
 			o->control = optarg;
@@ -352,8 +396,57 @@ static void reload(struct decider *d, const struct opts *o, const struct qthread
 struct stats_ctx {
 	const struct qthread *qs;
 	unsigned n;
-	struct relay *relay;
+	struct proxy *proxy; /* NULL: none */
+	const struct decider *d;
 };
+
+struct bypass_list_ctx {
+	struct jw *w;
+	uint64_t now_ms;
+};
+
+static bool bypass_entry_json(const struct tg_bypass_entry *e, void *arg)
+{
+	struct bypass_list_ctx *x = arg;
+	char a[64];
+
+	jw_obj_begin(x->w);
+	jw_kv_str(x->w, "state", e->state == TG_BYPASS_STATE_LIVE ? "live" : "ca-missing");
+	if (e->principal.kind == TG_PRINCIPAL_USER) {
+		jw_kv_bytes(x->w, "user", e->principal.id, e->principal.len);
+	} else {
+		tg_addr_format(e->principal.kind == TG_PRINCIPAL_ADDR4 ? 4 : 6, e->principal.id, a,
+			       sizeof(a));
+		jw_kv_str(x->w, "client", a);
+	}
+	if (e->sni_len)
+		jw_kv_bytes(x->w, "sni", e->sni, e->sni_len);
+	jw_kv_uint(x->w, "rejections", e->rejections);
+	jw_kv_uint(x->w, "expires_in_s",
+		   e->expires_ms > x->now_ms ? (e->expires_ms - x->now_ms) / 1000 : 0);
+	jw_obj_end(x->w);
+	return true;
+}
+
+/* The control socket's "bypass": the dynamic bypass table (live entries and ca_missing). */
+static int bypass_answer(const struct stats_ctx *sc, FILE *f)
+{
+	struct bypass_list_ctx x;
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	jw_key(&w, "bypass");
+	jw_arr_begin(&w);
+	x.w = &w;
+	x.now_ms = mono_ms();
+	tg_bypass_list(decider_bypass(sc->d), TG_BYPASS_STATE_LIVE | TG_BYPASS_STATE_CA_MISSING,
+		       x.now_ms, bypass_entry_json, &x);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	return 0;
+}
 
 /* The control socket's "stats": every counter of every queue, summed, as one JSON line. */
 static int stats_answer(void *arg, const char *cmd, FILE *f)
@@ -362,10 +455,12 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	struct eng_counters c;
 	struct queue_stats q, qsum;
 	struct queue_kstats k, ksum;
-	struct relay_stats rs;
+	struct proxy_stats ps;
 	struct jw w;
 	unsigned i;
 
+	if (strcmp(cmd, "bypass") == 0)
+		return bypass_answer(sc, f);
 	if (strcmp(cmd, "stats") != 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
@@ -386,7 +481,9 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 			ksum.user_dropped += k.user_dropped;
 		}
 	}
-	relay_stats_get(sc->relay, &rs);
+	memset(&ps, 0, sizeof(ps));
+	if (sc->proxy != NULL)
+		proxy_stats_get(sc->proxy, &ps);
 	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_kv_uint(&w, "queues", sc->n);
@@ -407,24 +504,38 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "kernel_queue_dropped", ksum.queue_dropped);
 	jw_kv_uint(&w, "kernel_user_dropped", ksum.user_dropped);
 	jw_obj_end(&w);
-	jw_key(&w, "relay");
+	jw_key(&w, "proxy");
 	jw_obj_begin(&w);
-	jw_kv_uint(&w, "adopted", rs.adopted);
-	jw_kv_uint(&w, "connected", rs.connected);
-	jw_kv_uint(&w, "connect_failed", rs.connect_failed);
-	jw_kv_uint(&w, "over_cap", rs.over_cap);
-	jw_kv_uint(&w, "per_client_full", rs.per_client_full);
-	jw_kv_uint(&w, "nomem", rs.nomem);
-	jw_kv_uint(&w, "idle_timeouts", rs.idle_timeouts);
-	jw_kv_uint(&w, "halfclose_timeouts", rs.halfclose_timeouts);
-	jw_kv_uint(&w, "active", rs.active);
-	jw_kv_uint(&w, "closed", rs.closed);
-	jw_kv_uint(&w, "bytes_up", rs.bytes_up);
-	jw_kv_uint(&w, "bytes_down", rs.bytes_down);
+	jw_kv_bool(&w, "enabled", sc->proxy != NULL);
+	jw_kv_uint(&w, "workers_alive", ps.workers_alive);
+	jw_kv_uint(&w, "handed", ps.handed);
+	jw_kv_uint(&w, "active", ps.active);
+	jw_kv_uint(&w, "refused_cap", ps.refused_cap);
+	jw_kv_uint(&w, "refused_client", ps.refused_client);
+	jw_kv_uint(&w, "refused_worker", ps.refused_worker);
+	for (i = 1; i < PROXY_OUTCOME__COUNT; i++)
+		jw_kv_uint(&w, proxy_outcome_name((enum proxy_outcome)i), ps.outcomes[i]);
+	jw_kv_uint(&w, "bypass_learned", ps.bypass_learned);
+	jw_kv_uint(&w, "excluded", ps.excluded);
+	jw_kv_uint(&w, "worker_restarts", ps.worker_restarts);
+	jw_kv_uint(&w, "worker_lost_conns", ps.worker_lost_conns);
+	jw_kv_uint(&w, "bytes_up", ps.bytes_up);
+	jw_kv_uint(&w, "bytes_down", ps.bytes_down);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_line_end(&w);
 	return 0;
+}
+
+/* Children that exited: the proxy's workers (started again) and its CA process. */
+static void reap(struct proxy *proxy, FILE *log)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (proxy == NULL || !proxy_child_exited(proxy, pid, st, log))
+			log_warnx("child %d exited (status %d)", (int)pid, st);
 }
 
 /* WATCHDOG=1 only while every queue thread has looped recently. */
@@ -453,6 +564,9 @@ static const struct {
 	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" }, /* TCP_REPAIR, IP_TRANSPARENT, SO_MARK, queue config */
 	{ CAP_NET_RAW, "CAP_NET_RAW" }, /* RSTs, DNS answers, block pages */
 	{ CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE" }, /* adopted sockets bind 443 and 80 */
+	/* A proxy worker that died is started again as the proxy user (proxy.c). */
+	{ CAP_SETUID, "CAP_SETUID" },
+	{ CAP_SETGID, "CAP_SETGID" },
 };
 
 #define PRIVS_NKEEP	 (sizeof(privs_keep) / sizeof(privs_keep[0]))
@@ -517,7 +631,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct decider *d = NULL;
-	struct relay *relay = NULL;
+	struct proxy *proxy = NULL;
 	struct qthread qs[TLSGATED_MAX_QUEUES];
 	struct engine_cfg ecfg;
 	FILE *log = NULL;
@@ -528,6 +642,13 @@ int main(int argc, char **argv)
 	uint64_t wd_usec = 0;
 	unsigned i, opened = 0, started = 0;
 
+	/* The other roles of this binary (proxy.h): nothing of the daemon's runs in them. */
+	if (argc == 4 && strcmp(argv[1], "--proxy-worker") == 0 && strcmp(argv[2], "--trust") == 0) {
+		log_init("tlsgate-proxy", 0);
+		return proxy_worker_main(argv[3], fcntl(PROXY_FD_KEYLOG, F_GETFD) != -1 ?
+							  PROXY_FD_KEYLOG :
+							  -1);
+	}
 	memset(&o, 0, sizeof(o));
 	memset(qs, 0, sizeof(qs));
 	log_init("tlsgated", 0);
@@ -556,6 +677,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
 	/* Blocked before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		fatal("sigmask");
@@ -572,10 +694,20 @@ int main(int argc, char **argv)
 	ecfg.raw6 = adopt_raw_open(6, TG_MARK_RST);
 	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
 		fatal("raw socket (needs CAP_NET_RAW)");
-	relay = relay_new();
-	if (relay == NULL)
-		fatal("relay");
-	ecfg.relay = relay;
+	{
+		struct proxy_cfg pc = { o.ca_dir, o.trust, o.keylog, o.proxy_user, o.proxy_workers };
+
+		/* Before any thread starts: it forks the CA process and the workers. */
+		proxy = proxy_new(&pc, err, sizeof(err));
+		if (proxy == NULL)
+			log_warnx("no decryption: %s; decrypt decisions fail "
+				  "(settings.fail.cert_mint_failure)",
+				  err);
+		else
+			log_info("proxy: %u workers as %s, CA %s, upstreams verified against %s",
+				 o.proxy_workers, o.proxy_user, o.ca_dir, o.trust);
+	}
+	ecfg.proxy = proxy;
 	ecfg.names = names_new();
 	if (ecfg.names == NULL)
 		fatal("names");
@@ -609,9 +741,15 @@ int main(int argc, char **argv)
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev) == -1)
 				fatal("epoll_ctl");
 		}
+		if (proxy != NULL) {
+			ev.data.fd = proxy_pollfd(proxy);
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
+				fatal("epoll_ctl");
+		}
 		sc.qs = qs;
 		sc.n = opened;
-		sc.relay = relay;
+		sc.proxy = proxy;
+		sc.d = d;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
 			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -624,8 +762,6 @@ int main(int argc, char **argv)
 	}
 	/* Everything that needs privileges is open; the threads start with what remains. */
 	privs_drop();
-	if (relay_start(relay) == -1)
-		fatal("relay");
 	for (i = 0; i < opened; i++) {
 		if (qthread_run(&qs[i]) == -1)
 			goto out;
@@ -655,6 +791,12 @@ int main(int argc, char **argv)
 
 			(void)!read(hfd, &exp, sizeof(exp));
 			decider_expire(d, mono_ms());
+			if (proxy != NULL)
+				proxy_tick(proxy, mono_ms());
+			continue;
+		}
+		if (proxy != NULL && ev.data.fd == proxy_pollfd(proxy)) {
+			proxy_dispatch(proxy, d, log, mono_ms());
 			continue;
 		}
 		if (ev.data.fd == wfd) {
@@ -671,6 +813,8 @@ int main(int argc, char **argv)
 				break;
 			if (si.ssi_signo == SIGHUP) {
 				reload(d, &o, qs, started);
+			} else if (si.ssi_signo == SIGCHLD) {
+				reap(proxy, log);
 			} else {
 				log_info("signal %u: stopping", si.ssi_signo);
 				__atomic_store_n(&running, false, __ATOMIC_RELEASE);
@@ -685,7 +829,7 @@ out:
 		pthread_join(qs[i].thread, NULL);
 	for (i = 0; i < opened; i++)
 		qthread_stop(&qs[i]);
-	relay_free(relay);
+	proxy_free(proxy);
 	names_free(ecfg.names);
 	decider_free(d);
 	if (ecfg.raw4 > 0)

@@ -62,6 +62,7 @@ static const char *const cl_reason_texts[TG_REASON__COUNT] = {
 	[TG_REASON_FAIL_ADOPTION] = "fail-adoption",
 	[TG_REASON_FAIL_INVALID_NAME] = "fail-invalid-name",
 	[TG_REASON_FAIL_UNPARSABLE_DNS] = "fail-unparsable-dns",
+	[TG_REASON_FAIL_CERT_MINT] = "fail-cert-mint",
 };
 
 /* Each failure: its settings.fail class, its reason, its stable name. */
@@ -90,6 +91,7 @@ static const struct {
 					"invalid-name" },
 	[TG_FLOW_FAIL_UNPARSABLE_DNS] = { TG_FAIL_UNPARSABLE_DNS, TG_REASON_FAIL_UNPARSABLE_DNS,
 					  "unparsable-dns" },
+	[TG_FLOW_FAIL_CERT_MINT] = { TG_FAIL_CERT_MINT, TG_REASON_FAIL_CERT_MINT, "cert-mint" },
 };
 
 enum tg_fail_class tg_flow_fail_class(enum tg_flow_fail why)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake_daemon.c - the symbols the engine's files (daemon/engine*.c, enforce.c) need from
- * daemon/queue.c, daemon/adopt.c and daemon/relay.c, recorded instead of done (fake_daemon.h).
+ * daemon/queue.c, daemon/adopt.c and daemon/proxy.c, recorded instead of done (fake_daemon.h).
  * No socket is opened and nothing is sent.
  */
 #include <errno.h>
@@ -14,14 +14,15 @@
 #include "adopt.h"
 #include "fake_daemon.h"
 #include "queue.h"
-#include "relay.h"
+#include "proxy.h"
 
 struct fake_daemon fake;
 
 void fake_reset(void)
 {
 	memset(&fake, 0, sizeof(fake));
-	fake.relay_room = true;
+	fake.proxy_room = true;
+	fake.handoff_ok = true;
 	fake.adopt_result = -1;
 }
 
@@ -130,23 +131,22 @@ int adopt_raw_send(int raw_fd, uint8_t family, const uint8_t *dst, const uint8_t
 	return 0;
 }
 
-bool relay_has_room(struct relay *r, uint8_t family, const uint8_t *client)
+bool proxy_has_room(struct proxy *p, uint8_t family, const uint8_t *client)
 {
-	(void)r;
+	(void)p;
 	(void)family;
 	(void)client;
-	return fake.relay_room;
+	return fake.proxy_room;
 }
 
-void relay_adopt(struct relay *r, int fd, uint8_t family, const uint8_t *client, const uint8_t *dst,
-		 uint16_t port)
+bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct proxy_flow *fl)
 {
-	(void)r;
-	(void)family;
-	(void)client;
-	(void)dst;
-	(void)port;
-	fake.relay_adopt_calls++;
+	(void)p;
+	fake.handoff_calls++;
+	fake.last_job = *job;
+	fake.last_flow_line_len = fl->line_len;
+	snprintf(fake.last_flow_name, sizeof(fake.last_flow_name), "%s", fl->name);
 	if (fd >= 0)
 		close(fd);
+	return fake.handoff_ok;
 }

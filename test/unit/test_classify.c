@@ -602,6 +602,8 @@ static void test_failures(void)
 		  "invalid_name" },
 		{ TG_FLOW_FAIL_UNPARSABLE_DNS, TG_ACTION_BLOCK, TG_REASON_FAIL_UNPARSABLE_DNS,
 		  "unparsable_dns" },
+		{ TG_FLOW_FAIL_CERT_MINT, TG_ACTION_BLOCK, TG_REASON_FAIL_CERT_MINT,
+		  "cert_mint_failure" },
 	};
 	struct tg_policy *dflt =
 		load("{\"version\":1,\"settings\":{\"default_action\":\"decrypt\"},"

@@ -30,6 +30,7 @@
 #define CLIENT_PORT  40000
 #define MARK_VERDICT (TG_MARK_INSPECT | TG_MARK_PASS)
 #define MARK_BLOCKED (TG_MARK_INSPECT | TG_MARK_BLOCK | TG_MARK_DROP)
+#define MARK_ADOPTED (TG_MARK_INSPECT | TG_MARK_ADOPT)
 
 static const uint8_t client_addr[16] = { 192, 0, 2, 2 }, other_addr[16] = { 192, 0, 2, 3 };
 static const uint8_t server_addr[16] = { 198, 51, 100, 2 };
@@ -44,9 +45,10 @@ struct rig {
 
 static const struct decider *decider;
 static struct names *names;
-static int relay_dummy;
+static int proxy_dummy;
 
-static bool rig_open(struct rig *r)
+/* @with_proxy false: the daemon has no proxy (no CA). */
+static bool rig_open_cfg(struct rig *r, bool with_proxy)
 {
 	struct engine_cfg cfg;
 
@@ -58,7 +60,7 @@ static bool rig_open(struct rig *r)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.queue = 0;
 	cfg.decider = decider;
-	cfg.relay = (struct relay *)&relay_dummy; /* only the fakes see it */
+	cfg.proxy = with_proxy ? (struct proxy *)&proxy_dummy : NULL; /* only the fakes see it */
 	cfg.names = names;
 	cfg.raw4 = -1;
 	cfg.raw6 = -1;
@@ -66,6 +68,11 @@ static bool rig_open(struct rig *r)
 	r->e = engine_new(&cfg, NULL);
 	r->next_id = 1;
 	return r->e != NULL;
+}
+
+static bool rig_open(struct rig *r)
+{
+	return rig_open_cfg(r, true);
 }
 
 static void rig_close(struct rig *r)
@@ -342,8 +349,8 @@ static void test_source_quota(void)
 	rig_close(&r);
 }
 
-/* 7. decrypt with a full relay: not adopted, the failure passes (fail-adoption). */
-static void test_relay_full(void)
+/* 7. decrypt with a full proxy: not adopted, the failure passes (fail-adoption). */
+static void test_proxy_full(void)
 {
 	static struct tb ch;
 	struct rig r;
@@ -353,17 +360,71 @@ static void test_relay_full(void)
 		CHECK(false);
 		return;
 	}
-	fake.relay_room = false;
+	fake.proxy_room = false;
 	hello_for(&ch, "www.decrypt.test");
 	handshake(&r, CLIENT_PORT, T0);
 	CHECK_VERDICT(data(&r, CLIENT_PORT, 0, ch.b, ch.n, T0 + 1), NF_REPEAT, MARK_VERDICT);
 	c = rig_counters(&r);
-	CHECK_INT(c.relay_full, 1);
+	CHECK_INT(c.proxy_full, 1);
 	CHECK_INT(c.adopt_fail, 1);
 	CHECK_INT(c.pass, 1);
 	CHECK_INT(c.decrypt, 0);
 	CHECK_INT(fake.adopt_calls, 0);
 	CHECK(strstr(rig_log(&r), "\"reason\":\"fail-adoption\"") != NULL);
+	rig_close(&r);
+}
+
+/*
+ * 7b. decrypt: adopted and handed to the proxy with the SNI as sent, the normalized name for
+ * the bypass table, and the line so far; the decision line is not written yet (proxy.c
+ * finishes it with the outcome).
+ */
+static void test_decrypt_handoff(void)
+{
+	static struct tb ch;
+	struct rig r;
+	struct eng_counters c;
+
+	if (!rig_open(&r)) {
+		CHECK(false);
+		return;
+	}
+	fake.adopt_result = dup(0);
+	hello_for(&ch, "WWW.Decrypt.test");
+	handshake(&r, CLIENT_PORT, T0);
+	CHECK_VERDICT(data(&r, CLIENT_PORT, 0, ch.b, ch.n, T0 + 1), NF_REPEAT, MARK_ADOPTED);
+	c = rig_counters(&r);
+	CHECK_INT(c.adopt_ok, 1);
+	CHECK_INT(c.decrypt, 1);
+	CHECK_INT(fake.handoff_calls, 1);
+	CHECK_INT(fake.reset_server, 1);
+	CHECK(fake.last_job.sni_len == 16 && memcmp(fake.last_job.sni, "WWW.Decrypt.test", 16) == 0);
+	CHECK(strcmp(fake.last_flow_name, "www.decrypt.test") == 0);
+	CHECK_INT(fake.last_job.client_port, CLIENT_PORT);
+	CHECK_INT(fake.last_job.fail_untrusted, PROXY_CLASS_BLOCK);
+	CHECK(fake.last_flow_line_len > 0);
+	CHECK(strstr(rig_log(&r), "\"action\"") == NULL);
+	rig_close(&r);
+}
+
+/* 7c. No proxy (no CA): a decrypt decision is the cert-mint failure, blocked by default. */
+static void test_no_proxy(void)
+{
+	static struct tb ch;
+	struct rig r;
+	struct eng_counters c;
+
+	if (!rig_open_cfg(&r, false)) {
+		CHECK(false);
+		return;
+	}
+	hello_for(&ch, "www.decrypt.test");
+	handshake(&r, CLIENT_PORT, T0);
+	CHECK_VERDICT(data(&r, CLIENT_PORT, 0, ch.b, ch.n, T0 + 1), NF_REPEAT, MARK_BLOCKED);
+	c = rig_counters(&r);
+	CHECK_INT(c.block, 1);
+	CHECK_INT(fake.adopt_calls, 0);
+	CHECK(strstr(rig_log(&r), "\"reason\":\"fail-cert-mint\"") != NULL);
 	rig_close(&r);
 }
 
@@ -417,7 +478,9 @@ int main(void)
 	test_tfo();
 	test_incomplete();
 	test_source_quota();
-	test_relay_full();
+	test_proxy_full();
+	test_decrypt_handoff();
+	test_no_proxy();
 	test_clock();
 	names_free(names);
 	decider_free(d);

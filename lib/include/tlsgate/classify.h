@@ -58,6 +58,7 @@ enum tg_flow_fail {
 	TG_FLOW_FAIL_ADOPTION, /* a decrypt decision whose connection could not be adopted */
 	TG_FLOW_FAIL_INVALID_NAME, /* set by tg_classify: the name is not a valid domain name */
 	TG_FLOW_FAIL_UNPARSABLE_DNS, /* a DNS query that does not parse */
+	TG_FLOW_FAIL_CERT_MINT, /* a decrypt decision with no forged certificate to be had */
 	TG_FLOW_FAIL__COUNT,
 };
 
@@ -128,6 +129,7 @@ enum tg_reason {
 	TG_REASON_FAIL_ADOPTION,
 	TG_REASON_FAIL_INVALID_NAME,
 	TG_REASON_FAIL_UNPARSABLE_DNS,
+	TG_REASON_FAIL_CERT_MINT,
 	TG_REASON__COUNT,
 };
 

@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * proxy.c - tlsgated's side of the decrypting proxy; see proxy.h.
+ *
+ * Flows handed over live in a fixed table of PROXY_MAX_CONNS entries (id = generation << 32 |
+ * slot, so a late report for a reused slot is recognised and dropped) from the hand-over to the
+ * worker's CLOSED report. The table, the per-client counts and the worker slots are under one
+ * mutex; queue threads hold it only to admit and send a job, the main thread to settle reports.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "tlsgate/bypass.h"
+#include "tlsgate/pindetect.h"
+#include "tlsgate/siphash.h"
+
+#include "ca_proc.h"
+#include "caps.h"
+#include "decide.h"
+#include "jsonw.h"
+#include "log.h"
+#include "proxy.h"
+#include "proxy_worker.h"
+
+#define CLIENT_SLOTS (2 * PROXY_MAX_CONNS) /* a power of two, at most half full */
+
+struct entry {
+	uint64_t id; /* 0: free */
+	unsigned worker;
+	bool outcome_done;
+	struct proxy_job job;
+	const char *reason;
+	int rule;
+	char rule_name[TG_CAP_POLICY_NAME + 1];
+	char user[TG_CAP_POLICY_NAME + 1];
+	char name[TG_CAP_NAME_LEN + 1];
+	bool ech_outer, bypass_allowed;
+	char *line;
+	size_t line_len;
+	uint32_t next_free;
+};
+
+struct cslot {
+	uint8_t family; /* 0: free */
+	uint8_t addr[16];
+	unsigned count;
+};
+
+struct wslot {
+	pid_t pid; /* 0: not running */
+	int sock; /* tlsgated's end of the job socket; -1 when not running */
+	int ca_end; /* the worker's end of its CA socket, kept for a restart */
+	unsigned active;
+	uint64_t died_ms;
+};
+
+struct proxy {
+	pthread_mutex_t lock;
+	struct entry *e; /* PROXY_MAX_CONNS */
+	uint32_t free_head; /* UINT32_MAX: none */
+	uint32_t gen;
+	struct cslot *cs; /* CLIENT_SLOTS */
+	uint8_t key[16];
+	struct wslot w[PROXY_MAX_WORKERS];
+	unsigned nworkers;
+	pid_t ca_pid;
+	int epfd;
+	int keylog_fd;
+	char self[4096];
+	char trust[4096];
+	uid_t uid;
+	gid_t gid;
+	struct proxy_stats st;
+};
+
+static const char *const outcome_names[PROXY_OUTCOME__COUNT] = {
+	[PROXY_INTERCEPTED] = "intercepted",	   [PROXY_CLIENT_REJECTED] = "client-rejected",
+	[PROXY_CLIENT_ABORTED] = "client-aborted", [PROXY_UPSTREAM_FAILED] = "upstream-failed",
+	[PROXY_UNSUPPORTED] = "unsupported",	   [PROXY_MINT_FAILED] = "mint-failed",
+	[PROXY_INTERNAL] = "internal",
+};
+static const char *const up_err_names[PROXY_UP__COUNT] = {
+	[PROXY_UP_NONE] = "none",	  [PROXY_UP_CONNECT] = "connect",
+	[PROXY_UP_HANDSHAKE] = "handshake", [PROXY_UP_UNTRUSTED] = "untrusted",
+	[PROXY_UP_EXPIRED] = "expired",	  [PROXY_UP_NAME_MISMATCH] = "name-mismatch",
+	[PROXY_UP_NO_SNI] = "no-sni",
+};
+static const char *const unsup_names[PROXY_UNSUP__COUNT] = {
+	[PROXY_UNSUP_NONE] = "none",
+	[PROXY_UNSUP_NO_TLS12] = "no-tls12",
+	[PROXY_UNSUP_CLIENT_CERT] = "client-cert",
+	[PROXY_UNSUP_PROTOCOL_VERSION] = "protocol-version",
+	[PROXY_UNSUP_HANDSHAKE] = "handshake-failure",
+	[PROXY_UNSUP_CLIENT] = "client",
+};
+
+const char *proxy_outcome_name(enum proxy_outcome o)
+{
+	return (unsigned)o < PROXY_OUTCOME__COUNT && outcome_names[o] ? outcome_names[o] : "unknown";
+}
+
+const char *proxy_up_err_name(enum proxy_up_err e)
+{
+	return (unsigned)e < PROXY_UP__COUNT ? up_err_names[e] : "unknown";
+}
+
+const char *proxy_unsup_name(enum proxy_unsup u)
+{
+	return (unsigned)u < PROXY_UNSUP__COUNT ? unsup_names[u] : "unknown";
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- per-client counts: open addressing, backward-shift deletion; lock held ---- */
+
+static size_t cs_home(const struct proxy *p, uint8_t family, const uint8_t *addr)
+{
+	uint8_t k[17];
+
+	k[0] = family;
+	memset(k + 1, 0, 16);
+	memcpy(k + 1, addr, family == 4 ? 4 : 16);
+	return (size_t)tg_siphash24(p->key, k, sizeof(k)) & (CLIENT_SLOTS - 1);
+}
+
+static struct cslot *cs_find(struct proxy *p, uint8_t family, const uint8_t *addr, bool add)
+{
+	uint8_t a[16] = { 0 };
+	size_t i;
+
+	memcpy(a, addr, family == 4 ? 4 : 16);
+	for (i = cs_home(p, family, a);; i = (i + 1) & (CLIENT_SLOTS - 1)) {
+		struct cslot *s = &p->cs[i];
+
+		if (s->family == 0) {
+			if (!add)
+				return NULL;
+			s->family = family;
+			memcpy(s->addr, a, 16);
+			s->count = 0;
+			return s;
+		}
+		if (s->family == family && memcmp(s->addr, a, 16) == 0)
+			return s;
+	}
+}
+
+static void cs_release(struct proxy *p, uint8_t family, const uint8_t *addr)
+{
+	struct cslot *s = cs_find(p, family, addr, false);
+	size_t i, j, h;
+
+	if (s == NULL || --s->count > 0)
+		return;
+	i = (size_t)(s - p->cs);
+	s->family = 0;
+	for (j = (i + 1) & (CLIENT_SLOTS - 1); p->cs[j].family; j = (j + 1) & (CLIENT_SLOTS - 1)) {
+		h = cs_home(p, p->cs[j].family, p->cs[j].addr);
+		/* Move j back to i when its home is not cyclically within (i, j]. */
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+			p->cs[i] = p->cs[j];
+			p->cs[j].family = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- workers ---- */
+
+static void close_range_from(int lowfd)
+{
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0) == -1) {
+		int fd;
+
+		for (fd = lowfd; fd < 1024; fd++)
+			close(fd);
+	}
+}
+
+/* Put @fds[i] on descriptor 3 + i in a child about to exec (dup2 clears close-on-exec). */
+static bool child_fds(const int *fds, int n)
+{
+	int tmp[3], i;
+
+	for (i = 0; i < n; i++) {
+		tmp[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD, 64) : -1;
+		if (fds[i] >= 0 && tmp[i] == -1)
+			return false;
+	}
+	for (i = 0; i < n; i++)
+		if (tmp[i] >= 0 && dup2(tmp[i], 3 + i) == -1)
+			return false;
+	close_range_from(3 + n);
+	return true;
+}
+
+static int worker_spawn(struct proxy *p, unsigned i)
+{
+	struct wslot *w = &p->w[i];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int fds[3] = { sv[1], w->ca_end, p->keylog_fd };
+		char a_worker[] = "--proxy-worker", a_trust[] = "--trust";
+		char *argv[] = { p->self, a_worker, a_trust, p->trust, NULL };
+		sigset_t all;
+
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (!child_fds(fds, p->keylog_fd >= 0 ? 3 : 2) || setgroups(0, NULL) == -1 ||
+		    setgid(p->gid) == -1 || setuid(p->uid) == -1)
+			_exit(127);
+		execv(p->self, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, sv[0], &ev) == -1) {
+			close(sv[0]); /* the worker reads EOF and exits */
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	w->pid = pid;
+	w->sock = sv[0];
+	w->active = 0;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
+{
+	struct proxy *p = calloc(1, sizeof(*p));
+	int ca_ends[PROXY_MAX_WORKERS];
+	struct passwd *pw;
+	ssize_t n;
+	unsigned i;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	p->keylog_fd = -1;
+	p->epfd = -1;
+	p->ca_pid = 0;
+	for (i = 0; i < PROXY_MAX_WORKERS; i++) {
+		p->w[i].sock = -1;
+		p->w[i].ca_end = -1;
+	}
+	p->nworkers = cfg->workers < 1 ? 1 : cfg->workers;
+	if (p->nworkers > PROXY_MAX_WORKERS)
+		p->nworkers = PROXY_MAX_WORKERS;
+	p->e = calloc(PROXY_MAX_CONNS, sizeof(*p->e));
+	p->cs = calloc(CLIENT_SLOTS, sizeof(*p->cs));
+	if (p->e == NULL || p->cs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < PROXY_MAX_CONNS; i++)
+		p->e[i].next_free = i + 1 < PROXY_MAX_CONNS ? i + 1 : UINT32_MAX;
+	p->free_head = 0;
+	if (getrandom(p->key, sizeof(p->key), 0) != (ssize_t)sizeof(p->key)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		goto fail;
+	}
+	n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1);
+	if (n <= 0) {
+		snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
+		goto fail;
+	}
+	p->self[n] = '\0';
+	snprintf(p->trust, sizeof(p->trust), "%s", cfg->trust);
+	if (access(cfg->trust, R_OK) == -1) {
+		snprintf(err, errlen, "trust store %s: %s", cfg->trust, strerror(errno));
+		goto fail;
+	}
+	pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		snprintf(err, errlen, "user %s: no such user", cfg->user);
+		goto fail;
+	}
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	if (cfg->keylog != NULL) {
+		p->keylog_fd = open(cfg->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (p->keylog_fd == -1) {
+			snprintf(err, errlen, "keylog %s: %s", cfg->keylog, strerror(errno));
+			goto fail;
+		}
+	}
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd == -1) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	if (ca_proc_spawn(p->self, cfg->ca_dir, p->nworkers, ca_ends, &p->ca_pid, cfg->user, err,
+			  errlen) != 0)
+		goto fail;
+	for (i = 0; i < p->nworkers; i++)
+		p->w[i].ca_end = ca_ends[i];
+	for (i = 0; i < p->nworkers; i++)
+		if (worker_spawn(p, i) == -1) {
+			snprintf(err, errlen, "proxy worker: %s", strerror(errno));
+			goto fail;
+		}
+	return p;
+fail:
+	proxy_free(p);
+	return NULL;
+}
+
+/*
+ * Wait up to PROXY_EXIT_WAIT_MS for @pid. The children run as another user: without CAP_KILL
+ * tlsgated cannot signal them, so they are told to go by their sockets closing.
+ */
+static void child_wait(pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < PROXY_EXIT_WAIT_MS / 10; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	log_warnx("proxy child %d did not exit", (int)pid);
+}
+
+void proxy_free(struct proxy *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < PROXY_MAX_WORKERS; i++) {
+		if (p->w[i].sock >= 0)
+			close(p->w[i].sock);
+		if (p->w[i].ca_end >= 0)
+			close(p->w[i].ca_end);
+	}
+	for (i = 0; i < PROXY_MAX_WORKERS; i++)
+		if (p->w[i].pid > 0)
+			child_wait(p->w[i].pid);
+	if (p->ca_pid > 0)
+		child_wait(p->ca_pid);
+	if (p->e != NULL)
+		for (i = 0; i < PROXY_MAX_CONNS; i++)
+			free(p->e[i].line);
+	free(p->e);
+	free(p->cs);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->keylog_fd >= 0)
+		close(p->keylog_fd);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* Lock held. */
+static bool room_locked(struct proxy *p, uint8_t family, const uint8_t *client)
+{
+	struct cslot *s;
+
+	if (p->free_head == UINT32_MAX) {
+		p->st.refused_cap++;
+		return false;
+	}
+	s = cs_find(p, family, client, false);
+	if (s != NULL && s->count >= PROXY_MAX_PER_CLIENT) {
+		p->st.refused_client++;
+		return false;
+	}
+	return true;
+}
+
+bool proxy_has_room(struct proxy *p, uint8_t family, const uint8_t *client)
+{
+	bool ok;
+	unsigned i;
+
+	pthread_mutex_lock(&p->lock);
+	ok = room_locked(p, family, client);
+	if (ok) {
+		ok = false;
+		for (i = 0; i < p->nworkers; i++)
+			ok |= p->w[i].sock >= 0;
+		if (!ok)
+			p->st.refused_worker++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+static void reset_fd(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Lock held: free entry @idx and give its places back. */
+static void entry_free(struct proxy *p, uint32_t idx)
+{
+	struct entry *e = &p->e[idx];
+
+	cs_release(p, e->job.family, e->job.client);
+	if (p->w[e->worker].active)
+		p->w[e->worker].active--;
+	free(e->line);
+	e->line = NULL;
+	e->id = 0;
+	e->next_free = p->free_head;
+	p->free_head = idx;
+	p->st.active--;
+}
+
+bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct proxy_flow *fl)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { job, sizeof(*job) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	struct entry *e;
+	struct cslot *cs;
+	char *line = malloc(fl->line_len ? fl->line_len : 1);
+	uint32_t idx;
+	unsigned i, best = PROXY_MAX_WORKERS;
+
+	pthread_mutex_lock(&p->lock);
+	if (line == NULL || !room_locked(p, job->family, job->client))
+		goto refuse;
+	for (i = 0; i < p->nworkers; i++)
+		if (p->w[i].sock >= 0 && (best == PROXY_MAX_WORKERS || p->w[i].active < p->w[best].active))
+			best = i;
+	if (best == PROXY_MAX_WORKERS) {
+		p->st.refused_worker++;
+		goto refuse;
+	}
+	idx = p->free_head;
+	e = &p->e[idx];
+	p->gen++;
+	job->id = (uint64_t)(p->gen ? p->gen : ++p->gen) << 32 | idx;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(p->w[best].sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(*job)) {
+		p->st.refused_worker++;
+		goto refuse;
+	}
+	p->free_head = e->next_free;
+	memset(e, 0, sizeof(*e));
+	e->id = job->id;
+	e->worker = best;
+	e->job = *job;
+	e->reason = fl->reason;
+	e->rule = fl->rule;
+	snprintf(e->rule_name, sizeof(e->rule_name), "%s", fl->rule_name ? fl->rule_name : "");
+	snprintf(e->user, sizeof(e->user), "%s", fl->user ? fl->user : "");
+	snprintf(e->name, sizeof(e->name), "%s", fl->name ? fl->name : "");
+	e->ech_outer = fl->ech_outer;
+	e->bypass_allowed = fl->bypass_allowed;
+	memcpy(line, fl->line, fl->line_len);
+	e->line = line;
+	e->line_len = fl->line_len;
+	cs = cs_find(p, job->family, job->client, true);
+	cs->count++;
+	p->w[best].active++;
+	p->st.handed++;
+	p->st.active++;
+	pthread_mutex_unlock(&p->lock);
+	close(fd);
+	return true;
+refuse:
+	pthread_mutex_unlock(&p->lock);
+	free(line);
+	reset_fd(fd);
+	return false;
+}
+
+int proxy_pollfd(const struct proxy *p)
+{
+	return p->epfd;
+}
+
+/* The flow's decision line, finished with what the proxy made of it. */
+static void log_outcome(struct proxy *p, struct entry *e, const struct proxy_report *r,
+			const char *action, const char *reason, const char *bypass, FILE *log)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	struct jw w;
+
+	(void)p;
+	if (log == NULL)
+		return;
+	m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return;
+	fwrite(e->line, 1, e->line_len, m);
+	jw_init(&w, m);
+	jw_obj_continue(&w);
+	jw_kv_str(&w, "action", action);
+	jw_kv_str(&w, "reason", reason);
+	if (e->rule >= 0) {
+		jw_kv_uint(&w, "rule", (uint64_t)e->rule);
+		if (e->rule_name[0])
+			jw_kv_str(&w, "rule_name", e->rule_name);
+	}
+	jw_kv_str(&w, "proxy", proxy_outcome_name((enum proxy_outcome)r->outcome));
+	if (r->up_err)
+		jw_kv_str(&w, "upstream_error", proxy_up_err_name((enum proxy_up_err)r->up_err));
+	if (r->unsup)
+		jw_kv_str(&w, "excluded", proxy_unsup_name((enum proxy_unsup)r->unsup));
+	if (r->pin_why)
+		jw_kv_str(&w, "pin", tg_pindetect_why_name((enum tg_pin_why)r->pin_why));
+	if (r->alert)
+		jw_kv_str(&w, "alert", tg_pindetect_alert_name(r->alert));
+	if (bypass != NULL)
+		jw_kv_str(&w, "bypass", bypass);
+	if (r->replayed)
+		jw_kv_bool(&w, "replayed", true);
+	if (r->resumed)
+		jw_kv_bool(&w, "resumed", true);
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	fclose(m);
+	if (buf != NULL)
+		log_line(log, buf, len);
+	free(buf);
+}
+
+static enum tg_upstream_reason excl_reason(enum proxy_unsup u)
+{
+	switch (u) {
+	case PROXY_UNSUP_NO_TLS12:
+		return TG_UPSTREAM_NO_TLS12;
+	case PROXY_UNSUP_CLIENT_CERT:
+		return TG_UPSTREAM_CLIENT_CERT;
+	case PROXY_UNSUP_PROTOCOL_VERSION:
+		return TG_UPSTREAM_PROTOCOL_VERSION;
+	default:
+		return TG_UPSTREAM_OTHER;
+	}
+}
+
+static void on_outcome(struct proxy *p, struct decider *d, struct entry *e,
+		       const struct proxy_report *r, FILE *log, uint64_t now_ms)
+{
+	const char *action = "decrypt", *reason = e->reason, *bypass = NULL;
+	enum tg_bypass_result br;
+
+	e->outcome_done = true;
+	if ((unsigned)r->outcome < PROXY_OUTCOME__COUNT)
+		p->st.outcomes[r->outcome]++;
+	switch ((enum proxy_outcome)r->outcome) {
+	case PROXY_CLIENT_REJECTED:
+		br = decider_pin_reject(d, e->user, e->job.family, e->job.client, e->name,
+					e->ech_outer, e->bypass_allowed, now_ms);
+		bypass = tg_bypass_result_name(br);
+		if (br == TG_BYPASS_LIVE)
+			p->st.bypass_learned++;
+		break;
+	case PROXY_UPSTREAM_FAILED:
+		action = e->job.fail_untrusted == PROXY_CLASS_PASS ? "pass" : "block";
+		reason = "upstream-untrusted";
+		break;
+	case PROXY_UNSUPPORTED:
+		action = "pass";
+		reason = "upstream-unsupported";
+		if (r->unsup != PROXY_UNSUP_CLIENT) {
+			decider_upstream_exclude(d, e->job.sni, e->job.family, e->job.server,
+						 e->job.server_port,
+						 excl_reason((enum proxy_unsup)r->unsup), now_ms);
+			p->st.excluded++;
+		}
+		break;
+	case PROXY_MINT_FAILED:
+		action = e->job.fail_mint == PROXY_CLASS_PASS ? "pass" : "block";
+		reason = "cert-mint-failure";
+		break;
+	case PROXY_INTERNAL:
+		action = "block";
+		reason = "proxy-internal";
+		break;
+	default:
+		break;
+	}
+	log_outcome(p, e, r, action, reason, bypass, log);
+}
+
+void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_ms)
+{
+	struct epoll_event evs[PROXY_MAX_WORKERS];
+	int n, k;
+
+	n = epoll_wait(p->epfd, evs, PROXY_MAX_WORKERS, 0);
+	for (k = 0; k < n; k++) {
+		unsigned wi = evs[k].data.u32;
+		struct proxy_report r;
+
+		for (;;) {
+			struct entry *e;
+			uint32_t idx;
+
+			pthread_mutex_lock(&p->lock);
+			if (p->w[wi].sock < 0 ||
+			    recv(p->w[wi].sock, &r, sizeof(r), MSG_DONTWAIT) != (ssize_t)sizeof(r)) {
+				pthread_mutex_unlock(&p->lock);
+				break;
+			}
+			idx = (uint32_t)(r.id & 0xffffffffu);
+			e = idx < PROXY_MAX_CONNS ? &p->e[idx] : NULL;
+			/* A report for a flow settled already (its worker restarted) is dropped. */
+			if (e != NULL && e->id == r.id) {
+				if (r.type == PROXY_REP_OUTCOME && !e->outcome_done) {
+					on_outcome(p, d, e, &r, log, now_ms);
+				} else if (r.type == PROXY_REP_CLOSED) {
+					p->st.bytes_up += r.bytes_up;
+					p->st.bytes_down += r.bytes_down;
+					entry_free(p, idx);
+				}
+			}
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+}
+
+bool proxy_child_exited(struct proxy *p, pid_t pid, int status, FILE *log)
+{
+	struct proxy_report r;
+	unsigned i, j;
+
+	if (pid == p->ca_pid) {
+		log_warnx("CA process exited (status %d): forged certificates fail until tlsgated "
+			  "restarts (settings.fail.cert_mint_failure)",
+			  status);
+		p->ca_pid = 0;
+		return true;
+	}
+	for (i = 0; i < p->nworkers; i++)
+		if (p->w[i].pid == pid)
+			break;
+	if (i == p->nworkers)
+		return false;
+	log_warnx("proxy worker %u (pid %d) exited (status %d): its connections are lost; "
+		  "starting it again",
+		  i, (int)pid, status);
+	memset(&r, 0, sizeof(r));
+	r.outcome = PROXY_INTERNAL;
+	pthread_mutex_lock(&p->lock);
+	(void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->w[i].sock, NULL);
+	close(p->w[i].sock);
+	p->w[i].sock = -1;
+	p->w[i].pid = 0;
+	p->w[i].died_ms = mono_ms();
+	for (j = 0; j < PROXY_MAX_CONNS; j++) {
+		struct entry *e = &p->e[j];
+
+		if (e->id == 0 || e->worker != i)
+			continue;
+		if (!e->outcome_done) {
+			r.id = e->id;
+			log_outcome(p, e, &r, "block", "proxy-worker-failed", NULL, log);
+		}
+		p->st.worker_lost_conns++;
+		entry_free(p, j);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return true;
+}
+
+void proxy_tick(struct proxy *p, uint64_t now_ms)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nworkers; i++)
+		if (p->w[i].pid == 0 && now_ms - p->w[i].died_ms >= PROXY_RESTART_MS) {
+			if (worker_spawn(p, i) == -1) {
+				log_warn("proxy worker %u: restart", i);
+				p->w[i].died_ms = now_ms;
+				continue;
+			}
+			p->st.worker_restarts++;
+		}
+}
+
+void proxy_stats_get(struct proxy *p, struct proxy_stats *out)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&p->lock);
+	*out = p->st;
+	out->workers_alive = 0;
+	for (i = 0; i < p->nworkers; i++)
+		out->workers_alive += p->w[i].sock >= 0;
+	pthread_mutex_unlock(&p->lock);
+}
