@@ -34,6 +34,7 @@
 #include "relay.h"
 
 #include "caps.h"
+#include "ca_proc.h"
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -527,6 +528,10 @@ int main(int argc, char **argv)
 	struct stats_ctx sc;
 	uint64_t wd_usec = 0;
 	unsigned i, opened = 0, started = 0;
+
+	/* The CA process: this binary re-executed by ca_proc_spawn(); nothing else runs in it. */
+	if (argc > 1 && strcmp(argv[1], CA_PROC_ARG) == 0)
+		return ca_proc_exec_main(argc, argv);
 
 	memset(&o, 0, sizeof(o));
 	memset(qs, 0, sizeof(qs));
