@@ -83,6 +83,47 @@
 #define CONTROL_TIMEOUT_MS 200
 #define CONTROL_LINE_MAX   128
 
+/*
+ * The CA and forged leaves (ca.c, mint.c, ca_proc.c, leafcache.c). A mint request is bounded by
+ * these caps on both sides: the worker never builds a larger one and the CA process refuses
+ * one that exceeds any of them (an error response, counted as a bad request).
+ */
+#define CA_DAYS_DEFAULT	 3650 /* `ca init` validity: a CA is installed on clients once */
+#define CA_DAYS_MAX	 36500
+#define CA_CN_MAX	 64 /* X.520 ub-common-name; `ca init --cn` longer is refused */
+#define CA_FILE_MAX	 16384 /* bytes read of ca.crt or ca.key; a larger file is refused */
+#define MINT_MAX_SANS	 64 /* DNS names per leaf; past it: the SNI's, then the first */
+#define MINT_MAX_IP_SANS 16 /* IP addresses per leaf; more upstream addresses are dropped */
+#define MINT_NAME_MAX	 253 /* one DNS name; a longer upstream name is dropped */
+#define MINT_CN_MAX	 64 /* subject CN; a longer or non-host upstream CN is left empty */
+#define MINT_SPKI_MAX	 128 /* the leaf key's SubjectPublicKeyInfo (P-256: 91 bytes) */
+/* A request: header, key, CN, names, each with a length byte. */
+#define MINT_REQ_MAX                                               \
+	(1 + 8 + 8 + 8 + 1 + MINT_SPKI_MAX + 1 + MINT_CN_MAX + 1 + \
+	 MINT_MAX_SANS * (1 + MINT_NAME_MAX) + 1 + MINT_MAX_IP_SANS * (1 + 16))
+#define MINT_LEAF_MAX 20480 /* a signed leaf's DER: with every cap reached it is about 17.5 KiB */
+#define MINT_RESP_MAX (1 + 8 + 1 + 2 + MINT_LEAF_MAX)
+/*
+ * A leaf lives at most this long, whatever the upstream's validity: 825 days is what Apple
+ * platforms accept from a user-installed root. The signer clips to it, then to the CA's own.
+ */
+#define MINT_VALIDITY_MAX_S (825 * 86400LL)
+
+/* The CA process (ca_proc.c): signed leaves by request digest, so a repeat is signed once. */
+#define CA_PROC_MAX_SOCKS     64 /* one socket per proxy worker */
+#define CA_PROC_CACHE_ENTRIES 16384 /* leaves kept; the least recently used goes first */
+#define CA_PROC_CACHE_BYTES   (32u << 20) /* DER bytes kept; beyond, the least recent go */
+
+/*
+ * A worker's forged leaves (leafcache.c), by upstream certificate and SNI. Only entries no
+ * connection holds are evicted; when the LEAFCACHE_EVICT_SCAN oldest are all held, the new leaf
+ * is handed out uncached (counted) and freed with its last holder.
+ */
+#define LEAFCACHE_ENTRIES    16384 /* the default max_entries */
+#define LEAFCACHE_BYTES	     (32u << 20) /* DER bytes kept per worker */
+#define LEAFCACHE_EVICT_SCAN 64
+#define LEAFCACHE_TIMEOUT_MS 2000 /* a mint answer later than this: the connection fails */
+
 /* tlsgatectl inspect: flows tracked in one capture (ctl_inspect.c). */
 #define CTL_INSPECT_MAX_FLOWS (1u << 20)
 

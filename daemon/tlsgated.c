@@ -643,6 +643,10 @@ int main(int argc, char **argv)
 	unsigned i, opened = 0, started = 0;
 
 	/* The other roles of this binary (proxy.h): nothing of the daemon's runs in them. */
+	if (argc > 1 && strcmp(argv[1], CA_PROC_ARG) == 0) {
+		log_init("tlsgate-ca", 0);
+		return ca_proc_exec_main(argc, argv);
+	}
 	if (argc == 4 && strcmp(argv[1], "--proxy-worker") == 0 && strcmp(argv[2], "--trust") == 0) {
 		log_init("tlsgate-proxy", 0);
 		return proxy_worker_main(argv[3], fcntl(PROXY_FD_KEYLOG, F_GETFD) != -1 ?
