@@ -303,6 +303,11 @@ void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family
 		log_warnx("upstream exclusion refused for %s", sni);
 }
 
+void decider_bypass_flush(struct decider *d)
+{
+	tg_bypass_flush(d->bypass);
+}
+
 const struct tg_bypass *decider_bypass(const struct decider *d)
 {
 	return d->bypass;

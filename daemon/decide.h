@@ -111,6 +111,8 @@ enum tg_bypass_result decider_pin_reject(struct decider *d, const char *user, ui
 void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family,
 			      const uint8_t *server, uint16_t port, enum tg_upstream_reason why,
 			      uint64_t now_ms);
+/* Main thread: forget every dynamic bypass entry and ca_missing state. */
+void decider_bypass_flush(struct decider *d);
 /* Any thread: the dynamic bypass table, for listing. */
 const struct tg_bypass *decider_bypass(const struct decider *d);
 /* True when the policy says pass for a full NFQUEUE (settings.fail.queue_full): fail open. */

@@ -20,6 +20,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "explain", ctl_explain_main,
 	  "explain --policy FILE --src IP --sni NAME [...]    one flow's decision as JSON" },
 	{ "stats", ctl_stats_main, "stats [--control PATH]    the running daemon's counters" },
+	{ "bypass", ctl_bypass_main,
+	  "bypass list [--json]|flush [--control PATH]    the dynamic bypass table" },
 	{ "ca", ctl_ca_main,
 	  "ca init|export|show [--dir DIR]    the gateway's CA: create, export for clients, show" },
 };

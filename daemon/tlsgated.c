@@ -397,7 +397,7 @@ struct stats_ctx {
 	const struct qthread *qs;
 	unsigned n;
 	struct proxy *proxy; /* NULL: none */
-	const struct decider *d;
+	struct decider *d;
 };
 
 struct bypass_list_ctx {
@@ -461,6 +461,12 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 
 	if (strcmp(cmd, "bypass") == 0)
 		return bypass_answer(sc, f);
+	if (strcmp(cmd, "bypass flush") == 0) {
+		/* The main thread is the table's writer, and control commands run on it. */
+		decider_bypass_flush(sc->d);
+		fputs("{\"flushed\":true}\n", f);
+		return 0;
+	}
 	if (strcmp(cmd, "stats") != 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
