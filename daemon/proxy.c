@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -61,7 +63,7 @@ struct cslot {
 };
 
 struct wslot {
-	pid_t pid; /* 0: not running */
+	bool running;
 	int sock; /* tlsgated's end of the job socket; -1 when not running */
 	int ca_end; /* the worker's end of its CA socket, kept for a restart */
 	unsigned active;
@@ -77,7 +79,8 @@ struct proxy {
 	uint8_t key[16];
 	struct wslot w[PROXY_MAX_WORKERS];
 	unsigned nworkers;
-	pid_t ca_pid;
+	pid_t ca_pid, spawner_pid;
+	int spawner; /* tlsgated's end of the spawner's socket */
 	int epfd;
 	int keylog_fd;
 	char self[4096];
@@ -214,9 +217,84 @@ static bool child_fds(const int *fds, int n)
 	return true;
 }
 
-static int worker_spawn(struct proxy *p, unsigned i)
+/*
+ * The spawner: a process forked before tlsgated drops its privileges that keeps CAP_SETUID and
+ * CAP_SETGID and nothing else, so that tlsgated itself need not keep them to start a worker
+ * again. It reads one request per worker start (the slot number, with the worker's job socket
+ * as SCM_RIGHTS), forks, and the child execs `tlsgated --proxy-worker` as the proxy user with
+ * its descriptors in place. It never reads the network or a file; it exits when tlsgated's end
+ * of its socket closes. Workers are its children: tlsgated sees a worker die as its job socket
+ * closing.
+ */
+struct spawn_req {
+	uint32_t slot;
+};
+
+static void spawner_child(struct proxy *p, int job_fd, unsigned slot)
 {
-	struct wslot *w = &p->w[i];
+	int fds[3] = { job_fd, p->w[slot].ca_end, p->keylog_fd };
+	char a_worker[] = "--proxy-worker", a_trust[] = "--trust";
+	char *argv[] = { p->self, a_worker, a_trust, p->trust, NULL };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (!child_fds(fds, p->keylog_fd >= 0 ? 3 : 2) || setgroups(0, NULL) == -1 ||
+	    setgid(p->gid) == -1 || setuid(p->uid) == -1 || setuid(0) != -1)
+		_exit(127);
+	execv(p->self, argv);
+	_exit(127);
+}
+
+/* Keep CAP_SETUID and CAP_SETGID only (effective and permitted), with no_new_privs. */
+static void spawner_privs(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = 1u << CAP_SETUID | 1u << CAP_SETGID;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		_exit(1);
+}
+
+static void spawner_main(struct proxy *p, int sock)
+{
+	for (;;) {
+		struct spawn_req req;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &req, sizeof(req) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		int fd = -1;
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (n == 0)
+			_exit(0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (n == (ssize_t)sizeof(req) && fd >= 0 && req.slot < p->nworkers &&
+		    fork() == 0)
+			spawner_child(p, fd, req.slot);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* Fork the spawner (before threads start and privileges drop). */
+static int spawner_start(struct proxy *p)
+{
 	int sv[2];
 	pid_t pid;
 
@@ -229,31 +307,64 @@ static int worker_spawn(struct proxy *p, unsigned i)
 		return -1;
 	}
 	if (pid == 0) {
-		int fds[3] = { sv[1], w->ca_end, p->keylog_fd };
-		char a_worker[] = "--proxy-worker", a_trust[] = "--trust";
-		char *argv[] = { p->self, a_worker, a_trust, p->trust, NULL };
-		sigset_t all;
+		int fd;
 
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		if (!child_fds(fds, p->keylog_fd >= 0 ? 3 : 2) || setgroups(0, NULL) == -1 ||
-		    setgid(p->gid) == -1 || setuid(p->uid) == -1)
-			_exit(127);
-		execv(p->self, argv);
-		_exit(127);
+		/* Only its socket, the CA sockets and the keylog stay open. */
+		for (fd = 3; fd < 65536; fd++) {
+			bool keep = fd == sv[1] || fd == p->keylog_fd;
+			unsigned i;
+
+			for (i = 0; i < p->nworkers; i++)
+				keep |= fd == p->w[i].ca_end;
+			if (!keep)
+				close(fd);
+		}
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		(void)prctl(PR_SET_NAME, "tlsgate-spawn", 0, 0, 0);
+		spawner_privs();
+		spawner_main(p, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	p->spawner = sv[0];
+	p->spawner_pid = pid;
+	return 0;
+}
+
+/* Ask the spawner for worker @i; its job socket is registered for reports at once. */
+static int worker_spawn(struct proxy *p, unsigned i)
+{
+	struct wslot *w = &p->w[i];
+	struct spawn_req req = { .slot = i };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+	if (sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
 	}
 	close(sv[1]);
 	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	{
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, sv[0], &ev) == -1) {
-			close(sv[0]); /* the worker reads EOF and exits */
-			return -1;
-		}
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, sv[0], &ev) == -1) {
+		close(sv[0]); /* the worker reads EOF and exits */
+		return -1;
 	}
 	pthread_mutex_lock(&p->lock);
-	w->pid = pid;
+	w->running = true;
 	w->sock = sv[0];
 	w->active = 0;
 	pthread_mutex_unlock(&p->lock);
@@ -276,6 +387,7 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 	p->keylog_fd = -1;
 	p->epfd = -1;
 	p->ca_pid = 0;
+	p->spawner = -1;
 	for (i = 0; i < PROXY_MAX_WORKERS; i++) {
 		p->w[i].sock = -1;
 		p->w[i].ca_end = -1;
@@ -331,6 +443,10 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	for (i = 0; i < p->nworkers; i++)
 		p->w[i].ca_end = ca_ends[i];
+	if (spawner_start(p) == -1) {
+		snprintf(err, errlen, "proxy spawner: %s", strerror(errno));
+		goto fail;
+	}
 	for (i = 0; i < p->nworkers; i++)
 		if (worker_spawn(p, i) == -1) {
 			snprintf(err, errlen, "proxy worker: %s", strerror(errno));
@@ -370,9 +486,11 @@ void proxy_free(struct proxy *p)
 		if (p->w[i].ca_end >= 0)
 			close(p->w[i].ca_end);
 	}
-	for (i = 0; i < PROXY_MAX_WORKERS; i++)
-		if (p->w[i].pid > 0)
-			child_wait(p->w[i].pid);
+	/* The workers read EOF and exit; the spawner, its socket closed, too; then the CA. */
+	if (p->spawner >= 0)
+		close(p->spawner);
+	if (p->spawner_pid > 0)
+		child_wait(p->spawner_pid);
 	if (p->ca_pid > 0)
 		child_wait(p->ca_pid);
 	if (p->e != NULL)
@@ -463,8 +581,15 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	pthread_mutex_lock(&p->lock);
 	if (line == NULL || !room_locked(p, job->family, job->client))
 		goto refuse;
-	for (i = 0; i < p->nworkers; i++)
-		if (p->w[i].sock >= 0 && (best == PROXY_MAX_WORKERS || p->w[i].active < p->w[best].active))
+	/*
+	 * A client's connections go to one worker: its session tickets and session cache are the
+	 * worker's own, so a client resumes only there. Another worker only while it is down.
+	 */
+	i = (unsigned)(cs_home(p, job->family, job->client) % p->nworkers);
+	if (p->w[i].sock >= 0)
+		best = i;
+	for (i = 0; best == PROXY_MAX_WORKERS && i < p->nworkers; i++)
+		if (p->w[i].sock >= 0)
 			best = i;
 	if (best == PROXY_MAX_WORKERS) {
 		p->st.refused_worker++;
@@ -559,6 +684,8 @@ static void log_outcome(struct proxy *p, struct entry *e, const struct proxy_rep
 		jw_kv_bool(&w, "replayed", true);
 	if (r->resumed)
 		jw_kv_bool(&w, "resumed", true);
+	if (r->up_resumed)
+		jw_kv_bool(&w, "upstream_resumed", true);
 	jw_obj_end(&w);
 	jw_line_end(&w);
 	fclose(m);
@@ -626,6 +753,37 @@ static void on_outcome(struct proxy *p, struct decider *d, struct entry *e,
 	log_outcome(p, e, r, action, reason, bypass, log);
 }
 
+/*
+ * Lock held. Worker @i is gone (its job socket closed): its flows are settled here, logged
+ * when no outcome was, and it is started again by proxy_tick().
+ */
+static void worker_lost(struct proxy *p, unsigned i, FILE *log)
+{
+	struct proxy_report r;
+	unsigned j;
+
+	log_warnx("proxy worker %u exited: its connections are lost; starting it again", i);
+	memset(&r, 0, sizeof(r));
+	r.outcome = PROXY_INTERNAL;
+	(void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->w[i].sock, NULL);
+	close(p->w[i].sock);
+	p->w[i].sock = -1;
+	p->w[i].running = false;
+	p->w[i].died_ms = mono_ms();
+	for (j = 0; j < PROXY_MAX_CONNS; j++) {
+		struct entry *e = &p->e[j];
+
+		if (e->id == 0 || e->worker != i)
+			continue;
+		if (!e->outcome_done) {
+			r.id = e->id;
+			log_outcome(p, e, &r, "block", "proxy-worker-failed", NULL, log);
+		}
+		p->st.worker_lost_conns++;
+		entry_free(p, j);
+	}
+}
+
 void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_ms)
 {
 	struct epoll_event evs[PROXY_MAX_WORKERS];
@@ -640,16 +798,31 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 			struct entry *e;
 			uint32_t idx;
 
+			ssize_t got;
+
 			pthread_mutex_lock(&p->lock);
-			if (p->w[wi].sock < 0 ||
-			    recv(p->w[wi].sock, &r, sizeof(r), MSG_DONTWAIT) != (ssize_t)sizeof(r)) {
+			if (p->w[wi].sock < 0) {
+				pthread_mutex_unlock(&p->lock);
+				break;
+			}
+			got = recv(p->w[wi].sock, &r, sizeof(r), MSG_DONTWAIT);
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+				worker_lost(p, wi, log);
+				pthread_mutex_unlock(&p->lock);
+				break;
+			}
+			if (got != (ssize_t)sizeof(r)) {
 				pthread_mutex_unlock(&p->lock);
 				break;
 			}
 			idx = (uint32_t)(r.id & 0xffffffffu);
 			e = idx < PROXY_MAX_CONNS ? &p->e[idx] : NULL;
-			/* A report for a flow settled already (its worker restarted) is dropped. */
-			if (e != NULL && e->id == r.id) {
+			/*
+			 * A report for a flow settled already (its worker restarted) is dropped,
+			 * and so is one about another worker's flow: a worker parses what the
+			 * network sends, and a subverted one must not speak for other flows.
+			 */
+			if (e != NULL && e->id == r.id && e->worker == wi) {
 				if (r.type == PROXY_REP_OUTCOME && !e->outcome_done) {
 					on_outcome(p, d, e, &r, log, now_ms);
 				} else if (r.type == PROXY_REP_CLOSED) {
@@ -665,9 +838,7 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 
 bool proxy_child_exited(struct proxy *p, pid_t pid, int status, FILE *log)
 {
-	struct proxy_report r;
-	unsigned i, j;
-
+	(void)log;
 	if (pid == p->ca_pid) {
 		log_warnx("CA process exited (status %d): forged certificates fail until tlsgated "
 			  "restarts (settings.fail.cert_mint_failure)",
@@ -675,36 +846,14 @@ bool proxy_child_exited(struct proxy *p, pid_t pid, int status, FILE *log)
 		p->ca_pid = 0;
 		return true;
 	}
-	for (i = 0; i < p->nworkers; i++)
-		if (p->w[i].pid == pid)
-			break;
-	if (i == p->nworkers)
-		return false;
-	log_warnx("proxy worker %u (pid %d) exited (status %d): its connections are lost; "
-		  "starting it again",
-		  i, (int)pid, status);
-	memset(&r, 0, sizeof(r));
-	r.outcome = PROXY_INTERNAL;
-	pthread_mutex_lock(&p->lock);
-	(void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->w[i].sock, NULL);
-	close(p->w[i].sock);
-	p->w[i].sock = -1;
-	p->w[i].pid = 0;
-	p->w[i].died_ms = mono_ms();
-	for (j = 0; j < PROXY_MAX_CONNS; j++) {
-		struct entry *e = &p->e[j];
-
-		if (e->id == 0 || e->worker != i)
-			continue;
-		if (!e->outcome_done) {
-			r.id = e->id;
-			log_outcome(p, e, &r, "block", "proxy-worker-failed", NULL, log);
-		}
-		p->st.worker_lost_conns++;
-		entry_free(p, j);
+	if (pid == p->spawner_pid) {
+		log_warnx("proxy spawner exited (status %d): workers that die are not started "
+			  "again until tlsgated restarts",
+			  status);
+		p->spawner_pid = 0;
+		return true;
 	}
-	pthread_mutex_unlock(&p->lock);
-	return true;
+	return false;
 }
 
 void proxy_tick(struct proxy *p, uint64_t now_ms)
@@ -712,7 +861,8 @@ void proxy_tick(struct proxy *p, uint64_t now_ms)
 	unsigned i;
 
 	for (i = 0; i < p->nworkers; i++)
-		if (p->w[i].pid == 0 && now_ms - p->w[i].died_ms >= PROXY_RESTART_MS) {
+		if (!p->w[i].running && p->spawner_pid > 0 &&
+		    now_ms - p->w[i].died_ms >= PROXY_RESTART_MS) {
 			if (worker_spawn(p, i) == -1) {
 				log_warn("proxy worker %u: restart", i);
 				p->w[i].died_ms = now_ms;

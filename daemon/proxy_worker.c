@@ -86,6 +86,7 @@ struct conn {
 	struct leaf *leaf;
 	struct tg_pindetect pd;
 	bool flight;
+	bool up_resumed;
 	bool outcome_sent;
 	struct proxy_report rep;
 	struct dir c2u, u2c;
@@ -517,6 +518,7 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 	char err[128];
 	int r = mbedtls_ssl_handshake(c->up);
 
+	c->up_resumed |= tlsx_resumed(c->up);
 	if (tlsx_cert_requested(c->up)) {
 		c->rep.unsup = PROXY_UNSUP_CLIENT_CERT;
 		goto unsupported;
@@ -542,7 +544,8 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 		c->rep.up_err = (uint8_t)why;
 		goto failed;
 	}
-	tlsx_save_session(w->tls, c->up, c->job.sni);
+	tlsx_save_session(w->tls, c->up, c->job.sni, c->up_resumed);
+	c->rep.up_resumed = c->up_resumed;
 	if (leafcache_get(w->leaves, mbedtls_ssl_get_peer_cert(c->up), c->job.sni,
 			  PROXY_MINT_TIMEOUT_MS, &c->leaf, err, sizeof(err)) != 0) {
 		log_warnx("mint %s: %s", c->job.sni, err);
@@ -589,6 +592,8 @@ static bool cl_hs_step(struct worker *w, struct conn *c)
 	uint8_t level, code;
 	int r = mbedtls_ssl_handshake(c->cl);
 
+	/* Known while the handshake is under way only (its state is freed at the end). */
+	c->rep.resumed |= tlsx_resumed(c->cl);
 	if (!c->flight && tlsx_flight_sent(c->cl)) {
 		c->flight = true;
 		memset(&ev, 0, sizeof(ev));
@@ -602,10 +607,18 @@ static bool cl_hs_step(struct worker *w, struct conn *c)
 	}
 	memset(&ev, 0, sizeof(ev));
 	if (r == 0) {
-		c->rep.resumed = tlsx_resumed(c->cl);
-		ev.type = TG_PIN_EV_FINISHED;
-		pin_feed(w, c, &ev);
 		c->st = C_RELAY;
+		if (c->rep.resumed) {
+			/*
+			 * A resumed session showed no certificate: the client accepted the
+			 * gateway's on an earlier connection, so how it closes this one says
+			 * nothing about trust.
+			 */
+			outcome(w, c, PROXY_INTERCEPTED);
+		} else {
+			ev.type = TG_PIN_EV_FINISHED;
+			pin_feed(w, c, &ev);
+		}
 		c->active_ms = now_ms();
 		return !relay_step(w, c, true);
 	}

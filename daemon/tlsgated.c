@@ -570,9 +570,6 @@ static const struct {
 	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" }, /* TCP_REPAIR, IP_TRANSPARENT, SO_MARK, queue config */
 	{ CAP_NET_RAW, "CAP_NET_RAW" }, /* RSTs, DNS answers, block pages */
 	{ CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE" }, /* adopted sockets bind 443 and 80 */
-	/* A proxy worker that died is started again as the proxy user (proxy.c). */
-	{ CAP_SETUID, "CAP_SETUID" },
-	{ CAP_SETGID, "CAP_SETGID" },
 };
 
 #define PRIVS_NKEEP	 (sizeof(privs_keep) / sizeof(privs_keep[0]))

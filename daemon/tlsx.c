@@ -331,11 +331,11 @@ mbedtls_ssl_context *tlsx_upstream_leg(struct tlsx *t, struct tlsx_io *io, const
 	return ssl;
 }
 
-void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni)
+void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed)
 {
 	struct sslot *s = &t->sc[sni_hash(sni) % PROXY_UPSTREAM_SESSIONS];
 
-	if (tlsx_resumed(up)) {
+	if (resumed) {
 		t->st.sessions_resumed_up++;
 		return;
 	}

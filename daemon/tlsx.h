@@ -61,7 +61,7 @@ bool tlsx_peer_alert(const mbedtls_ssl_context *ssl, int ret, uint8_t *level, ui
 bool tlsx_cert_requested(const mbedtls_ssl_context *ssl);
 /* Client leg: the certificate flight (through ServerHelloDone) has gone out. */
 bool tlsx_flight_sent(const mbedtls_ssl_context *ssl);
-/* The handshake resumed a session (no certificate was shown). */
+/* The handshake resumes a session (no certificate shown); known only while it is under way. */
 bool tlsx_resumed(const mbedtls_ssl_context *ssl);
 
 /*
@@ -71,7 +71,7 @@ bool tlsx_resumed(const mbedtls_ssl_context *ssl);
 bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, int64_t now_s,
 		 enum proxy_up_err *why);
 /* Upstream leg after the handshake: keep its session for the next connection to @sni. */
-void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni);
+void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed);
 
 struct tlsx_stats {
 	uint64_t verify_cache_hits, verify_runs, sessions_resumed_up;
