@@ -226,6 +226,22 @@ static bool child_fds(const int *fds, int n)
  * of its socket closes. Workers are its children: tlsgated sees a worker die as its job socket
  * closing.
  */
+/* Put @fd into @mh's control buffer (sized CMSG_SPACE(sizeof(int))) as SCM_RIGHTS. */
+static bool msg_put_fd(struct msghdr *mh, int fd)
+{
+	struct cmsghdr *cm;
+
+	memset(mh->msg_control, 0, mh->msg_controllen);
+	cm = CMSG_FIRSTHDR(mh);
+	if (cm == NULL)
+		return false;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return true;
+}
+
 struct spawn_req {
 	uint32_t slot;
 };
@@ -340,19 +356,12 @@ static int worker_spawn(struct proxy *p, unsigned i)
 	struct iovec iov = { &req, sizeof(req) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-	if (sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+	if (!msg_put_fd(&mh, sv[1]) || sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -571,7 +580,6 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	struct iovec iov = { job, sizeof(*job) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	struct entry *e;
 	struct cslot *cs;
 	char *line = malloc(fl->line_len ? fl->line_len : 1);
@@ -599,13 +607,8 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	e = &p->e[idx];
 	p->gen++;
 	job->id = (uint64_t)(p->gen ? p->gen : ++p->gen) << 32 | idx;
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(p->w[best].sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(*job)) {
+	if (!msg_put_fd(&mh, fd) ||
+	    sendmsg(p->w[best].sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(*job)) {
 		p->st.refused_worker++;
 		goto refuse;
 	}
