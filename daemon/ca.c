@@ -533,6 +533,7 @@ static void ca_find_key_id(struct ca *ca)
 static int ca_check_key(mbedtls_pk_context *key, const char *name, char *err, size_t errlen)
 {
 	const mbedtls_ecp_curve_info *ci;
+	const mbedtls_ecp_keypair *ec;
 
 	if (mbedtls_pk_get_type(key) != MBEDTLS_PK_ECKEY) {
 		snprintf(err, errlen,
@@ -541,8 +542,13 @@ static int ca_check_key(mbedtls_pk_context *key, const char *name, char *err, si
 			 name, mbedtls_pk_get_name(key), mbedtls_pk_get_bitlen(key));
 		return -1;
 	}
-	if (mbedtls_pk_ec(*key)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-		ci = mbedtls_ecp_curve_info_from_grp_id(mbedtls_pk_ec(*key)->grp.id);
+	ec = mbedtls_pk_ec(*key);
+	if (ec == NULL) {
+		snprintf(err, errlen, "%s: the key holds no EC key", name);
+		return -1;
+	}
+	if (ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+		ci = mbedtls_ecp_curve_info_from_grp_id(ec->grp.id);
 		snprintf(err, errlen,
 			 "%s: the key is on curve %s: only ECDSA P-256 (secp256r1) keys are "
 			 "supported",
@@ -690,11 +696,12 @@ mbedtls_pk_context *ca_key(struct ca *ca)
 
 int ca_mlock_key(struct ca *ca)
 {
-	const mbedtls_mpi *d = &mbedtls_pk_ec(ca->key)->d;
+	const mbedtls_ecp_keypair *ec = mbedtls_pk_ec(ca->key);
+	const mbedtls_mpi *d = ec != NULL ? &ec->d : NULL;
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t lo, hi;
 
-	if (d->p == NULL || d->n == 0 || page <= 0) {
+	if (d == NULL || d->p == NULL || d->n == 0 || page <= 0) {
 		errno = EINVAL;
 		return -1;
 	}

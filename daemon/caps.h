@@ -60,24 +60,27 @@
  * counted in tlsgated from the hand-over to the worker's CLOSED report: past a cap the flow is
  * an adoption failure (settings.fail.adoption_failure) before anything is adopted.
  */
-#define PROXY_MAX_WORKERS	    16
-#define PROXY_MAX_CONNS		    4096 /* intercepted connections, all clients */
-#define PROXY_MAX_PER_CLIENT	    256 /* intercepted connections of one client address */
-#define PROXY_WORKER_MAX_CONNS	    PROXY_MAX_CONNS /* a worker refuses more (PROXY_INTERNAL) */
-#define PROXY_RESTART_MS	    1000 /* a worker that died is started again after this */
-#define PROXY_EXIT_WAIT_MS	    2000 /* at stop, for each child to exit; then a warning */
-#define PROXY_CH_MAX		    32768 /* client bytes read before its ClientHello completes */
-#define PROXY_DIR_BUF		    16384 /* relay buffer per direction, held only while full */
-#define PROXY_HANDSHAKE_TIMEOUT_MS  15000 /* ClientHello, upstream connect + TLS, client TLS */
-#define PROXY_IDLE_TIMEOUT_MS	    300000 /* no byte either way: both sides reset */
-#define PROXY_HALFCLOSE_TIMEOUT_MS  30000 /* one side ended, nothing from the other */
-#define PROXY_SWEEP_MS		    250 /* timeouts and the pinning detector's window */
-#define PROXY_MINT_TIMEOUT_MS	    2000 /* the CA process's answer; then mint-failed */
-#define PROXY_LEAF_CACHE	    10000 /* forged leaves per worker (LRU) */
-#define PROXY_VERIFY_CACHE	    1024 /* verified upstream chains per worker (direct-mapped) */
-#define PROXY_UPSTREAM_SESSIONS	    256 /* upstream TLS sessions kept for resumption */
-#define PROXY_SESSION_CACHE	    10000 /* client-leg sessions (session ids) per worker */
-#define PROXY_TICKET_LIFETIME_S	    3600 /* session ticket key rotation */
+#define PROXY_MAX_WORKERS	   16
+#define PROXY_MAX_CONNS		   4096 /* intercepted connections, all clients */
+#define PROXY_MAX_PER_CLIENT	   256 /* intercepted connections of one client address */
+#define PROXY_WORKER_MAX_CONNS	   PROXY_MAX_CONNS /* a worker refuses more (PROXY_INTERNAL) */
+#define PROXY_RESTART_MS	   1000 /* a worker that died is started again after this... */
+#define PROXY_RESTART_MAX_MS	   60000 /* ...doubled, up to this, while it dies young */
+#define PROXY_YOUNG_MS		   10000 /* a worker that dies sooner after its start died young */
+#define PROXY_TRUST_MAX		   (16 << 20) /* bytes of the --trust bundle */
+#define PROXY_EXIT_WAIT_MS	   2000 /* at stop, for each child to exit; then a warning */
+#define PROXY_CH_MAX		   32768 /* client bytes read before its ClientHello completes */
+#define PROXY_DIR_BUF		   16384 /* relay buffer per direction, held only while full */
+#define PROXY_HANDSHAKE_TIMEOUT_MS 15000 /* ClientHello, upstream connect + TLS, client TLS */
+#define PROXY_IDLE_TIMEOUT_MS	   300000 /* no byte either way: both sides reset */
+#define PROXY_HALFCLOSE_TIMEOUT_MS 30000 /* one side ended, nothing from the other */
+#define PROXY_SWEEP_MS		   250 /* timeouts and the pinning detector's window */
+#define PROXY_MINT_TIMEOUT_MS	   2000 /* the CA process's answer; then mint-failed */
+#define PROXY_LEAF_CACHE	   10000 /* forged leaves per worker (LRU) */
+#define PROXY_VERIFY_CACHE	   1024 /* verified upstream chains per worker (direct-mapped) */
+#define PROXY_UPSTREAM_SESSIONS	   256 /* upstream TLS sessions kept for resumption */
+#define PROXY_SESSION_CACHE	   10000 /* client-leg sessions (session ids) per worker */
+#define PROXY_TICKET_LIFETIME_S	   3600 /* session ticket key rotation */
 
 /* The control socket (control.c): one short command line, answered within the timeout. */
 #define CONTROL_TIMEOUT_MS 200

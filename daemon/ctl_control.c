@@ -124,11 +124,12 @@ int ctl_stats_main(int argc, char **argv)
 
 static void bypass_usage(FILE *f)
 {
-	fprintf(f, "usage: tlsgatectl bypass list [--json] [--control PATH]\n"
-		   "       tlsgatectl bypass flush [--control PATH]\n"
-		   "  list   the dynamic bypass table: hosts learned per user or client, and\n"
-		   "         clients in the ca_missing state (default control socket %s)\n"
-		   "  flush  forget every entry: pinned hosts are decrypted again until re-learned\n",
+	fprintf(f,
+		"usage: tlsgatectl bypass list [--json] [--control PATH]\n"
+		"       tlsgatectl bypass flush [--control PATH]\n"
+		"  list   the dynamic bypass table: hosts learned per user or client, and\n"
+		"         clients in the ca_missing state (default control socket %s)\n"
+		"  flush  forget every entry: pinned hosts are decrypted again until re-learned\n",
 		CTL_CONTROL_DEFAULT);
 }
 
@@ -158,7 +159,8 @@ static int bypass_print(const char *ans)
 		if (cJSON_IsString(u))
 			snprintf(who, sizeof(who), "user:%s", u->valuestring);
 		else
-			snprintf(who, sizeof(who), "%s", cJSON_IsString(cl) ? cl->valuestring : "?");
+			snprintf(who, sizeof(who), "%s",
+				 cJSON_IsString(cl) ? cl->valuestring : "?");
 		printf("%-10s %-40s %-40s %10.0f %12.0f\n",
 		       cJSON_IsString(st) ? st->valuestring : "?", who,
 		       cJSON_IsString(sni) ? sni->valuestring : "-",

@@ -273,7 +273,8 @@ enum tg_bypass_result decider_pin_reject(struct decider *d, const char *user, ui
 					 bool allowed, uint64_t now_ms)
 {
 	struct tg_principal who;
-	struct tg_bypass_report rep = { .filtered = false, .ech_outer = ech_outer,
+	struct tg_bypass_report rep = { .filtered = false,
+					.ech_outer = ech_outer,
 					.rule_allows_bypass = allowed };
 
 	memset(&who, 0, sizeof(who));
@@ -284,8 +285,7 @@ enum tg_bypass_result decider_pin_reject(struct decider *d, const char *user, ui
 		else
 			tg_bypass_principal_addr6(&who, client);
 	}
-	return tg_bypass_reject(d->bypass, &who, (const uint8_t *)name, strlen(name), &rep,
-				now_ms);
+	return tg_bypass_reject(d->bypass, &who, (const uint8_t *)name, strlen(name), &rep, now_ms);
 }
 
 void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family,

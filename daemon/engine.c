@@ -202,7 +202,12 @@ static void flow_apply(struct engine *e, struct eflow *fl, enum dec_action a, ui
  * A failure decided by the classifier (filtering on the destination and the learned name
  * first, then @why's class), logged and applied. Never decrypts.
  */
-static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why, uint64_t now_ms)
+/*
+ * Decide @fl by its failure @why and apply it. A ClientHello's @sni (NULL: none, or no
+ * ClientHello) names the flow in the log line; else the learned name does.
+ */
+static void flow_fail_sni(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
+			  const uint8_t *sni, size_t sni_len, uint64_t now_ms)
 {
 	struct dec_flow df;
 	struct dec_result r;
@@ -212,9 +217,17 @@ static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why,
 	decider_failed(e->cfg.decider, &df,
 		       why == TG_FLOW_FAIL_UNPARSABLE_DNS ? TG_FLOW_DNS : TG_FLOW_TLS, why, now_ms,
 		       &r);
-	declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name, df.dns_name_len,
-			&r);
+	if (sni != NULL)
+		declog_decision(e, &fl->f, "tls", "sni", sni, sni_len, &r);
+	else
+		declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
+				df.dns_name_len, &r);
 	flow_apply(e, fl, r.action, now_ms);
+}
+
+static void flow_fail(struct engine *e, struct eflow *fl, enum tg_flow_fail why, uint64_t now_ms)
+{
+	flow_fail_sni(e, fl, why, NULL, 0, now_ms);
 }
 
 /*
@@ -236,20 +249,20 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 
 	/* No CA, or the proxy could not start: nothing can be decrypted. */
 	if (e->cfg.proxy == NULL) {
-		flow_fail(e, fl, TG_FLOW_FAIL_CERT_MINT, now_ms);
+		flow_fail_sni(e, fl, TG_FLOW_FAIL_CERT_MINT, sni, sni_len, now_ms);
 		return;
 	}
 	/* Without the SYN-ACK's facts the connection cannot be continued. */
 	if (fl->state < EF_SYNACK) {
 		CTR_INC(e, adopt_fail);
-		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+		flow_fail_sni(e, fl, TG_FLOW_FAIL_ADOPTION, sni, sni_len, now_ms);
 		return;
 	}
 	/* No room in the proxy: the adoption would be reset at once; a failure, before it. */
 	if (!proxy_has_room(e->cfg.proxy, fl->f.family, fl->f.client)) {
 		CTR_INC(e, adopt_fail);
 		CTR_INC(e, proxy_full);
-		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+		flow_fail_sni(e, fl, TG_FLOW_FAIL_ADOPTION, sni, sni_len, now_ms);
 		return;
 	}
 	/* The SNI and the name point into the flow's bytes, which settling the flow frees. */
@@ -259,14 +272,14 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 	memcpy(job.server, fl->f.server, sizeof(job.server));
 	job.client_port = fl->f.client_port;
 	job.server_port = fl->f.server_port;
-	job.fail_untrusted = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNTRUSTED) ?
-				     PROXY_CLASS_BLOCK :
-				     PROXY_CLASS_PASS;
-	job.fail_unsupported = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNSUPPORTED) ?
-				       PROXY_CLASS_BLOCK :
-				       PROXY_CLASS_PASS;
-	job.fail_mint = decider_fail_blocks(e->cfg.decider, TG_FAIL_CERT_MINT) ? PROXY_CLASS_BLOCK :
-										  PROXY_CLASS_PASS;
+	job.fail_untrusted = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNTRUSTED)
+				     ? PROXY_CLASS_BLOCK
+				     : PROXY_CLASS_PASS;
+	job.fail_unsupported = decider_fail_blocks(e->cfg.decider, TG_FAIL_UPSTREAM_UNSUPPORTED)
+				       ? PROXY_CLASS_BLOCK
+				       : PROXY_CLASS_PASS;
+	job.fail_mint = decider_fail_blocks(e->cfg.decider, TG_FAIL_CERT_MINT) ? PROXY_CLASS_BLOCK
+									       : PROXY_CLASS_PASS;
 	job.silent_close_ms = TG_PINDETECT_SILENT_MS_DEFAULT;
 	if (sni != NULL && sni_len <= TG_CAP_NAME_LEN) {
 		memcpy(job.sni, sni, sni_len);
@@ -287,7 +300,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 	if (fd == -1) {
 		CTR_INC(e, adopt_fail);
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
-		flow_fail(e, fl, TG_FLOW_FAIL_ADOPTION, now_ms);
+		flow_fail_sni(e, fl, TG_FLOW_FAIL_ADOPTION, sni, sni_len, now_ms);
 		return;
 	}
 	CTR_INC(e, adopt_ok);
@@ -304,7 +317,8 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 		CTR_INC(e, proxy_refused);
 		rr.action = DEC_BLOCK;
 		rr.reason = "fail-adoption";
-		declog_decision(e, &fl->f, "tls", "sni", (const uint8_t *)job.sni, job.sni_len, &rr);
+		declog_decision(e, &fl->f, "tls", "sni", (const uint8_t *)job.sni, job.sni_len,
+				&rr);
 		return;
 	}
 	CTR_INC(e, decrypt);
@@ -378,8 +392,8 @@ static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec
 	if (r.fail == TG_FLOW_FAIL_INVALID_NAME)
 		CTR_INC(e, invalid_name);
 	if (r.action == DEC_DECRYPT) {
-		flow_decrypt(e, fl, &r, ch->has_sni ? ch->sni.p : NULL, ch->has_sni ? ch->sni.len : 0,
-			     now_ms);
+		flow_decrypt(e, fl, &r, ch->has_sni ? ch->sni.p : NULL,
+			     ch->has_sni ? ch->sni.len : 0, now_ms);
 		return;
 	}
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */

@@ -201,13 +201,23 @@ static void mint_cn_from(const mbedtls_x509_crt *crt, struct mint_req *r)
 	}
 }
 
+/* An EC key on P-256, the only kind leaves carry. */
+static bool is_p256(const mbedtls_pk_context *key)
+{
+	const mbedtls_ecp_keypair *ec;
+
+	if (mbedtls_pk_get_type(key) != MBEDTLS_PK_ECKEY)
+		return false;
+	ec = mbedtls_pk_ec(*key);
+	return ec != NULL && ec->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+}
+
 static int mint_spki(const mbedtls_pk_context *key, struct mint_req *r)
 {
 	unsigned char buf[MINT_SPKI_MAX + 64];
 	int n;
 
-	if (mbedtls_pk_get_type(key) != MBEDTLS_PK_ECKEY ||
-	    mbedtls_pk_ec(*key)->grp.id != MBEDTLS_ECP_DP_SECP256R1)
+	if (!is_p256(key))
 		return -1;
 	/* mbedTLS 2.28 takes a non-const context to write the public half. */
 	n = mbedtls_pk_write_pubkey_der((mbedtls_pk_context *)(uintptr_t)key, buf, sizeof(buf));
@@ -357,8 +367,7 @@ static const char *mint_check_spki(const uint8_t *p, size_t len)
 		why = "key: not a valid public key";
 		goto out;
 	}
-	if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY ||
-	    mbedtls_pk_ec(pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+	if (!is_p256(&pk)) {
 		why = "key: not an EC P-256 key";
 		goto out;
 	}

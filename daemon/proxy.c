@@ -36,6 +36,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "proxy.h"
+#include "tlsx.h"
 #include "proxy_worker.h"
 
 #define CLIENT_SLOTS (2 * PROXY_MAX_CONNS) /* a power of two, at most half full */
@@ -67,7 +68,8 @@ struct wslot {
 	int sock; /* tlsgated's end of the job socket; -1 when not running */
 	int ca_end; /* the worker's end of its CA socket, kept for a restart */
 	unsigned active;
-	uint64_t died_ms;
+	uint64_t died_ms, started_ms;
+	uint32_t backoff_ms; /* before the next start; doubles while the worker dies young */
 };
 
 struct proxy {
@@ -83,6 +85,7 @@ struct proxy {
 	int spawner; /* tlsgated's end of the spawner's socket */
 	int epfd;
 	int keylog_fd;
+	int trust_fd; /* the --trust bundle, opened before privileges drop */
 	char self[4096];
 	char trust[4096];
 	uid_t uid;
@@ -91,15 +94,18 @@ struct proxy {
 };
 
 static const char *const outcome_names[PROXY_OUTCOME__COUNT] = {
-	[PROXY_INTERCEPTED] = "intercepted",	   [PROXY_CLIENT_REJECTED] = "client-rejected",
-	[PROXY_CLIENT_ABORTED] = "client-aborted", [PROXY_UPSTREAM_FAILED] = "upstream-failed",
-	[PROXY_UNSUPPORTED] = "unsupported",	   [PROXY_MINT_FAILED] = "mint-failed",
+	[PROXY_INTERCEPTED] = "intercepted",
+	[PROXY_CLIENT_REJECTED] = "client-rejected",
+	[PROXY_CLIENT_ABORTED] = "client-aborted",
+	[PROXY_UPSTREAM_FAILED] = "upstream-failed",
+	[PROXY_UNSUPPORTED] = "unsupported",
+	[PROXY_MINT_FAILED] = "mint-failed",
 	[PROXY_INTERNAL] = "internal",
 };
 static const char *const up_err_names[PROXY_UP__COUNT] = {
-	[PROXY_UP_NONE] = "none",	  [PROXY_UP_CONNECT] = "connect",
+	[PROXY_UP_NONE] = "none",	    [PROXY_UP_CONNECT] = "connect",
 	[PROXY_UP_HANDSHAKE] = "handshake", [PROXY_UP_UNTRUSTED] = "untrusted",
-	[PROXY_UP_EXPIRED] = "expired",	  [PROXY_UP_NAME_MISMATCH] = "name-mismatch",
+	[PROXY_UP_EXPIRED] = "expired",	    [PROXY_UP_NAME_MISMATCH] = "name-mismatch",
 	[PROXY_UP_NO_SNI] = "no-sni",
 };
 static const char *const unsup_names[PROXY_UNSUP__COUNT] = {
@@ -113,7 +119,8 @@ static const char *const unsup_names[PROXY_UNSUP__COUNT] = {
 
 const char *proxy_outcome_name(enum proxy_outcome o)
 {
-	return (unsigned)o < PROXY_OUTCOME__COUNT && outcome_names[o] ? outcome_names[o] : "unknown";
+	return (unsigned)o < PROXY_OUTCOME__COUNT && outcome_names[o] ? outcome_names[o]
+								      : "unknown";
 }
 
 const char *proxy_up_err_name(enum proxy_up_err e)
@@ -203,7 +210,7 @@ static void close_range_from(int lowfd)
 /* Put @fds[i] on descriptor 3 + i in a child about to exec (dup2 clears close-on-exec). */
 static bool child_fds(const int *fds, int n)
 {
-	int tmp[3], i;
+	int tmp[4], i;
 
 	for (i = 0; i < n; i++) {
 		tmp[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD, 64) : -1;
@@ -248,14 +255,14 @@ struct spawn_req {
 
 static void spawner_child(struct proxy *p, int job_fd, unsigned slot)
 {
-	int fds[3] = { job_fd, p->w[slot].ca_end, p->keylog_fd };
+	int fds[4] = { job_fd, p->w[slot].ca_end, p->trust_fd, p->keylog_fd };
 	char a_worker[] = "--proxy-worker", a_trust[] = "--trust";
 	char *argv[] = { p->self, a_worker, a_trust, p->trust, NULL };
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (!child_fds(fds, p->keylog_fd >= 0 ? 3 : 2) || setgroups(0, NULL) == -1 ||
+	if (!child_fds(fds, p->keylog_fd >= 0 ? 4 : 3) || setgroups(0, NULL) == -1 ||
 	    setgid(p->gid) == -1 || setuid(p->uid) == -1 || setuid(0) != -1)
 		_exit(127);
 	execv(p->self, argv);
@@ -282,7 +289,9 @@ static void spawner_main(struct proxy *p, int sock)
 		struct spawn_req req;
 		char cbuf[CMSG_SPACE(sizeof(int))];
 		struct iovec iov = { &req, sizeof(req) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 		struct cmsghdr *cm;
 		int fd = -1;
@@ -300,8 +309,7 @@ static void spawner_main(struct proxy *p, int sock)
 		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-		if (n == (ssize_t)sizeof(req) && fd >= 0 && req.slot < p->nworkers &&
-		    fork() == 0)
+		if (n == (ssize_t)sizeof(req) && fd >= 0 && req.slot < p->nworkers && fork() == 0)
 			spawner_child(p, fd, req.slot);
 		if (fd >= 0)
 			close(fd);
@@ -327,7 +335,7 @@ static int spawner_start(struct proxy *p)
 
 		/* Only its socket, the CA sockets and the keylog stay open. */
 		for (fd = 3; fd < 65536; fd++) {
-			bool keep = fd == sv[1] || fd == p->keylog_fd;
+			bool keep = fd == sv[1] || fd == p->keylog_fd || fd == p->trust_fd;
 			unsigned i;
 
 			for (i = 0; i < p->nworkers; i++)
@@ -354,14 +362,17 @@ static int worker_spawn(struct proxy *p, unsigned i)
 	struct spawn_req req = { .slot = i };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
-	if (!msg_put_fd(&mh, sv[1]) || sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+	if (!msg_put_fd(&mh, sv[1]) ||
+	    sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -376,6 +387,7 @@ static int worker_spawn(struct proxy *p, unsigned i)
 	w->running = true;
 	w->sock = sv[0];
 	w->active = 0;
+	w->started_ms = mono_ms();
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -394,6 +406,7 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	p->keylog_fd = -1;
+	p->trust_fd = -1;
 	p->epfd = -1;
 	p->ca_pid = 0;
 	p->spawner = -1;
@@ -424,10 +437,14 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 	}
 	p->self[n] = '\0';
 	snprintf(p->trust, sizeof(p->trust), "%s", cfg->trust);
-	if (access(cfg->trust, R_OK) == -1) {
+	/* Opened here, as root: the proxy user gets the descriptor, not the path. */
+	p->trust_fd = open(cfg->trust, O_RDONLY | O_CLOEXEC);
+	if (p->trust_fd == -1) {
 		snprintf(err, errlen, "trust store %s: %s", cfg->trust, strerror(errno));
 		goto fail;
 	}
+	if (tlsx_trust_check(p->trust_fd, cfg->trust, err, errlen) != 0)
+		goto fail;
 	pw = getpwnam(cfg->user);
 	if (pw == NULL) {
 		snprintf(err, errlen, "user %s: no such user", cfg->user);
@@ -511,6 +528,8 @@ void proxy_free(struct proxy *p)
 		close(p->epfd);
 	if (p->keylog_fd >= 0)
 		close(p->keylog_fd);
+	if (p->trust_fd >= 0)
+		close(p->trust_fd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -578,7 +597,9 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { job, sizeof(*job) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct entry *e;
 	struct cslot *cs;
@@ -765,7 +786,22 @@ static void worker_lost(struct proxy *p, unsigned i, FILE *log)
 	struct proxy_report r;
 	unsigned j;
 
-	log_warnx("proxy worker %u exited: its connections are lost; starting it again", i);
+	{
+		struct wslot *w = &p->w[i];
+		uint64_t now = mono_ms();
+
+		if (now - w->started_ms < PROXY_YOUNG_MS)
+			w->backoff_ms = w->backoff_ms < PROXY_RESTART_MS ? PROXY_RESTART_MS
+					: w->backoff_ms >= PROXY_RESTART_MAX_MS / 2
+						? PROXY_RESTART_MAX_MS
+						: w->backoff_ms * 2;
+		else
+			w->backoff_ms = PROXY_RESTART_MS;
+		log_warnx("proxy worker %u exited%s: its connections are lost; starting it again "
+			  "in %u ms",
+			  i, now - w->started_ms < PROXY_YOUNG_MS ? " soon after its start" : "",
+			  w->backoff_ms);
+	}
 	memset(&r, 0, sizeof(r));
 	r.outcome = PROXY_INTERNAL;
 	(void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->w[i].sock, NULL);
@@ -865,7 +901,7 @@ void proxy_tick(struct proxy *p, uint64_t now_ms)
 
 	for (i = 0; i < p->nworkers; i++)
 		if (!p->w[i].running && p->spawner_pid > 0 &&
-		    now_ms - p->w[i].died_ms >= PROXY_RESTART_MS) {
+		    now_ms - p->w[i].died_ms >= p->w[i].backoff_ms) {
 			if (worker_spawn(p, i) == -1) {
 				log_warn("proxy worker %u: restart", i);
 				p->w[i].died_ms = now_ms;

@@ -79,7 +79,8 @@ struct proxy_report {
 	uint8_t replayed; /* the client's ClientHello went to the real server untouched */
 	uint8_t resumed; /* the client leg resumed a session */
 	uint8_t up_resumed; /* the upstream leg resumed a session */
-	uint64_t bytes_up, bytes_down; /* CLOSED: application bytes client->server, server->client */
+	uint64_t bytes_up,
+		bytes_down; /* CLOSED: application bytes client->server, server->client */
 };
 
 #endif

@@ -465,9 +465,9 @@ static bool relay_step(struct worker *w, struct conn *c, bool tls)
 	    pump(c, &c->u2c, tls ? c->up : NULL, c->ufd, tls ? c->cl : NULL, c->cfd, &uw, &cw,
 		 &c->rep.bytes_down) == -1) {
 		if (tls && !c->outcome_sent) {
-			struct tg_pin_event ev = { .type = c->cio.err == ECONNRESET ?
-								   TG_PIN_EV_RST :
-								   TG_PIN_EV_CLOSE };
+			struct tg_pin_event ev = { .type = c->cio.err == ECONNRESET
+								   ? TG_PIN_EV_RST
+								   : TG_PIN_EV_CLOSE };
 
 			pin_feed(w, c, &ev);
 		}
@@ -515,6 +515,7 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 {
 	uint8_t level, code;
 	enum proxy_up_err why;
+	int64_t until = 0;
 	char err[128];
 	int r = mbedtls_ssl_handshake(c->up);
 
@@ -540,11 +541,12 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 		c->rep.up_err = PROXY_UP_HANDSHAKE;
 		goto failed;
 	}
-	if (!tlsx_verify(w->tls, c->up, c->job.sni, (int64_t)time(NULL), &why)) {
+	if (!tlsx_verify(w->tls, c->up, c->job.sni, c->up_resumed, (int64_t)time(NULL), &why,
+			 &until)) {
 		c->rep.up_err = (uint8_t)why;
 		goto failed;
 	}
-	tlsx_save_session(w->tls, c->up, c->job.sni, c->up_resumed);
+	tlsx_save_session(w->tls, c->up, c->job.sni, c->up_resumed, until);
 	c->rep.up_resumed = c->up_resumed;
 	if (leafcache_get(w->leaves, mbedtls_ssl_get_peer_cert(c->up), c->job.sni,
 			  PROXY_MINT_TIMEOUT_MS, &c->leaf, err, sizeof(err)) != 0) {
@@ -622,7 +624,7 @@ static bool cl_hs_step(struct worker *w, struct conn *c)
 		c->active_ms = now_ms();
 		return !relay_step(w, c, true);
 	}
-	if (tlsx_peer_alert(c->cl, r, &level, &code)) {
+	if (tlsx_peer_alert(c->cl, r, &level, &code) || tlsx_queued_alert(c->cfd, &level, &code)) {
 		ev.type = TG_PIN_EV_ALERT;
 		ev.alert_level = level;
 		ev.alert_code = code;
@@ -746,7 +748,9 @@ static void job_take(struct worker *w)
 	struct proxy_job job;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &job, sizeof(job) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	struct conn *c;
@@ -771,7 +775,8 @@ static void job_take(struct worker *w)
 	job.sni[sizeof(job.sni) - 1] = '\0';
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || w->n >= PROXY_WORKER_MAX_CONNS) {
-		struct proxy_report r = { .id = job.id, .type = PROXY_REP_OUTCOME,
+		struct proxy_report r = { .id = job.id,
+					  .type = PROXY_REP_OUTCOME,
 					  .outcome = PROXY_INTERNAL };
 
 		free(c);
@@ -782,6 +787,12 @@ static void job_take(struct worker *w)
 		return;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	{
+		/* Handshake flights go out whole, not behind Nagle waiting for an ACK. */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->job = job;
 	c->cfd = fd;
 	c->ufd = -1;
@@ -814,15 +825,16 @@ static void sweep(struct worker *w)
 		}
 		if (c->st < C_RELAY && now - c->start_ms > PROXY_HANDSHAKE_TIMEOUT_MS) {
 			if (c->st == C_UP_CONN || c->st == C_UP_HS)
-				c->rep.up_err = c->st == C_UP_CONN ? PROXY_UP_CONNECT :
-								     PROXY_UP_HANDSHAKE;
+				c->rep.up_err =
+					c->st == C_UP_CONN ? PROXY_UP_CONNECT : PROXY_UP_HANDSHAKE;
 			conn_end(w, c,
-				 c->st == C_UP_CONN || c->st == C_UP_HS ? PROXY_UPSTREAM_FAILED :
-									  PROXY_CLIENT_ABORTED,
+				 c->st == C_UP_CONN || c->st == C_UP_HS ? PROXY_UPSTREAM_FAILED
+									: PROXY_CLIENT_ABORTED,
 				 true);
 			continue;
 		}
-		if ((c->c2u.shut || c->u2c.shut) && now - c->active_ms > PROXY_HALFCLOSE_TIMEOUT_MS) {
+		if ((c->c2u.shut || c->u2c.shut) &&
+		    now - c->active_ms > PROXY_HALFCLOSE_TIMEOUT_MS) {
 			conn_end(w, c, PROXY_INTERCEPTED, true);
 			continue;
 		}
@@ -847,7 +859,7 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-int proxy_worker_main(const char *trust, int keylog_fd)
+int proxy_worker_main(const char *trust_name, int keylog_fd)
 {
 	struct worker w;
 	char err[256];
@@ -863,7 +875,7 @@ int proxy_worker_main(const char *trust, int keylog_fd)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	w.tls = tlsx_new(trust, keylog_fd, err, sizeof(err));
+	w.tls = tlsx_new(PROXY_FD_TRUST, trust_name, keylog_fd, err, sizeof(err));
 	if (w.tls == NULL) {
 		log_warnx("proxy worker: %s", err);
 		return 1;
@@ -897,7 +909,8 @@ int proxy_worker_main(const char *trust, int keylog_fd)
 			/* It may have ended earlier in this batch. */
 			if (e->c->st != C_DONE)
 				conn_run(&w, e->c,
-					 e->up && (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)));
+					 e->up && (evs[i].events &
+						   (EPOLLOUT | EPOLLERR | EPOLLHUP)));
 		}
 		now = now_ms();
 		if (now - last_sweep >= PROXY_SWEEP_MS) {

@@ -272,7 +272,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	{
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		o->proxy_workers = n < 1 ? 1 : n > PROXY_MAX_WORKERS ? PROXY_MAX_WORKERS : (unsigned)n;
+		o->proxy_workers = n < 1		   ? 1
+				   : n > PROXY_MAX_WORKERS ? PROXY_MAX_WORKERS
+							   : (unsigned)n;
 	}
 	o->control = "/run/tlsgate/control";
 	o->log_path = "-";
@@ -307,8 +309,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'w':
 			if (parse_uint(optarg, PROXY_MAX_WORKERS, &o->proxy_workers) == -1 ||
 			    o->proxy_workers == 0)
-				fatalx("--proxy-workers: expected 1..%d, got \"%s\"", PROXY_MAX_WORKERS,
-				       optarg);
+				fatalx("--proxy-workers: expected 1..%d, got \"%s\"",
+				       PROXY_MAX_WORKERS, optarg);
 			break;
 		case 'u':
 			o->proxy_user = optarg;
@@ -650,11 +652,11 @@ int main(int argc, char **argv)
 		log_init("tlsgate-ca", 0);
 		return ca_proc_exec_main(argc, argv);
 	}
-	if (argc == 4 && strcmp(argv[1], "--proxy-worker") == 0 && strcmp(argv[2], "--trust") == 0) {
+	if (argc == 4 && strcmp(argv[1], "--proxy-worker") == 0 &&
+	    strcmp(argv[2], "--trust") == 0) {
 		log_init("tlsgate-proxy", 0);
-		return proxy_worker_main(argv[3], fcntl(PROXY_FD_KEYLOG, F_GETFD) != -1 ?
-							  PROXY_FD_KEYLOG :
-							  -1);
+		return proxy_worker_main(
+			argv[3], fcntl(PROXY_FD_KEYLOG, F_GETFD) != -1 ? PROXY_FD_KEYLOG : -1);
 	}
 	memset(&o, 0, sizeof(o));
 	memset(qs, 0, sizeof(qs));
@@ -702,7 +704,8 @@ int main(int argc, char **argv)
 	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
 		fatal("raw socket (needs CAP_NET_RAW)");
 	{
-		struct proxy_cfg pc = { o.ca_dir, o.trust, o.keylog, o.proxy_user, o.proxy_workers };
+		struct proxy_cfg pc = { o.ca_dir, o.trust, o.keylog, o.proxy_user,
+					o.proxy_workers };
 
 		/* Before any thread starts: it forks the CA process and the workers. */
 		proxy = proxy_new(&pc, err, sizeof(err));

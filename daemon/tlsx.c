@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
@@ -44,6 +45,7 @@ struct vslot {
 
 struct sslot {
 	bool used;
+	int64_t until; /* the chain verified when the session was made: its earliest expiry */
 	char sni[TG_CAP_NAME_LEN + 1];
 	mbedtls_ssl_session s;
 };
@@ -89,8 +91,8 @@ static int io_send(void *ctx, const unsigned char *buf, size_t len)
 	if (errno == EAGAIN || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
 	io->err = errno;
-	return errno == ECONNRESET || errno == EPIPE ? MBEDTLS_ERR_NET_CONN_RESET :
-						       MBEDTLS_ERR_NET_SEND_FAILED;
+	return errno == ECONNRESET || errno == EPIPE ? MBEDTLS_ERR_NET_CONN_RESET
+						     : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int io_recv(void *ctx, unsigned char *buf, size_t len)
@@ -172,7 +174,70 @@ static void set_err(char *err, size_t errlen, const char *what, int r)
 	snprintf(err, errlen, "%s: %s", what, m);
 }
 
-struct tlsx *tlsx_new(const char *trust_path, int keylog_fd, char *err, size_t errlen)
+/*
+ * Parse the PEM/DER bundle open on @fd (read with pread: the descriptor's offset is shared with
+ * tlsgated's copy) into @crt. At most PROXY_TRUST_MAX bytes.
+ */
+static int trust_parse(mbedtls_x509_crt *crt, int fd, const char *name, char *err, size_t errlen)
+{
+	struct stat st;
+	unsigned char *buf;
+	size_t len = 0;
+	int r;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > PROXY_TRUST_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of 1 to %d bytes", name,
+			 PROXY_TRUST_MAX);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + len, (size_t)st.st_size - len, (off_t)len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: %s", name,
+				 n < 0 ? strerror(errno) : "shorter than it was");
+			free(buf);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0'; /* PEM is parsed as a string, its NUL included in the length */
+	r = mbedtls_x509_crt_parse(crt, buf, memchr(buf, '-', len) != NULL ? len + 1 : len);
+	free(buf);
+	if (r < 0) {
+		set_err(err, errlen, name, r);
+		return -1;
+	}
+	if (crt->version == 0) {
+		snprintf(err, errlen, "%s: no certificate parsed", name);
+		return -1;
+	}
+	return 0;
+}
+
+int tlsx_trust_check(int fd, const char *name, char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	int r;
+
+	mbedtls_x509_crt_init(&crt);
+	r = trust_parse(&crt, fd, name, err, errlen);
+	mbedtls_x509_crt_free(&crt);
+	return r;
+}
+
+struct tlsx *tlsx_new(int trust_fd, const char *trust_name, int keylog_fd, char *err, size_t errlen)
 {
 	static const unsigned char pers[] = "tlsgate proxy worker";
 	struct tlsx *t = calloc(1, sizeof(*t));
@@ -201,15 +266,8 @@ struct tlsx *tlsx_new(const char *trust_path, int keylog_fd, char *err, size_t e
 		set_err(err, errlen, "random generator", r);
 		goto fail;
 	}
-	r = mbedtls_x509_crt_parse_file(&t->trust, trust_path);
-	if (r < 0) {
-		set_err(err, errlen, trust_path, r);
+	if (trust_parse(&t->trust, trust_fd, trust_name, err, errlen) != 0)
 		goto fail;
-	}
-	if (r > 0 && t->trust.version == 0) {
-		snprintf(err, errlen, "%s: no certificate parsed", trust_path);
-		goto fail;
-	}
 	r = mbedtls_pk_setup(&t->leaf_key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
 	if (r == 0)
 		r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(t->leaf_key),
@@ -297,8 +355,7 @@ mbedtls_ssl_context *tlsx_client_leg(struct tlsx *t, struct tlsx_io *io)
 	 * The certificate of this connection, set before the handshake starts: mbedTLS picks the
 	 * handshake's own certificate over the configuration's (with or without an SNI).
 	 */
-	if (ssl != NULL && mbedtls_ssl_set_hs_own_cert(ssl, io->own_crt,
-						       &t->leaf_key) != 0) {
+	if (ssl != NULL && mbedtls_ssl_set_hs_own_cert(ssl, io->own_crt, &t->leaf_key) != 0) {
 		tlsx_ssl_free(ssl);
 		return NULL;
 	}
@@ -331,7 +388,8 @@ mbedtls_ssl_context *tlsx_upstream_leg(struct tlsx *t, struct tlsx_io *io, const
 	return ssl;
 }
 
-void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed)
+void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed,
+		       int64_t until)
 {
 	struct sslot *s = &t->sc[sni_hash(sni) % PROXY_UPSTREAM_SESSIONS];
 
@@ -348,6 +406,7 @@ void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni,
 		return;
 	}
 	snprintf(s->sni, sizeof(s->sni), "%s", sni);
+	s->until = until;
 }
 
 void tlsx_ssl_free(mbedtls_ssl_context *ssl)
@@ -367,6 +426,20 @@ bool tlsx_peer_alert(const mbedtls_ssl_context *ssl, int ret, uint8_t *level, ui
 	return true;
 }
 
+bool tlsx_queued_alert(int fd, uint8_t *level, uint8_t *code)
+{
+	uint8_t b[7];
+
+	if (recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof(b))
+		return false;
+	/* A plaintext alert record: type 21, version 3.x, length 2. */
+	if (b[0] != 21 || b[1] != 3 || b[3] != 0 || b[4] != 2)
+		return false;
+	*level = b[5];
+	*code = b[6];
+	return true;
+}
+
 bool tlsx_cert_requested(const mbedtls_ssl_context *ssl)
 {
 	return TLSX_SSL_CLIENT_AUTH(ssl) != 0;
@@ -375,10 +448,13 @@ bool tlsx_cert_requested(const mbedtls_ssl_context *ssl)
 bool tlsx_flight_sent(const mbedtls_ssl_context *ssl)
 {
 	/*
-	 * A full handshake reaches CLIENT_CERTIFICATE once ServerHelloDone is out (each step
-	 * flushes the previous step's output first); a resumed one never shows a certificate.
+	 * What a client judges is the Certificate message: a full handshake reaches
+	 * CERTIFICATE_REQUEST once it is out (each step flushes the previous step's output
+	 * first), so a client that refuses it while the rest of the flight is being written (and
+	 * resets the connection: the write fails) is still seen to refuse it. A resumed one never
+	 * shows a certificate.
 	 */
-	return !tlsx_resumed(ssl) && TLSX_SSL_STATE(ssl) >= MBEDTLS_SSL_CLIENT_CERTIFICATE;
+	return !tlsx_resumed(ssl) && TLSX_SSL_STATE(ssl) >= MBEDTLS_SSL_CERTIFICATE_REQUEST;
 }
 
 bool tlsx_resumed(const mbedtls_ssl_context *ssl)
@@ -400,8 +476,8 @@ static int64_t x509_epoch(const mbedtls_x509_time *xt)
 	return (int64_t)timegm(&tm);
 }
 
-bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, int64_t now_s,
-		 enum proxy_up_err *why)
+bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed,
+		 int64_t now_s, enum proxy_up_err *why, int64_t *until_out)
 {
 	mbedtls_x509_crt *peer = TLSX_PEER_CERT(up);
 	const mbedtls_x509_crt *c;
@@ -413,6 +489,24 @@ bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, int64
 	unsigned idx;
 
 	*why = PROXY_UP_UNTRUSTED;
+	if (resumed) {
+		/*
+		 * An abbreviated handshake shows no chain: the server proved it holds the session
+		 * this worker saved after verifying a full chain for this name (mbedTLS 2.28 keeps
+		 * only the leaf in a session, so the chain cannot be verified again). Trusted until
+		 * the earliest expiry in that chain.
+		 */
+		const struct sslot *s = &t->sc[sni_hash(sni) % PROXY_UPSTREAM_SESSIONS];
+
+		if (!s->used || strcmp(s->sni, sni) != 0)
+			return false;
+		if (s->until <= now_s) {
+			*why = PROXY_UP_EXPIRED;
+			return false;
+		}
+		*until_out = s->until;
+		return true;
+	}
 	if (peer == NULL)
 		return false;
 	mbedtls_sha256_init(&h);
@@ -431,13 +525,13 @@ bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, int64
 	mbedtls_sha256_free(&h);
 	idx = ((unsigned)d[0] | (unsigned)d[1] << 8) % PROXY_VERIFY_CACHE;
 	slot = &t->vc[idx];
+	*until_out = until;
 	if (slot->until > now_s && memcmp(slot->h, d, sizeof(d)) == 0) {
 		t->st.verify_cache_hits++;
 		return true;
 	}
 	t->st.verify_runs++;
-	if (mbedtls_x509_crt_verify(peer, &t->trust, NULL, sni, &flags, NULL,
-				    NULL) == 0) {
+	if (mbedtls_x509_crt_verify(peer, &t->trust, NULL, sni, &flags, NULL, NULL) == 0) {
 		memcpy(slot->h, d, sizeof(d));
 		slot->until = until;
 		return true;

@@ -41,12 +41,21 @@ struct tlsx_io {
 };
 
 /*
- * tlsx_new() - the worker's TLS state: the trust store at @trust_path (PEM bundle), a fresh
+ * tlsx_trust_check() - whether the bundle open on @fd (named @name in messages) parses: tlsgated
+ * checks it once before starting workers, so a bad bundle is one clear error, not workers that
+ * fail at every start. 0, or -1 with a reason in @err.
+ */
+int tlsx_trust_check(int fd, const char *name, char *err, size_t errlen);
+
+/*
+ * tlsx_new() - the worker's TLS state: the trust store open on @trust_fd (PEM or DER bundle,
+ * @trust_name for messages; read, not kept open by tlsx), a fresh
  * ECDSA P-256 leaf key (one per worker start; every forged leaf of this worker carries it), the
  * RNG, session ticket keys and caches; @keylog_fd >= 0 gets SSLKEYLOGFILE lines of both legs.
  * NULL with a reason in @err.
  */
-struct tlsx *tlsx_new(const char *trust_path, int keylog_fd, char *err, size_t errlen);
+struct tlsx *tlsx_new(int trust_fd, const char *trust_name, int keylog_fd, char *err,
+		      size_t errlen);
 void tlsx_free(struct tlsx *t);
 mbedtls_pk_context *tlsx_leaf_key(struct tlsx *t);
 
@@ -59,19 +68,31 @@ void tlsx_ssl_free(mbedtls_ssl_context *ssl);
 bool tlsx_peer_alert(const mbedtls_ssl_context *ssl, int ret, uint8_t *level, uint8_t *code);
 /* Upstream leg: the server sent a CertificateRequest. */
 bool tlsx_cert_requested(const mbedtls_ssl_context *ssl);
-/* Client leg: the certificate flight (through ServerHelloDone) has gone out. */
+/*
+ * tlsx_queued_alert() - a plaintext alert record waiting, unread, on @fd (peeked, not consumed):
+ * a client that sends its alert and resets while the gateway is still writing its flight leaves
+ * the alert in the receive queue behind a failed write.
+ */
+bool tlsx_queued_alert(int fd, uint8_t *level, uint8_t *code);
+/* Client leg: the certificate of the flight has gone out (ServerHelloDone may not have yet). */
 bool tlsx_flight_sent(const mbedtls_ssl_context *ssl);
 /* The handshake resumes a session (no certificate shown); known only while it is under way. */
 bool tlsx_resumed(const mbedtls_ssl_context *ssl);
 
 /*
  * tlsx_verify() - the upstream's chain for @sni against the trust store at @now_s. True when
- * trusted; else *@why is PROXY_UP_UNTRUSTED, PROXY_UP_EXPIRED or PROXY_UP_NAME_MISMATCH.
+ * trusted, with *@until_out the chain's earliest expiry; else *@why is PROXY_UP_UNTRUSTED,
+ * PROXY_UP_EXPIRED or PROXY_UP_NAME_MISMATCH. A @resumed handshake (no chain shown) is trusted
+ * while the session this worker saved for @sni after a full verification is unexpired.
  */
-bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, int64_t now_s,
-		 enum proxy_up_err *why);
-/* Upstream leg after the handshake: keep its session for the next connection to @sni. */
-void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed);
+bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed,
+		 int64_t now_s, enum proxy_up_err *why, int64_t *until_out);
+/*
+ * Upstream leg after a verified handshake: keep its session for the next connection to @sni,
+ * trusted on resumption until @until (tlsx_verify's).
+ */
+void tlsx_save_session(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool resumed,
+		       int64_t until);
 
 struct tlsx_stats {
 	uint64_t verify_cache_hits, verify_runs, sessions_resumed_up;

@@ -398,7 +398,8 @@ static void test_decrypt_handoff(void)
 	CHECK_INT(c.decrypt, 1);
 	CHECK_INT(fake.handoff_calls, 1);
 	CHECK_INT(fake.reset_server, 1);
-	CHECK(fake.last_job.sni_len == 16 && memcmp(fake.last_job.sni, "WWW.Decrypt.test", 16) == 0);
+	CHECK(fake.last_job.sni_len == 16 &&
+	      memcmp(fake.last_job.sni, "WWW.Decrypt.test", 16) == 0);
 	CHECK(strcmp(fake.last_flow_name, "www.decrypt.test") == 0);
 	CHECK_INT(fake.last_job.client_port, CLIENT_PORT);
 	CHECK_INT(fake.last_job.fail_untrusted, PROXY_CLASS_BLOCK);
