@@ -53,9 +53,10 @@ start_daemon()
 	runs=$(grep -c "running" "$work/daemon.log" 2>/dev/null)
 	# Not through the in_r function: a backgrounded function is a subshell, and $! would be
 	# its pid. ip netns exec execs the daemon in place, so $! is the daemon.
+	# Upstreams are verified against the lab server's own (self-signed) certificate.
 	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
 		--content "$src/policy/content" --log "$work/decisions.log" --control "$work/control" \
-		>>"$work/daemon.log" 2>&1 &
+		--ca-dir "$work/ca" --trust "$work/srv.pem" >>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 50); do
 		[ "$(grep -c "running" "$work/daemon.log")" -gt "${runs:-0}" ] && return 0
@@ -74,7 +75,8 @@ stop_daemon()
 	daemon_pid=
 }
 
-curl_c() { in_c curl -sS --max-time 5 --cacert "$work/srv.pem" "$@"; }
+# Clients trust the lab server's certificate (passed flows) and the gateway's CA (decrypted).
+curl_c() { in_c curl -sS --max-time 5 --cacert "$work/trust.pem" "$@"; }
 queued() { # packets the ruleset handed to the queue so far
 	in_r iptables -t mangle -L TLSGATE-QUEUE -nvx | awk '$3 == "NFQUEUE" {print $1}'
 }
@@ -87,6 +89,8 @@ cp "$src/test/e2e/policy.json" "$work/policy.json"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=tlsgate-e2e \
 	-addext "subjectAltName=DNS:pass.test,DNS:www.decrypt.test,DNS:www.blocked.test,DNS:ech.test" \
 	-keyout "$work/srv.key" -out "$work/srv.pem" 2>/dev/null
+"$bin/tlsgatectl" ca init --dir "$work/ca" >/dev/null || { echo "ca init failed"; exit 1; }
+cat "$work/srv.pem" "$work/ca/ca.crt" >"$work/trust.pem"
 ip netns exec "$NS_S" python3 "$src/test/e2e/servers.py" "$work/srv.pem" "$work/srv.key" "$work" "$S4" "$S6" \
 	>"$work/servers.log" 2>&1 &
 for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
@@ -142,8 +146,9 @@ in_c python3 "$src/test/e2e/client.py" splitch "$S4" partial.pass.test partial >
 check "incomplete timeout: an incomplete ClientHello is decided by its fail class" \
 	grep -q '"action":"block","reason":"fail-incomplete"' "$work/decisions.log"
 
-# DECRYPT (adopt + relay): a real TLS client completes through the adopted flow, with zero
-# retransmissions, and the server keeps no half-open connection from the client's address.
+# DECRYPT: a real TLS client (trusting the gateway's CA) completes through the adopted and
+# intercepted flow, with zero retransmissions, and the server keeps no half-open connection from
+# the client's address.
 export NSTAT_HISTORY=$work/nstat.history # nstat's own history, not one shared by namespaces
 in_c nstat -n >/dev/null
 okc=0
@@ -154,25 +159,29 @@ done
 nst=$(in_c nstat 2>/dev/null) # since nstat -n; counters that stayed 0 are not listed
 retrans=$(awk '$1 == "TcpRetransSegs" {print $2}' <<<"$nst")
 outsegs=$(awk '$1 == "TcpOutSegs" {print $2}' <<<"$nst")
-check "decrypt: 10 of 10 adopted + relayed 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
+check "decrypt: 10 of 10 intercepted 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
 check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
 check "decrypt: ... counted over the client's ${outsegs:-0} segments (nstat sees them)" \
 	[ "${outsegs:-0}" -ge 1000 ]
-check "decrypt: logged as decrypt by rule decrypt-test" [ "$(decision www.decrypt.test)" = decrypt ]
+decrypted() { grep '"sni":"www.decrypt.test".*"action":"decrypt".*"rule_name":"decrypt-test".*"proxy":"intercepted"' "$work/decisions.log" | grep -c .; }
+check "decrypt: logged as decrypt by rule decrypt-test, intercepted ($(decrypted) lines)" \
+	wait_until more_than 9 decrypted
 
 # DECRYPT after part of the ClientHello went to the server: a real TLS client writes its
 # ClientHello in 7-byte segments; every one but the last is released to the server at once, the
 # adopted socket gets them as its receive queue, the last is re-injected. Zero retransmissions.
 in_c nstat -n >/dev/null
-okc=0
+okc=0 n0=$(decrypted)
 for i in $(seq 5); do
-	out=$(in_c python3 "$src/test/e2e/client.py" smallch "$S4" www.decrypt.test 7 "$work/srv.pem" 2>&1)
+	out=$(in_c python3 "$src/test/e2e/client.py" smallch "$S4" www.decrypt.test 7 "$work/trust.pem" 2>&1)
 	[ "$out" = 4194304 ] && okc=$((okc + 1))
 done
 nst=$(in_c nstat 2>/dev/null)
 retrans=$(awk '$1 == "TcpRetransSegs" {print $2}' <<<"$nst")
 outsegs=$(awk '$1 == "TcpOutSegs" {print $2}' <<<"$nst")
 check "decrypt, ClientHello in 7-byte segments: 5 of 5 adopted with the released prefix ($okc, last: $out)" [ "$okc" -eq 5 ]
+check "decrypt, ClientHello in 7-byte segments: ... and intercepted (logged $n0 -> $(decrypted))" \
+	wait_until more_than $((n0 + 4)) decrypted
 check "decrypt, ClientHello in 7-byte segments: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
 check "decrypt, ClientHello in 7-byte segments: ... over ${outsegs:-0} segments nstat saw" \
 	[ "${outsegs:-0}" -ge 500 ]
@@ -311,7 +320,7 @@ check "ipv6: pass ($out)" [ "$out" = 200 ]
 curl_c --resolve "www.blocked.test:443:[$S6]" https://www.blocked.test/ >"$work/block6.out" 2>&1
 check "ipv6: block gives a reset" grep -q "reset by peer" "$work/block6.out"
 out=$(curl_c --resolve "www.decrypt.test:443:[$S6]" -o /dev/null -w '%{http_code}' https://www.decrypt.test/)
-check "ipv6: decrypt (adopt + relay) ($out)" [ "$out" = 200 ]
+check "ipv6: decrypt (intercepted) ($out)" [ "$out" = 200 ]
 
 # Reload with a broken policy: the old one keeps running (still blocking).
 cp "$work/policy.json" "$work/policy.good"
@@ -330,20 +339,39 @@ check "reload: the reloaded policy blocks" grep -q "reset by peer" "$work/block4
 out=$(curl_c $R4 -o /dev/null -w '%{http_code}' https://pass.test/)
 check "reload: ... and passes ($out)" [ "$out" = 200 ]
 
-# The relay's per-client cap (256): one client holding 260 decrypted connections; those past
-# the cap are not adopted (the relay has no room: fail-adoption, pass by default) and still work.
+# The proxy's per-client cap (256): one client holding 260 decrypted connections; those past
+# the cap are not adopted (the proxy has no room: fail-adoption, pass by default) and still work.
 out=$(in_c python3 "$src/test/e2e/client.py" hold "$S4" www.decrypt.test 260)
 "$bin/tlsgatectl" stats --control "$work/control" >"$work/stats-hold.json"
-full=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engine"]["relay_full"])' "$work/stats-hold.json")
-check "relay: 260 held connections of one client all answered ($out)" [ "$out" -eq 260 ]
-check "relay: those past the per-client cap fell back ($full, fail-adoption logged)" \
-	bash -c "[ '$full' -ge 4 ] && grep -q '\"reason\":\"fail-adoption\"' '$work/decisions.log'"
+full=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engine"]["proxy_full"])' "$work/stats-hold.json")
+check "proxy: 260 held connections of one client all answered ($out)" [ "$out" -eq 260 ]
+check "proxy: those past the per-client cap fell back ($full, fail-adoption logged with the SNI)" \
+	bash -c "[ '$full' -ge 4 ] && grep -q '\"sni\":\"www.decrypt.test\".*\"reason\":\"fail-adoption\"' '$work/decisions.log'"
+# The held connections end with a reset after the gateway's certificate: to the pinning
+# detector, clients refusing it. What that taught the dynamic bypass table goes, once the proxy
+# has settled them all.
+proxy_idle() {
+	"$bin/tlsgatectl" stats --control "$work/control" |
+		python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["proxy"]["active"] != 0)'
+}
+check "proxy: the held connections all settled" wait_until proxy_idle
+"$bin/tlsgatectl" bypass flush --control "$work/control" >/dev/null
+
+# A client that trusts only the server's own certificate refuses the gateway's: it was not
+# the server's certificate it saw. The refusal is pinning evidence, logged; the dynamic bypass
+# table it feeds is then emptied so that nothing below depends on it.
+out=$(in_c curl -sS --max-time 5 --cacert "$work/srv.pem" $R4 https://www.decrypt.test/ 2>&1)
+check "decrypt: the client saw the gateway's certificate, not the server's (${out:0:60})" \
+	bash -c '[[ $1 == *"SSL certificate problem"* || $1 == *"unable to get local issuer"* ]]' _ "$out"
+check "decrypt: ... logged as the client's rejection, with its unknown_ca alert" \
+	wait_until grep -q '"sni":"www.decrypt.test".*"proxy":"client-rejected".*"alert":"unknown_ca"' "$work/decisions.log"
+"$bin/tlsgatectl" bypass flush --control "$work/control" >/dev/null
 
 # Counters through the control socket (tlsgatectl stats).
 "$bin/tlsgatectl" stats --control "$work/control" >"$work/stats.json"
 stat() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$1)" "$work/stats.json"; }
 check "stats: adopted flows counted ($(stat "['engine']['adopt_ok']"))" [ "$(stat "['engine']['adopt_ok']")" -ge 10 ]
-check "stats: relay connections ($(stat "['relay']['connected']"))" [ "$(stat "['relay']['connected']")" -ge 10 ]
+check "stats: intercepted connections ($(stat "['proxy']['intercepted']"))" [ "$(stat "['proxy']['intercepted']")" -ge 10 ]
 check "stats: ech stripped ($(stat "['engine']['dns_ech_stripped']"))" [ "$(stat "['engine']['dns_ech_stripped']")" -ge 1 ]
 check "stats: QUIC datagrams blocked ($(stat "['engine']['quic_blocked']"))" [ "$(stat "['engine']['quic_blocked']")" -ge 5 ]
 check "stats: no verdict failures" [ "$(stat "['engine']['verdict_fail']")" -eq 0 ]

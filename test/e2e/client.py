@@ -205,7 +205,10 @@ def smallch(server, sni, seg, cafile):
     body = b""
     while True:
         try:
-            body += tls.read(65536)
+            chunk = tls.read(65536)
+            if not chunk:  # close_notify (python's ssl reads it as b"")
+                break
+            body += chunk
         except ssl.SSLWantReadError:
             data = s.recv(65536)
             if not data:
