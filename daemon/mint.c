@@ -671,7 +671,8 @@ static enum mint_status mint_validity(const struct ca *ca, const struct mint_req
 	ca_validity(ca, &ca_nb, &ca_na);
 	from = r->not_before > ca_nb ? r->not_before : ca_nb;
 	to = r->not_after < ca_na ? r->not_after : ca_na;
-	if (to - from > MINT_VALIDITY_MAX_S)
+	/* Both within the CA's validity once from < to: the difference cannot overflow. */
+	if (from < to && to - from > MINT_VALIDITY_MAX_S)
 		to = from + MINT_VALIDITY_MAX_S;
 	if (from >= to || ca_time_x509(from, nb) == -1 || ca_time_x509(to, na) == -1) {
 		snprintf(err, errlen,
