@@ -78,8 +78,8 @@ check "ca.key mode 0600 (is $(mode "$d/ca.key"))" [ "$(mode "$d/ca.key")" = 600 
 check "ca.crt mode 0644 (is $(mode "$d/ca.crt"))" [ "$(mode "$d/ca.crt")" = 644 ]
 check "the directory is 0700 (is $(mode "$d"))" [ "$(mode "$d")" = 700 ]
 check "the missing parent is 0755 (is $(mode "$tmp/parent"))" [ "$(mode "$tmp/parent")" = 755 ]
-check "only ca.crt and ca.key in the directory: $(ls -A "$d" | tr '\n' ' ')" \
-	[ "$(ls -A "$d" | tr '\n' ' ')" = "ca.crt ca.key " ]
+entries() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '; }
+check "only ca.crt and ca.key in the directory: $(entries "$d")" [ "$(entries "$d")" = "ca.crt ca.key " ]
 check "ca.key is a PEM EC key" grep -q "^-----BEGIN EC PRIVATE KEY-----$" "$d/ca.key"
 key_sum=$(sha256sum <"$d/ca.key")
 crt_sum=$(sha256sum <"$d/ca.crt")
@@ -89,7 +89,7 @@ fails_with 1 "$d/ca.key exists: refusing to overwrite it" ca init --dir "$d"
 fails_with 1 "$d/ca.key exists: refusing to overwrite it" ca init --dir "$d" --cn other
 check "the second init left ca.key alone" [ "$(sha256sum <"$d/ca.key")" = "$key_sum" ]
 check "the second init left ca.crt alone" [ "$(sha256sum <"$d/ca.crt")" = "$crt_sum" ]
-check "the second init left nothing behind" [ "$(ls -A "$d" | wc -l)" -eq 2 ]
+check "the second init left nothing behind" [ "$(entries "$d")" = "ca.crt ca.key " ]
 mkdir -m 700 "$tmp/only-crt" && cp "$d/ca.crt" "$tmp/only-crt/"
 fails_with 1 "$tmp/only-crt/ca.crt exists: refusing to overwrite it" ca init --dir "$tmp/only-crt"
 check "no key made next to a lone ca.crt" [ ! -e "$tmp/only-crt/ca.key" ]
