@@ -46,8 +46,8 @@ run() {
 	shift
 	"$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
+	out=$(<"$tmp/out")
+	err=$(<"$tmp/err")
 	cat "$tmp/out" "$tmp/err" >>"$all"
 	if [ "$rc" -ne "$want" ]; then
 		ko "tlsgatectl $*: exit $rc, expected $want (stderr: $err)"
