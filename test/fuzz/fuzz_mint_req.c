@@ -12,7 +12,8 @@
  * - signing it never fails for another reason than a validity the CA cannot meet, and exactly
  *   when the request's validity clipped to the CA's is empty; the leaf parses, carries the
  *   requested DNS names and addresses in order and the requested key, and its validity is the
- *   request's clipped to the CA's and to MINT_VALIDITY_MAX_S;
+ *   request's clipped to the CA's, or MINT_VALIDITY_MAX_S of it (cut at the end while that
+ *   leaves a leaf valid now);
  * - a refusal always says why;
  * - a decoded response's certificate lies inside the input, its status is known, a certificate
  *   comes with MINT_OK and only with it, and it encodes back to exactly the input.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -125,7 +127,7 @@ static void check_leaf(const struct mint_req *r, mbedtls_x509_crt *leaf)
 
 static void sign(const struct mint_req *r)
 {
-	int64_t ca_nb, ca_na, from, to;
+	int64_t ca_nb, ca_na, from, to, lf, lt;
 	mbedtls_x509_crt leaf;
 	enum mint_status st;
 	char err[512];
@@ -142,11 +144,17 @@ static void sign(const struct mint_req *r)
 	}
 	if (st != MINT_OK || len == 0 || len > MINT_LEAF_MAX)
 		abort();
-	if (to - from > MINT_VALIDITY_MAX_S)
-		to = from + MINT_VALIDITY_MAX_S;
 	mbedtls_x509_crt_init(&leaf);
-	if (mbedtls_x509_crt_parse_der(&leaf, der, len) != 0 ||
-	    ca_time_epoch(&leaf.valid_from) != from || ca_time_epoch(&leaf.valid_to) != to)
+	if (mbedtls_x509_crt_parse_der(&leaf, der, len) != 0)
+		abort();
+	lf = ca_time_epoch(&leaf.valid_from);
+	lt = ca_time_epoch(&leaf.valid_to);
+	if (lf < from || lt > to || lf >= lt || lt - lf > MINT_VALIDITY_MAX_S)
+		abort();
+	/* Cut at the end, unless that would end it within a day (a CA older than the cap). */
+	if (to - from <= MINT_VALIDITY_MAX_S
+		    ? lf != from || lt != to
+		    : lt - lf != MINT_VALIDITY_MAX_S || (lf != from && lt < (int64_t)time(NULL)))
 		abort();
 	check_leaf(r, &leaf);
 	mbedtls_x509_crt_free(&leaf);

@@ -1391,20 +1391,31 @@ out:
 
 /* --- signing --------------------------------------------------------------------------------- */
 
-/* The leaf's validity is the request's clipped to the CA's and to MINT_VALIDITY_MAX_S. */
+/*
+ * The leaf's validity is the request's clipped to the CA's; a longer one than
+ * MINT_VALIDITY_MAX_S is cut at its end, unless that leaves a leaf that ends within a day:
+ * then it starts a day ago (or MINT_VALIDITY_MAX_S before the end, whichever is earlier).
+ */
 static void check_validity(const mbedtls_x509_crt *leaf, const struct ca *c, int64_t nb, int64_t na)
 {
-	int64_t ca_nb, ca_na, from, to;
+	int64_t ca_nb, ca_na, from, to, now = (int64_t)time(NULL);
+	int64_t lf = ca_time_epoch(&leaf->valid_from), lt = ca_time_epoch(&leaf->valid_to);
 
 	ca_validity(c, &ca_nb, &ca_na);
 	from = nb > ca_nb ? nb : ca_nb;
 	to = na < ca_na ? na : ca_na;
+	CHECK(lf >= ca_nb && lt <= ca_na && lf >= from && lt <= to);
+	if (to - from > MINT_VALIDITY_MAX_S && from + MINT_VALIDITY_MAX_S < now + DAY) {
+		/* Moved: the leaf is valid now, for the longest time allowed (the clock may tick). */
+		CHECK_INT(lt - lf, MINT_VALIDITY_MAX_S);
+		CHECK(lf == to - MINT_VALIDITY_MAX_S || (lf >= now - DAY - 10 && lf <= now - DAY));
+		CHECK(lf < now && lt > now);
+		return;
+	}
 	if (to - from > MINT_VALIDITY_MAX_S)
 		to = from + MINT_VALIDITY_MAX_S;
-	CHECK_INT(ca_time_epoch(&leaf->valid_from), from);
-	CHECK_INT(ca_time_epoch(&leaf->valid_to), to);
-	CHECK(ca_time_epoch(&leaf->valid_from) >= ca_nb);
-	CHECK(ca_time_epoch(&leaf->valid_to) <= ca_na);
+	CHECK_INT(lf, from);
+	CHECK_INT(lt, to);
 }
 
 /* Sign @r with @c into a parsed leaf (@leaf initialized). Returns the status. */
@@ -1607,6 +1618,71 @@ static void test_sign(void)
 			CHECK(flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
 		}
 		ca_free(shortca);
+	}
+	/*
+	 * A CA made 1000 days ago (ca init makes them for ten years) and an upstream valid from
+	 * 900 days ago for 200 more days (a long-lived certificate of an internal server): cut at
+	 * its end, the leaf would have expired 75 days ago. It is valid now instead.
+	 */
+	{
+		struct crt_spec s = { NULL,
+				      NULL,
+				      "CN=old CA,O=tlsgate",
+				      "CN=old CA,O=tlsgate",
+				      now_s - 1000 * DAY,
+				      now_s + 2650 * DAY,
+				      1,
+				      NULL,
+				      0 };
+		char dir[1024], path[1200], err[4300], pem[4096];
+		unsigned char kpem[1024];
+		mbedtls_pk_context k;
+		mbedtls_x509_crt old;
+		struct ca *oldca = NULL;
+
+		mbedtls_x509_crt_init(&old);
+		CHECK_INT(gen_ec(&k, MBEDTLS_ECP_DP_SECP256R1), 0);
+		s.key = s.issuer_key = &k;
+		CHECK_INT(make_crt(&s, &old), 0);
+		snprintf(dir, sizeof(dir), "%s/old-ca", tmp_root);
+		CHECK_INT(mkdir(dir, 0700), 0);
+		snprintf(path, sizeof(path), "%s/ca.crt", dir);
+		CHECK_INT(crt_pem(&old, pem, sizeof(pem)), 0);
+		CHECK_INT(write_file(path, pem, strlen(pem), 0644), 0);
+		snprintf(path, sizeof(path), "%s/ca.key", dir);
+		CHECK_INT(mbedtls_pk_write_key_pem(&k, kpem, sizeof(kpem)), 0);
+		CHECK_INT(write_file(path, kpem, strlen((char *)kpem), 0600), 0);
+		oldca = ca_load_dir(dir, err, sizeof(err));
+		CHECK(oldca != NULL);
+		if (oldca != NULL) {
+			mbedtls_x509_crt_free(&leaf2);
+			mbedtls_x509_crt_init(&leaf2);
+			d->not_before = now_s - 900 * DAY;
+			d->not_after = now_s + 200 * DAY;
+			CHECK_INT(sign_parse(oldca, d, &leaf2, der2, &len2), MINT_OK);
+			check_validity(&leaf2, oldca, d->not_before, d->not_after);
+			CHECK_INT(verify_for(&leaf2, &old, "www.example.com", &flags), 0);
+			CHECK_INT(flags, 0);
+			/* Its end near: the window ends with the upstream's. */
+			mbedtls_x509_crt_free(&leaf2);
+			mbedtls_x509_crt_init(&leaf2);
+			d->not_before = now_s - 900 * DAY;
+			d->not_after = now_s + 10;
+			CHECK_INT(sign_parse(oldca, d, &leaf2, der2, &len2), MINT_OK);
+			check_validity(&leaf2, oldca, d->not_before, d->not_after);
+			CHECK_INT(ca_time_epoch(&leaf2.valid_to), d->not_after);
+			/* A window that still ends in over a day keeps the upstream's start. */
+			mbedtls_x509_crt_free(&leaf2);
+			mbedtls_x509_crt_init(&leaf2);
+			d->not_before = now_s - 800 * DAY;
+			d->not_after = now_s + 200 * DAY;
+			CHECK_INT(sign_parse(oldca, d, &leaf2, der2, &len2), MINT_OK);
+			check_validity(&leaf2, oldca, d->not_before, d->not_after);
+			CHECK_INT(ca_time_epoch(&leaf2.valid_from), d->not_before);
+		}
+		ca_free(oldca);
+		mbedtls_x509_crt_free(&old);
+		mbedtls_pk_free(&k);
 	}
 	/* Without a CN, the subject takes the first DNS name; an address-only leaf has none. */
 	mbedtls_x509_crt_free(&leaf2);
