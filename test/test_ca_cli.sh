@@ -6,7 +6,7 @@
 #   were; so does an init where only ca.crt exists (naming it);
 # - export --format pem and --format der give the certificate openssl reads: CA:TRUE (critical,
 #   pathlen 0), keyCertSign, an EC P-256 key, self-signed; both are the same certificate, --out
-#   writes the same bytes, the default format is PEM;
+#   writes the same bytes, the default format is PEM; a failed export leaves --out FILE alone;
 # - show prints the path, subject, serial, validity, key type and the SHA-256 fingerprint openssl
 #   computes; --json prints the same as one JSON line;
 # - bad flags, a bad --format, bad --days or --cn, a missing directory, a broken key: a message
@@ -149,6 +149,14 @@ fails_with 1 "$tmp/none/ca.crt: No such file or directory (create a CA with \`tl
 	ca export --dir "$tmp/none"
 fails_with 1 "$tmp/no-such-dir/x.pem: No such file or directory" \
 	ca export --dir "$d" --out "$tmp/no-such-dir/x.pem"
+# A failed export leaves --out as it was: no empty file, an earlier export not truncated.
+fails_with 1 "$tmp/none/ca.crt: No such file or directory" \
+	ca export --dir "$tmp/none" --out "$tmp/failed.pem"
+check "a failed export makes no file" [ ! -e "$tmp/failed.pem" ]
+cp "$tmp/ca.pem" "$tmp/kept.pem"
+fails_with 1 "$tmp/none/ca.crt: No such file or directory" \
+	ca export --dir "$tmp/none" --out "$tmp/kept.pem"
+check "a failed export leaves an earlier one alone" cmp -s "$tmp/kept.pem" "$tmp/ca.pem"
 
 # --- show ---
 run 0 ca show --dir "$d" && {
