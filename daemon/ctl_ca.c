@@ -97,8 +97,9 @@ static int ctl_ca_export(int argc, char **argv)
 	};
 	const char *dir = CA_DIR_DEFAULT, *path = NULL;
 	bool der = false;
-	char err[4200];
-	FILE *out = stdout;
+	char err[4200], *buf = NULL;
+	size_t len = 0;
+	FILE *out = stdout, *mem;
 	int c, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -126,21 +127,37 @@ static int ctl_ca_export(int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_ca_usage(stderr);
+	/* Into memory first: a failed export leaves --out FILE as it was, never empty. */
+	mem = open_memstream(&buf, &len);
+	if (mem == NULL) {
+		fprintf(stderr, "tlsgatectl: %s\n", strerror(errno));
+		return 1;
+	}
+	c = ca_export(dir, der, mem, err, sizeof(err));
+	if (fclose(mem) != 0 && c == 0) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		c = -1;
+	}
+	if (c == -1) {
+		fprintf(stderr, "tlsgatectl: %s\n", err);
+		free(buf);
+		return 1;
+	}
 	if (path != NULL && strcmp(path, "-") != 0) {
 		out = fopen(path, "wbe");
 		if (out == NULL) {
 			fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
+			free(buf);
 			return 1;
 		}
 	}
-	if (ca_export(dir, der, out, err, sizeof(err)) == -1)
-		fprintf(stderr, "tlsgatectl: %s\n", err);
-	else
+	if (fwrite(buf, 1, len, out) == len && fflush(out) == 0)
 		rc = 0;
-	if (out != stdout && fclose(out) != 0 && rc == 0) {
-		fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
+	if (out != stdout && fclose(out) != 0)
 		rc = 1;
-	}
+	if (rc != 0)
+		fprintf(stderr, "tlsgatectl: %s: %s\n", path ? path : "stdout", strerror(errno));
+	free(buf);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
@@ -671,8 +672,20 @@ static enum mint_status mint_validity(const struct ca *ca, const struct mint_req
 	ca_validity(ca, &ca_nb, &ca_na);
 	from = r->not_before > ca_nb ? r->not_before : ca_nb;
 	to = r->not_after < ca_na ? r->not_after : ca_na;
-	if (to - from > MINT_VALIDITY_MAX_S)
+	/* Both within the CA's validity once from < to: the difference cannot overflow. */
+	if (from < to && to - from > MINT_VALIDITY_MAX_S) {
+		/*
+		 * Cut at the end, unless the leaf would end within a day (an upstream valid longer
+		 * than the cap that started long ago, under a CA older than the cap): then it starts
+		 * a day ago, or MINT_VALIDITY_MAX_S before the end when that is earlier.
+		 */
+		int64_t now = (int64_t)time(NULL);
+
+		if (from + MINT_VALIDITY_MAX_S < now + 86400)
+			from = now - 86400 < to - MINT_VALIDITY_MAX_S ? now - 86400
+								      : to - MINT_VALIDITY_MAX_S;
 		to = from + MINT_VALIDITY_MAX_S;
+	}
 	if (from >= to || ca_time_x509(from, nb) == -1 || ca_time_x509(to, na) == -1) {
 		snprintf(err, errlen,
 			 "validity %lld..%lld does not meet the CA's %lld..%lld (is the CA "

@@ -138,7 +138,8 @@ int mint_req_digest(const uint8_t *buf, size_t len, uint8_t out[static 32]);
  *   subject   CN = req->cn, or the first DNS name of at most MINT_CN_MAX bytes; O = tlsgate
  *   issuer    the CA certificate's subject, as encoded there
  *   serial    16 random bytes, positive
- *   validity  the request's, clipped to MINT_VALIDITY_MAX_S and to the CA's own
+ *   validity  the request's, clipped to the CA's own and to MINT_VALIDITY_MAX_S (cut at the
+ *             end, unless that ends the leaf within a day: then from a day ago)
  *   extensions basicConstraints CA:false, keyUsage digitalSignature (critical),
  *             extendedKeyUsage serverAuth, subjectAltName (the DNS names, then the addresses),
  *             subjectKeyIdentifier, authorityKeyIdentifier (the CA's subjectKeyIdentifier)
