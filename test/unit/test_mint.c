@@ -458,6 +458,19 @@ static void test_ca_init(void)
 }
 
 /* ca_time_x509 and ca_time_epoch agree; the serials are 16 bytes, positive, distinct. */
+
+/* The number in the @n decimal digits at @s; -1 when one is not a digit. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
 static void test_ca_helpers(void)
 {
 	static const int64_t times[] = { 0,	      951782400 /* 2000-02-29 */,
@@ -472,9 +485,13 @@ static void test_ca_helpers(void)
 
 		CHECK_INT(ca_time_x509(times[i], s), 0);
 		memset(&t, 0, sizeof(t));
-		CHECK_INT(sscanf(s, "%4d%2d%2d%2d%2d%2d", &t.year, &t.mon, &t.day, &t.hour, &t.min,
-				 &t.sec),
-			  6);
+		CHECK_INT(strlen(s), 14);
+		t.year = digits(s, 4);
+		t.mon = digits(s + 4, 2);
+		t.day = digits(s + 6, 2);
+		t.hour = digits(s + 8, 2);
+		t.min = digits(s + 10, 2);
+		t.sec = digits(s + 12, 2);
 		CHECK_INT(ca_time_epoch(&t), times[i]);
 	}
 	CHECK_INT(ca_time_x509(CA_TIME_MIN - 1, s), -1);
