@@ -205,7 +205,10 @@ def smallch(server, sni, seg, cafile):
     body = b""
     while True:
         try:
-            body += tls.read(65536)
+            chunk = tls.read(65536)
+            if not chunk:  # the server's close_notify: read() returns b"" from now on
+                break
+            body += chunk
         except ssl.SSLWantReadError:
             data = s.recv(65536)
             if not data:
