@@ -462,6 +462,22 @@ bool tlsx_resumed(const mbedtls_ssl_context *ssl)
 	return TLSX_SSL_RESUMED(ssl);
 }
 
+int tlsx_upstream_handshake(mbedtls_ssl_context *ssl, bool *resumed)
+{
+	int r = 0;
+
+	/* mbedtls_ssl_handshake()'s own loop, read between the steps. */
+	while (TLSX_SSL_STATE(ssl) != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		r = mbedtls_ssl_handshake_step(ssl);
+		if (TLSX_SSL_STATE(ssl) > MBEDTLS_SSL_SERVER_HELLO &&
+		    TLSX_SSL_STATE(ssl) != MBEDTLS_SSL_HANDSHAKE_OVER)
+			*resumed = TLSX_SSL_RESUMED(ssl);
+		if (r != 0)
+			break;
+	}
+	return r;
+}
+
 static int64_t x509_epoch(const mbedtls_x509_time *xt)
 {
 	struct tm tm;
