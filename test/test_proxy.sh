@@ -36,6 +36,7 @@ CS=192.0.2.5 # the client that closes silently after the handshake
 CM=192.0.2.6 # the client without the gateway's CA
 ST=198.51.100.3 # a TLS 1.3-only server
 SC=198.51.100.4 # a server that requests a client certificate
+SW=198.51.100.5 # a server that changes its certificate and ticket keys on SIGUSR1
 
 cleanup()
 {
@@ -129,39 +130,43 @@ minted()
 real() { [ -n "$(fp)" ] && [ "$(fp)" = "$(fp "$1")" ]; }
 
 mark() { wc -l <"$work/decisions.log"; } # the decision log's length now: "after" this point
-# dline FROM KEY=VALUE...: print the first decision line after line FROM whose fields have these
-# values (a JSON true reads "true"); fail when there is none.
+# field OBJ KEY: the value of KEY in the flat JSON object OBJ (a decision line, a bypass entry):
+# a string's text, or a number, true or false as written; nothing when absent. Plain bash: the
+# daemon's values here hold no quote or escape (domain names, addresses, fixed words).
+field()
+{
+	local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"
+	[[ $1 =~ $re ]] && printf '%s\n' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
+}
+# is OBJ KEY=VALUE...: OBJ has these field values (VALUE empty: the field is absent or empty).
+is()
+{
+	local obj=$1 kv
+	shift
+	for kv in "$@"; do
+		[ "$(field "$obj" "${kv%%=*}")" = "${kv#*=}" ] || return 1
+	done
+}
+# dline FROM KEY=VALUE...: print the first decision line after line FROM with these field values;
+# fail when there is none.
 dline()
 {
-	python3 - "$work/decisions.log" "$@" <<'PY'
-import json, sys
-start, conds = int(sys.argv[2]), [c.split("=", 1) for c in sys.argv[3:]]
-for ln in open(sys.argv[1]).readlines()[start:]:
-    try:
-        d = json.loads(ln)
-    except ValueError:
-        continue
-    if all(("true" if d.get(k) is True else str(d.get(k, ""))) == v for k, v in conds):
-        print(ln.strip())
-        sys.exit(0)
-sys.exit(1)
-PY
+	local from=$1 ln
+	shift
+	while IFS= read -r ln; do
+		is "$ln" "$@" && { printf '%s\n' "$ln"; return 0; }
+	done < <(tail -n +$((from + 1)) "$work/decisions.log")
+	return 1
 }
 # count FROM KEY=VALUE...: how many decision lines after line FROM have these field values.
 count()
 {
-	python3 - "$work/decisions.log" "$@" <<'PY'
-import json, sys
-start, conds = int(sys.argv[2]), [c.split("=", 1) for c in sys.argv[3:]]
-n = 0
-for ln in open(sys.argv[1]).readlines()[start:]:
-    try:
-        d = json.loads(ln)
-    except ValueError:
-        continue
-    n += all(("true" if d.get(k) is True else str(d.get(k, ""))) == v for k, v in conds)
-print(n)
-PY
+	local from=$1 ln n=0
+	shift
+	while IFS= read -r ln; do
+		is "$ln" "$@" && n=$((n + 1))
+	done < <(tail -n +$((from + 1)) "$work/decisions.log")
+	echo "$n"
 }
 # flow FROM SRC SNI: the decision line of the first flow from SRC to SNI after line FROM, waiting
 # for it (a decrypted flow's line is written when the proxy reports its outcome, a little after
@@ -171,52 +176,37 @@ flow()
 	wait_until dline "$1" src="$2" sni="$3" >/dev/null
 	dline "$1" src="$2" sni="$3"
 }
-# is LINE KEY=VALUE...: the decision line LINE has these field values (absent fields are "").
-is()
-{
-	local ln=$1
-	shift
-	python3 -c '
-import json, sys
-d = json.loads(sys.argv[1] or "{}")
-sys.exit(not all(("true" if d.get(k) is True else str(d.get(k, ""))) == v
-                 for k, v in (c.split("=", 1) for c in sys.argv[2:])))' "$ln" "$@"
-}
-# say LINE: LINE shortened for a check's description (the fields that tell what happened).
+# say LINE: the fields of a decision line that tell what happened, for a check's description.
 say()
 {
-	python3 -c '
-import json, sys
-try:
-    d = json.loads(sys.argv[1])
-except ValueError:
-    print("no decision line"); sys.exit()
-keys = ("action", "reason", "proxy", "pin", "alert", "bypass", "upstream_error", "excluded", "replayed")
-print(" ".join(f"{k}={json.dumps(d[k]).strip(chr(34))}" for k in keys if k in d))' "$1"
+	local k v out=""
+	for k in action reason proxy pin alert bypass upstream_error excluded replayed upstream_resumed; do
+		v=$(field "$1" "$k") && out+="$k=$v "
+	done
+	echo "${out:-no decision line}"
 }
-ctr() { # ctr SECTION KEY: one counter of tlsgatectl stats
-	"$bin/tlsgatectl" stats --control "$work/control" |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['$2'])"
+ctr() { # ctr KEY: a counter of tlsgatectl stats (KEY unique in its answer)
+	"$bin/tlsgatectl" stats --control "$work/control" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2
 }
-# bypass_has STATE CLIENT [SNI]: tlsgatectl bypass list --json has such an entry.
+# bypass_entries: tlsgatectl bypass list --json, one entry (a flat JSON object) a line.
+bypass_entries() { "$bin/tlsgatectl" bypass list --json --control "$work/control" | grep -o '{"state"[^{}]*}'; }
+# bypass_has STATE CLIENT [SNI]: the bypass table has such an entry.
 bypass_has()
 {
-	"$bin/tlsgatectl" bypass list --json --control "$work/control" | python3 -c '
-import json, sys
-want = sys.argv[1:]
-for e in json.load(sys.stdin)["bypass"]:
-    got = [e.get("state"), e.get("client"), e.get("sni")][:len(want)]
-    if got == want:
-        sys.exit(0)
-sys.exit(1)' "$@"
+	local e
+	while IFS= read -r e; do
+		is "$e" state="$1" client="$2" && { [ $# -lt 3 ] || is "$e" sni="$3"; } && return 0
+	done < <(bypass_entries)
+	return 1
 }
-# bypass_count CLIENT: live entries of CLIENT in tlsgatectl bypass list --json.
+# bypass_count CLIENT: live entries of CLIENT in the bypass table.
 bypass_count()
 {
-	"$bin/tlsgatectl" bypass list --json --control "$work/control" | python3 -c '
-import json, sys
-print(sum(e.get("state") == "live" and e.get("client") == sys.argv[1]
-          for e in json.load(sys.stdin)["bypass"]))' "$1"
+	local e n=0
+	while IFS= read -r e; do
+		is "$e" state=live client="$1" && n=$((n + 1))
+	done < <(bypass_entries)
+	echo "$n"
 }
 # descendants PID: every process below PID, one pid a line.
 descendants()
@@ -228,13 +218,16 @@ descendants()
 	done
 }
 # procs ROLE: the pids of this daemon's processes of a role: worker (tlsgated --proxy-worker),
-# ca (tlsgated --ca-process), spawner (named tlsgate-spawn).
+# ca (tlsgated --ca-process), spawner (named tlsgate-spawn; a fork of tlsgated, its arguments).
 procs()
 {
 	local p
 	for p in $(descendants "$daemon_pid"); do
-		case "$1:$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null):$(cat "/proc/$p/comm" 2>/dev/null)" in
-		worker:*--proxy-worker*:* | ca:*--ca-process*:* | spawner:*:tlsgate-spawn) echo "$p" ;;
+		# ROLE:first argument:process name
+		case "$1:$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n 2p):$(cat "/proc/$p/comm" 2>/dev/null)" in
+		worker:--proxy-worker:* | ca:--ca-process:* | spawner:*:tlsgate-spawn)
+			echo "$p"
+			;;
 		esac
 	done
 }
@@ -252,12 +245,12 @@ unprivileged()
 
 # The checks below that combine several conditions run them in `bash -c`: it needs these.
 export work pki bin
-export -f is real fp leaf bypass_has
+export -f field is real fp leaf bypass_has bypass_entries
 
 # --- the lab: PKI, servers, gateway
 lab_up || { echo "cannot create namespaces"; exit 1; }
 for a in $CP $CO $CS $CM; do ip -n "$NS_C" addr add "$a/24" dev c0; done
-for a in $ST $SC; do ip -n "$NS_S" addr add "$a/24" dev s0; done
+for a in $ST $SC $SW; do ip -n "$NS_S" addr add "$a/24" dev s0; done
 pki_init "$pki" || { echo "cannot create the test PKI"; exit 1; }
 {
 	pki_leaf "$pki" www good www.decrypt.test &&
@@ -270,12 +263,14 @@ pki_init "$pki" || { echo "cannot create the test PKI"; exit 1; }
 		pki_leaf "$pki" expired expired expired.decrypt.test &&
 		pki_leaf "$pki" wrongname good www.other.test &&
 		pki_leaf "$pki" selfsigned selfsigned selfsigned.decrypt.test &&
-		pki_leaf "$pki" unknownroot unknown unknownroot.decrypt.test
+		pki_leaf "$pki" unknownroot unknown unknownroot.decrypt.test &&
+		pki_leaf "$pki" swap good swap.decrypt.test &&
+		pki_leaf "$pki" swapped unknown swap.decrypt.test
 } || { echo "cannot create the test leaves"; exit 1; }
 head -c $((6 << 20)) /dev/urandom >"$work/blob"
-python3 - "$work" "$pki" "$S4" "$ST" "$SC" >"$work/servers.json" <<'PY'
+python3 - "$work" "$pki" "$S4" "$ST" "$SC" "$SW" >"$work/servers.json" <<'PY'
 import json, sys
-work, pki, s4, st, sc = sys.argv[1:6]
+work, pki, s4, st, sc, sw = sys.argv[1:7]
 pair = lambda n: [f"{pki}/{n}.pem", f"{pki}/{n}.key"]
 names = {"www.decrypt.test": "www", "pinned.decrypt.test": "pinned", "silent.decrypt.test": "silent",
          "gs.apple.com": "apple", "expired.decrypt.test": "expired",
@@ -286,9 +281,12 @@ one = lambda addr, mode, n, **kw: dict(addr=addr, port=443, mode=mode, cert=pair
 print(json.dumps({"state": work, "keylog": f"{work}/server.keylog", "blob": f"{work}/blob", "listeners": [
     one(s4, "any", "www", sni={k: pair(v) for k, v in names.items()}),
     one(st, "tls13", "tls13"),
-    one(sc, "clientcert", "ccert", client_ca=f"{pki}/root.pem")]}))
+    one(sc, "clientcert", "ccert", client_ca=f"{pki}/root.pem"),
+    one(sw, "any", "swap", swap=pair("swapped"))]}))
 PY
+# ip netns exec execs python in place: $! is the servers' process (it takes SIGUSR1).
 ip netns exec "$NS_S" python3 "$src/test/e2e/tlsservers.py" "$work/servers.json" >"$work/servers.log" 2>&1 &
+servers_pid=$!
 for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
 [ -f "$work/servers.ready" ] || { echo "lab servers did not start" >&2; cat "$work/servers.log"; exit 1; }
 
@@ -334,12 +332,12 @@ m=$(mark)
 get "$C4" www.decrypt.test/upload "$S4" "$work/tgca.pem" --max-time 60 --data-binary "@$work/upload" \
 	-H "Content-Type: application/octet-stream"
 want="$((8 << 20)) $(sha256sum <"$work/upload" | cut -d' ' -f1)"
-check "large: an 8 MiB upload arrives intact (server: $(body))" [ "$(body)" = "$want" ]
+check "large: an 8 MiB upload arrives intact (server: $(body)$(head -c 100 "$work/curl.err"))" [ "$(body)" = "$want" ]
 get "$C4" www.decrypt.test/blob "$S4" "$work/tgca.pem" --max-time 60
-check "large: a 6 MiB download arrives intact ($(stat -c %s "$work/body" 2>/dev/null) bytes)" \
+check "large: a 6 MiB download arrives intact ($(stat -c %s "$work/body" 2>/dev/null) bytes$(head -c 100 "$work/curl.err"))" \
 	cmp -s "$work/body" "$work/blob"
-check "large: both were intercepted (decision lines)" \
-	wait_until [ "$(count "$m" proxy=intercepted)" -eq 2 ]
+two_intercepted() { [ "$(count "$m" src="$C4" proxy=intercepted)" -eq 2 ]; }
+check "large: both were intercepted (decision lines)" wait_until two_intercepted
 
 # --- 3. Pinning -> dynamic bypass. The pinned client (curl --pinnedpubkey with the real
 # server's key, trusting both the public root and tlsgate's CA) rejects the minted leaf once;
@@ -440,6 +438,32 @@ for c in expired:expired wrongname:name-mismatch selfsigned:untrusted unknownroo
 	check "upstream ${c%%:*}: logged block, upstream-failed, ${c#*:} ($(say "$ln"))" \
 		is "$ln" action=block reason=upstream-untrusted proxy=upstream-failed upstream_error="${c#*:}"
 done
+# Upstream sessions are resumed, and trusted from the full verification that made them; a server
+# that no longer resumes the session offered (here its certificate, from a root nobody trusts,
+# and its ticket keys replaced; on a network, another server on the path) is verified afresh.
+for i in 1 2; do
+	m=$(mark)
+	get "$C4" swap.decrypt.test/ "$SW" "$work/tgca.pem"
+	rc=$?
+	ln=$(flow "$m" "$C4" swap.decrypt.test)
+done
+check "upstream resumed: a second flow is intercepted over a resumed upstream session (curl $rc; $(say "$ln"))" \
+	bash -c '[ "$2" -eq 0 ] && is "$1" action=decrypt proxy=intercepted upstream_resumed=true' _ "$ln" "$rc"
+kill -USR1 "$servers_pid"
+swapped() { # the server now shows the other certificate (asked from the router, not queued)
+	in_r curl -sk --max-time 5 --resolve "swap.decrypt.test:443:$SW" -o /dev/null -w '%{certs}' \
+		https://swap.decrypt.test/ | sed -n '/-----BEGIN/,/-----END/p;/-----END/q' |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null | grep -qxF "$(fp "$pki/swapped.pem")"
+}
+check "upstream swapped: the server now shows a certificate from an unknown root" wait_until swapped
+m=$(mark)
+get "$C4" swap.decrypt.test/ "$SW" "$work/tgca.pem"
+rc=$?
+ln=$(flow "$m" "$C4" swap.decrypt.test)
+check "upstream swapped: the next flow fails (curl $rc: $(head -c 80 "$work/curl.err"))" \
+	bash -c '[ "$1" -ne 0 ] && [ ! -s "$2" ]' _ "$rc" "$work/body"
+check "upstream swapped: logged upstream-failed, untrusted, not resumed ($(say "$ln"))" \
+	is "$ln" action=block proxy=upstream-failed upstream_error=untrusted upstream_resumed=
 # With upstream_untrusted "pass" (a reload) the ClientHello is replayed: the client is shown
 # the real certificate and judges it itself.
 python3 - "$work/policy.json" >"$work/policy-pass.json" <<'PY'
@@ -481,7 +505,7 @@ for c in tls13:"$ST":"no-tls12|protocol-version" ccert:"$SC":client-cert; do
 		bash -c '[ "$1" -eq 0 ] && [ "$(cat "$3")" = "server $4 /" ] && real "$2"' _ "$rc" "$pki/$leafname.pem" "$work/body" "$name"
 	check "unsupported $name: logged unsupported, excluded $excl, replayed ($(say "$ln"))" \
 		bash -c 'is "$1" action=pass reason=upstream-unsupported proxy=unsupported replayed=true &&
-			[[ $(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get(\"excluded\"))" "$1") =~ ^($2)$ ]]' _ "$ln" "$excl"
+			[[ $(field "$1" excluded) =~ ^($2)$ ]]' _ "$ln" "$excl"
 	m=$(mark)
 	get "$C4" "$name/" "$addr" "$pki/root.pem"
 	rc=$?
@@ -526,13 +550,13 @@ check "privileges: tlsgated's CapEff $(status CapEff "$daemon_pid") is 0x3400" \
 check "privileges: one spawner ($spawner), CapEff $(status CapEff "$spawner") is 0xc0 (CAP_SETGID, CAP_SETUID)" \
 	bash -c '[ -n "$1" ] && [ "$((16#$2))" -eq $((0xc0)) ]' _ "$spawner" "$(status CapEff "$spawner")"
 # A worker killed is started again, and decryption works afterwards.
-r0=$(ctr proxy worker_restarts)
+r0=$(ctr worker_restarts)
 victim=$(echo "$workers" | head -n 1)
 kill -9 "$victim"
-check "worker restart: a worker killed with SIGKILL is started again (worker_restarts $r0 -> $(wait_until more_than "$r0" ctr proxy worker_restarts; ctr proxy worker_restarts))" \
-	[ "$(ctr proxy worker_restarts)" -gt "$r0" ]
-check "worker restart: two workers alive again ($(ctr proxy workers_alive))" \
-	wait_until [ "$(ctr proxy workers_alive)" -eq 2 ]
+check "worker restart: a worker killed with SIGKILL is started again (worker_restarts $r0 -> $(wait_until more_than "$r0" ctr worker_restarts; ctr worker_restarts))" \
+	[ "$(ctr worker_restarts)" -gt "$r0" ]
+alive_2() { [ "$(ctr workers_alive)" -eq 2 ]; } # two workers are alive
+check "worker restart: two workers alive again" wait_until alive_2
 for p in $(procs worker); do
 	[ "$p" = "$victim" ] && continue
 	echo "$workers" | grep -qx "$p" && continue

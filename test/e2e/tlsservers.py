@@ -9,7 +9,11 @@ server namespace. One JSON configuration file describes every listener:
                   "mode": "any" | "tls13" | "clientcert",
                   "cert": PEM, "key": KEY,          the certificate when no SNI below matches
                   "sni": {NAME: [PEM, KEY], ...},   the certificate per server name
-                  "client_ca": PEM}]}               clientcert: CAs named in the request
+                  "client_ca": PEM,                 clientcert: CAs named in the request
+                  "swap": [PEM, KEY]}]}             on SIGUSR1, this listener (one at most) takes a
+                                                    new context with this certificate: new ticket
+                                                    keys and session cache, so it resumes no
+                                                    session it made before
 
   any         TLS 1.2 and 1.3
   tls13       TLS 1.3 only (a TLS 1.2 ClientHello gets a protocol_version alert)
@@ -28,6 +32,7 @@ import hashlib
 import http.server
 import json
 import os
+import signal
 import socket
 import socketserver
 import ssl
@@ -118,6 +123,14 @@ def listener(ls):
         return default.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), peer
 
     s.get_request = get_request
+    if ls.get("swap"):
+        def swap(*_):
+            nonlocal default
+            nxt = context(ls, *ls["swap"])
+            nxt.sni_callback = sni_cb
+            default = nxt
+
+        signal.signal(signal.SIGUSR1, swap)
     return s
 
 
@@ -138,4 +151,5 @@ except OSError:
     pass
 with open(os.path.join(cfg["state"], "servers.ready"), "w") as f:
     f.write("ok\n")
-threading.Event().wait()
+while True:
+    signal.pause()  # the main thread runs the SIGUSR1 handler
