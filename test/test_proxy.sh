@@ -410,7 +410,7 @@ for i in 1 2 3 4; do
 	rc=$?
 	ln=$(flow "$m" "$CM" "h$i.ca.decrypt.test")
 	want=live
-	[ "$i" -eq 4 ] && want=ca-missing-entered
+	[ "$i" -eq 4 ] && want="ca-missing-entered"
 	check "ca missing: host $i refused by the client (curl $rc: 60 is an untrusted certificate; $(say "$ln"))" \
 		bash -c '[ "$2" -eq 60 ] && is "$1" action=decrypt proxy=client-rejected pin=trust-alert alert=unknown_ca bypass="$3"' \
 		_ "$ln" "$rc" "$want"
