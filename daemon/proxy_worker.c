@@ -517,7 +517,7 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 	enum proxy_up_err why;
 	int64_t until = 0;
 	char err[128];
-	int r = tlsx_up_handshake(c->up, &c->up_resumed);
+	int r = tlsx_upstream_handshake(c->up, &c->up_resumed);
 
 	if (tlsx_cert_requested(c->up)) {
 		c->rep.unsup = PROXY_UNSUP_CLIENT_CERT;

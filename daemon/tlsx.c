@@ -462,14 +462,16 @@ bool tlsx_resumed(const mbedtls_ssl_context *ssl)
 	return TLSX_SSL_RESUMED(ssl);
 }
 
-int tlsx_up_handshake(mbedtls_ssl_context *up, bool *resumed)
+int tlsx_upstream_handshake(mbedtls_ssl_context *ssl, bool *resumed)
 {
 	int r = 0;
 
-	while (TLSX_SSL_STATE(up) != MBEDTLS_SSL_HANDSHAKE_OVER) {
-		r = mbedtls_ssl_handshake_step(up);
-		if (up->handshake != NULL && TLSX_SSL_STATE(up) > MBEDTLS_SSL_SERVER_HELLO)
-			*resumed = TLSX_SSL_RESUMED(up);
+	/* mbedtls_ssl_handshake()'s own loop, read between the steps. */
+	while (TLSX_SSL_STATE(ssl) != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		r = mbedtls_ssl_handshake_step(ssl);
+		if (TLSX_SSL_STATE(ssl) > MBEDTLS_SSL_SERVER_HELLO &&
+		    TLSX_SSL_STATE(ssl) != MBEDTLS_SSL_HANDSHAKE_OVER)
+			*resumed = TLSX_SSL_RESUMED(ssl);
 		if (r != 0)
 			break;
 	}
@@ -511,12 +513,8 @@ bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool 
 		 * the earliest expiry in that chain.
 		 */
 		const struct sslot *s = &t->sc[sni_hash(sni) % PROXY_UPSTREAM_SESSIONS];
-		const mbedtls_x509_crt *was = s->used ? s->s.peer_cert : NULL;
 
-		/* And the certificate is the one verified then (defence in depth). */
-		if (!s->used || strcmp(s->sni, sni) != 0 || peer == NULL || was == NULL ||
-		    peer->raw.len != was->raw.len ||
-		    memcmp(peer->raw.p, was->raw.p, peer->raw.len) != 0)
+		if (!s->used || strcmp(s->sni, sni) != 0)
 			return false;
 		if (s->until <= now_s) {
 			*why = PROXY_UP_EXPIRED;

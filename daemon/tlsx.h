@@ -76,15 +76,18 @@ bool tlsx_cert_requested(const mbedtls_ssl_context *ssl);
 bool tlsx_queued_alert(int fd, uint8_t *level, uint8_t *code);
 /* Client leg: the certificate of the flight has gone out (ServerHelloDone may not have yet). */
 bool tlsx_flight_sent(const mbedtls_ssl_context *ssl);
-/* The handshake resumes a session (no certificate shown); known only while it is under way. */
+/*
+ * Client leg: the handshake resumes a session (no certificate shown); known only while it is
+ * under way.
+ */
 bool tlsx_resumed(const mbedtls_ssl_context *ssl);
 /*
- * tlsx_up_handshake() - mbedtls_ssl_handshake() for the upstream leg, step by step: *@resumed
- * is set once the ServerHello is read. Offering a session (mbedtls_ssl_set_session) marks the
- * handshake resumed until a ServerHello without that session clears it, so resumption cannot
- * be read off the handshake before then, nor after it (2.28 frees its handshake state).
+ * tlsx_upstream_handshake() - mbedtls_ssl_handshake() on the upstream leg, and whether the
+ * server resumed the session offered: *@resumed is set once its ServerHello is read (offering a
+ * session raises mbedTLS's flag before the server has agreed, and a handshake that ends within
+ * one call frees it), and left alone before.
  */
-int tlsx_up_handshake(mbedtls_ssl_context *up, bool *resumed);
+int tlsx_upstream_handshake(mbedtls_ssl_context *ssl, bool *resumed);
 
 /*
  * tlsx_verify() - the upstream's chain for @sni against the trust store at @now_s. True when

@@ -206,7 +206,7 @@ def smallch(server, sni, seg, cafile):
     while True:
         try:
             chunk = tls.read(65536)
-            if not chunk:  # close_notify (python's ssl reads it as b"")
+            if not chunk:  # the server's close_notify: read() returns b"" from now on
                 break
             body += chunk
         except ssl.SSLWantReadError:
