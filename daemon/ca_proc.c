@@ -360,7 +360,7 @@ static __attribute__((noreturn)) void ca_spawn_child(const struct ca_spawn_ctx *
 	const int high = CA_PROC_FD_SOCK0 + (int)c->nsocks + 8;
 	struct sigaction sa;
 	sigset_t none;
-	int errfd, fds[2 + CA_PROC_MAX_SOCKS], i, n = 2 + (int)c->nsocks, nul;
+	int errfd, fds[2 + CA_PROC_MAX_SOCKS], i, n = 2 + (int)c->nsocks, nul, exe;
 
 	errfd = fcntl(c->errfd, F_DUPFD_CLOEXEC, high);
 	if (errfd == -1)
@@ -392,6 +392,10 @@ static __attribute__((noreturn)) void ca_spawn_child(const struct ca_spawn_ctx *
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Opened as root: the user it becomes may not reach the executable's path. */
+	exe = open(c->exe, O_RDONLY | O_CLOEXEC);
+	if (exe == -1)
+		ca_spawn_fail(errfd, CA_SPAWN_EXEC);
 	if (c->drop) {
 		if (setgroups(0, NULL) == -1)
 			ca_spawn_fail(errfd, CA_SPAWN_SETGROUPS);
@@ -406,7 +410,7 @@ static __attribute__((noreturn)) void ca_spawn_child(const struct ca_spawn_ctx *
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		ca_spawn_fail(errfd, CA_SPAWN_NO_NEW_PRIVS);
-	execv(c->exe, c->argv);
+	fexecve(exe, c->argv, environ);
 	ca_spawn_fail(errfd, CA_SPAWN_EXEC);
 }
 

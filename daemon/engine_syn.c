@@ -94,7 +94,8 @@ void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pk
 		tcp_syn_data(e, fl, np, p, now_ms);
 		return;
 	}
-	if (fl != NULL && fl->state == EF_DECIDED) {
+	if (fl != NULL && fl->state == EF_DECIDED && p->seq == fl->f.client_isn) {
+		/* A late copy of the decided connection's SYN: its decision. */
 		eng_verdict(e, np->id, NF_REPEAT, np->mark, fl->mark);
 		return;
 	}
@@ -104,7 +105,10 @@ void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pk
 		return;
 	}
 	if (fl != NULL) {
-		/* Another ISN on the same tuple: a new connection; the old facts are void. */
+		/*
+		 * Another ISN on the same tuple: a new connection (a client reusing the port of
+		 * one that ended, decided or not); the old facts and decision are void.
+		 */
 		flowtab_remove(e, fl);
 	}
 	switch (flowtab_new(e, p, now_ms, &fl)) {

@@ -86,6 +86,7 @@ struct proxy {
 	int epfd;
 	int keylog_fd;
 	int trust_fd; /* the --trust bundle, opened before privileges drop */
+	int self_fd; /* tlsgated's executable, opened as root: the proxy user may not reach its path */
 	char self[4096];
 	char trust[4096];
 	uid_t uid;
@@ -197,13 +198,14 @@ static void cs_release(struct proxy *p, uint8_t family, const uint8_t *addr)
 
 /* ---- workers ---- */
 
+/* Descriptors from @lowfd up close at the exec (the executable's own until it is loaded). */
 static void close_range_from(int lowfd)
 {
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0) == -1) {
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) == -1) {
 		int fd;
 
 		for (fd = lowfd; fd < 1024; fd++)
-			close(fd);
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 }
 
@@ -265,7 +267,7 @@ static void spawner_child(struct proxy *p, int job_fd, unsigned slot)
 	if (!child_fds(fds, p->keylog_fd >= 0 ? 4 : 3) || setgroups(0, NULL) == -1 ||
 	    setgid(p->gid) == -1 || setuid(p->uid) == -1 || setuid(0) != -1)
 		_exit(127);
-	execv(p->self, argv);
+	fexecve(p->self_fd, argv, environ);
 	_exit(127);
 }
 
@@ -335,7 +337,8 @@ static int spawner_start(struct proxy *p)
 
 		/* Only its socket, the CA sockets and the keylog stay open. */
 		for (fd = 3; fd < 65536; fd++) {
-			bool keep = fd == sv[1] || fd == p->keylog_fd || fd == p->trust_fd;
+			bool keep = fd == sv[1] || fd == p->keylog_fd || fd == p->trust_fd ||
+				    fd == p->self_fd;
 			unsigned i;
 
 			for (i = 0; i < p->nworkers; i++)
@@ -407,6 +410,7 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&p->lock, NULL);
 	p->keylog_fd = -1;
 	p->trust_fd = -1;
+	p->self_fd = -1;
 	p->epfd = -1;
 	p->ca_pid = 0;
 	p->spawner = -1;
@@ -436,6 +440,11 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	p->self[n] = '\0';
+	p->self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (p->self_fd == -1) {
+		snprintf(err, errlen, "/proc/self/exe: %s", strerror(errno));
+		goto fail;
+	}
 	snprintf(p->trust, sizeof(p->trust), "%s", cfg->trust);
 	/* Opened here, as root: the proxy user gets the descriptor, not the path. */
 	p->trust_fd = open(cfg->trust, O_RDONLY | O_CLOEXEC);
@@ -530,6 +539,8 @@ void proxy_free(struct proxy *p)
 		close(p->keylog_fd);
 	if (p->trust_fd >= 0)
 		close(p->trust_fd);
+	if (p->self_fd >= 0)
+		close(p->self_fd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

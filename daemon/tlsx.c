@@ -513,8 +513,12 @@ bool tlsx_verify(struct tlsx *t, mbedtls_ssl_context *up, const char *sni, bool 
 		 * the earliest expiry in that chain.
 		 */
 		const struct sslot *s = &t->sc[sni_hash(sni) % PROXY_UPSTREAM_SESSIONS];
+		const mbedtls_x509_crt *was = s->used ? s->s.peer_cert : NULL;
 
-		if (!s->used || strcmp(s->sni, sni) != 0)
+		/* And the certificate is the one verified then (defence in depth). */
+		if (!s->used || strcmp(s->sni, sni) != 0 || peer == NULL || was == NULL ||
+		    peer->raw.len != was->raw.len ||
+		    memcmp(peer->raw.p, was->raw.p, peer->raw.len) != 0)
 			return false;
 		if (s->until <= now_s) {
 			*why = PROXY_UP_EXPIRED;

@@ -22,7 +22,6 @@ export TG_NS_PREFIX=tglab
 # shellcheck source=../test/e2e/pki.sh
 . "$src/test/e2e/pki.sh"
 state=$src/build/lab
-runbin=/run/tlsgate-lab # a copy of the binaries, when the proxy user cannot reach build/bin
 
 # lab_stop: remove the namespaces, netfilter rules, processes and files of a previous run.
 lab_stop()
@@ -32,7 +31,7 @@ lab_stop()
 	fi
 	lab_down
 	[ -f "$state/tail.pid" ] && kill "$(cat "$state/tail.pid")" 2>/dev/null || true
-	rm -rf "$state" "$runbin"
+	rm -rf "$state"
 }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -62,13 +61,6 @@ fi
 lab_stop
 mkdir -p "$state"
 bin=$src/build/bin
-# The CA process and the proxy workers run tlsgated again as the proxy user (nobody), who
-# cannot enter a home directory such as /root: then the lab runs a copy from /run.
-if ! runuser -u nobody -- test -x "$bin/tlsgated"; then
-	mkdir -p "$runbin"
-	cp "$bin/tlsgated" "$bin/tlsgatectl" "$runbin/"
-	bin=$runbin
-fi
 
 lab_up
 # The test public CA and the server's certificate (the chain it sends: leaf, intermediate).

@@ -339,6 +339,22 @@ check "large: a 6 MiB download arrives intact ($(stat -c %s "$work/body" 2>/dev/
 two_intercepted() { [ "$(count "$m" src="$C4" proxy=intercepted)" -eq 2 ]; }
 check "large: both were intercepted (decision lines)" wait_until two_intercepted
 
+# --- Reuse of an address and port pair: a client that opens a new connection from the port of
+# an intercepted connection that just ended is intercepted again at once. (The daemon gave the
+# new SYN the ended flow's ADOPT decision, kept for its late packets: the SYNs were dropped
+# until the old flow expired, an 11 s stall.)
+m=$(mark)
+get "$C4" www.decrypt.test/ "$S4" "$work/tgca.pem" --local-port 45111
+first=$?
+wait_until dline "$m" src="$C4" sport=45111 proxy=intercepted >/dev/null
+t0=$(date +%s%N)
+get "$C4" www.decrypt.test/ "$S4" "$work/tgca.pem" --local-port 45111
+rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
+check "reuse: the same client port again right after (curl $first then $rc, ${ms} ms: $(body))" \
+	[ "$first" -eq 0 -a "$rc" -eq 0 -a "$ms" -lt 3000 -a "$(body)" = "server www.decrypt.test /" ]
+check "reuse: ... intercepted both times (decision lines)" \
+	[ "$(count "$m" src="$C4" sport=45111 proxy=intercepted)" -eq 2 ]
+
 # --- 3. Pinning -> dynamic bypass. The pinned client (curl --pinnedpubkey with the real
 # server's key, trusting both the public root and tlsgate's CA) rejects the minted leaf once;
 # with failures = 1 the (client, host) entry goes live and its next flow passes in the kernel
