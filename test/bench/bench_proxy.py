@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""bench_proxy.py - the server, the client load and the /proc readings of bench_proxy.sh.
+
+The server and the clients are the same for every proxy measured (and for the run without one),
+so the proxies are compared under the same load. Every client result is one JSON line.
+
+  bench_proxy.py serve CERT KEY STATE_DIR ADDR [--procs K] [--tls13]
+      HTTPS on ADDR:443, K processes (SO_REUSEPORT), a thread per connection, HTTP/1.1 with
+      keep-alive. GET / answers "r=<1 if this handshake resumed> v=<version> c=<cipher>", so
+      the client learns what happened on the upstream leg; GET /bytes/N answers N bytes.
+      While STATE_DIR/resume exists, the server resumes sessions (tickets and a session
+      cache); otherwise every connection gets a fresh context (nothing can be resumed).
+  bench_proxy.py seq ADDR SNI CAFILE N new|resumed [--src IP] [--issuer CN]
+      N connections one after another, each a tiny GET (Connection: close). resumed: one
+      priming connection first (not counted), then each connection offers the last session.
+  bench_proxy.py rate ADDR SNI CAFILE SECONDS new|resumed --src IP[,IP...] [--issuer CN]
+      one client process per source address, connections as in seq, for SECONDS.
+  bench_proxy.py hold ADDR SNI CAFILE COUNT --src IP[,IP...] [--issuer CN]
+      COUNT connections (source addresses in turn), each one GET with keep-alive, then held
+      idle: prints one line when they are all up, and holds them until killed.
+  bench_proxy.py get ADDR SNI CAFILE BYTES [--issuer CN]
+      one download of BYTES bytes: MB/s from the request to the last byte.
+  bench_proxy.py procs PID
+      "CPU_SECONDS RSS_KB NPROCS" of PID and all its descendants: utime+stime (and
+      cutime+cstime: the children they reaped) from /proc/*/stat, VmRSS from /proc/*/status.
+
+Common option: --tls13 lets client and server speak TLS 1.3; without it both stop at TLS 1.2
+(tlsgate, on mbedTLS 2.28, speaks only TLS 1.2).
+"""
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+
+# TLS 1.2: AES-128-GCM first on both sides (what bench_tls measures), for every peer.
+CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384"
+CHUNK = 1 << 20
+
+
+def opts(args, name, default=None, flag=False):
+    if name not in args:
+        return default
+    i = args.index(name)
+    if flag:
+        del args[i]
+        return True
+    v = args[i + 1]
+    del args[i:i + 2]
+    return v
+
+
+def limit(ctx, tls13):
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not tls13:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(CIPHERS)
+
+
+# --- server ---
+
+
+def serve(cert, key, state, addr, procs, tls13):
+    def new_ctx(resume):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        limit(ctx, tls13)
+        ctx.load_cert_chain(cert, key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        if not resume:
+            ctx.options |= ssl.OP_NO_TICKET
+        return ctx
+
+    resume_ctx = new_ctx(True)
+    zeros = memoryview(bytes(CHUNK))
+    resume_flag = os.path.join(state, "resume")
+
+    def conn(raw):
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A fresh context per connection has an empty session cache and its own ticket
+            # keys: nothing a client or a proxy offers can be resumed.
+            ctx = resume_ctx if os.path.exists(resume_flag) else new_ctx(False)
+            s = ctx.wrap_socket(raw, server_side=True)
+            buf = b""
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = s.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 2 else "/"
+                close = any(l.lower().replace(" ", "") == "connection:close" for l in lines[1:])
+                if path.startswith("/bytes/"):
+                    n = int(path[7:])
+                    body = None
+                else:
+                    body = ("r=%d v=%s c=%s\n" % (s.session_reused, s.version(), s.cipher()[0])).encode()
+                    n = len(body)
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                          b"Content-Length: %d\r\n%s\r\n" % (n, b"Connection: close\r\n" if close else b""))
+                if body is not None:
+                    s.sendall(body)
+                else:
+                    while n > 0:
+                        k = min(n, CHUNK)
+                        s.sendall(zeros[:k])
+                        n -= k
+                if close:
+                    return
+        except (OSError, ValueError, IndexError):
+            pass
+        finally:
+            raw.close()
+
+    def listener():
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        ls.bind((addr, 443))
+        ls.listen(4096)
+        return ls
+
+    socks = [listener() for _ in range(procs)]  # all bound before anyone reports ready
+    for i in range(1, procs):
+        if os.fork() == 0:
+            socks = [socks[i]]
+            break
+    else:
+        socks = socks[:1]
+        open(os.path.join(state, "server.ready"), "w").close()
+    ls = socks[0]
+    while True:
+        raw, _ = ls.accept()
+        threading.Thread(target=conn, args=(raw,), daemon=True).start()
+
+
+# --- clients ---
+
+
+class Client:
+    def __init__(self, addr, sni, cafile, tls13, issuer):
+        self.addr, self.sni, self.issuer = addr, sni, issuer
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        limit(self.ctx, tls13)
+        self.ctx.load_verify_locations(cafile)
+        self.ctx.set_alpn_protocols(["http/1.1"])
+        self.session = None
+        self.ok = 0
+        self.errors = {}
+        self.resumed = 0  # client leg
+        self.up_resumed = 0  # upstream leg (what the server saw)
+        self.wrong_issuer = 0
+        self.client_leg = self.upstream_leg = "-"
+
+    def error(self, e):
+        k = type(e).__name__ + ": " + str(e)[:80]
+        self.errors[k] = self.errors.get(k, 0) + 1
+
+    def connect(self, src, resume):
+        raw = socket.create_connection((self.addr, 443), timeout=30,
+                                       source_address=(src, 0) if src else None)
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s = self.ctx.wrap_socket(raw, server_hostname=self.sni,
+                                     session=self.session if resume else None)
+        except BaseException:
+            raw.close()
+            raise
+        return s
+
+    def request(self, s, path, close):
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" %
+                   (path, self.sni, "Connection: close\r\n" if close else "")).encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                raise ConnectionError("EOF in the response head")
+            buf += d
+        head, body = buf.split(b"\r\n\r\n", 1)
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise ConnectionError("answer " + head[:40].decode("latin-1"))
+        n = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                n = int(v)
+        return head, body, n
+
+    def tiny(self, src, resume, close=True):
+        """One connection with one tiny GET; the socket (still open) or None."""
+        s = None
+        try:
+            s = self.connect(src, resume)
+            _, body, n = self.request(s, "/", close)
+            while len(body) < n:
+                d = s.recv(65536)
+                if not d:
+                    raise ConnectionError("EOF in the body")
+                body += d
+            self.note(s, body.decode())
+            self.session = s.session
+            if close:
+                s.close()
+                return None
+            return s
+        except (OSError, ValueError, ssl.SSLError) as e:
+            self.error(e)
+            if s is not None:
+                s.close()
+            return None
+
+    def note(self, s, body):
+        f = dict(kv.split("=", 1) for kv in body.split())
+        self.ok += 1
+        self.resumed += s.session_reused
+        self.up_resumed += f.get("r") == "1"
+        self.client_leg = "%s %s" % (s.version(), s.cipher()[0])
+        self.upstream_leg = "%s %s" % (f.get("v"), f.get("c"))
+        if self.issuer:
+            cert = s.getpeercert() or {}
+            cn = [v for rdn in cert.get("issuer", ()) for k, v in rdn if k == "commonName"]
+            if self.issuer not in cn:
+                self.wrong_issuer += 1
+
+    def result(self, **extra):
+        r = {"ok": self.ok, "resumed": self.resumed, "up_resumed": self.up_resumed,
+             "wrong_issuer": self.wrong_issuer, "client_leg": self.client_leg,
+             "upstream_leg": self.upstream_leg, "errors": self.errors}
+        r.update(extra)
+        return r
+
+
+def seq(c, n, mode, src):
+    if mode == "resumed":
+        c.tiny(src, False)
+        c.ok = c.resumed = c.up_resumed = 0
+    t0 = time.monotonic()
+    for _ in range(n):
+        c.tiny(src, mode == "resumed")
+    dt = time.monotonic() - t0
+    return c.result(n=n, seconds=dt, ms_per_conn=dt * 1000 / max(n, 1))
+
+
+def rate_one(args, start, secs, mode, src, q):
+    c = Client(*args)
+    if mode == "resumed":
+        c.tiny(src, False)
+        c.ok = c.resumed = c.up_resumed = 0
+    time.sleep(max(0.0, start - time.time()))
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        c.tiny(src, mode == "resumed")
+    q.put(c.result())
+
+
+def rate(args, secs, mode, srcs):
+    q = multiprocessing.Queue()
+    start = time.time() + 1.0
+    ps = [multiprocessing.Process(target=rate_one, args=(args, start, secs, mode, s, q))
+          for s in srcs]
+    for p in ps:
+        p.start()
+    rs = [q.get() for _ in ps]
+    for p in ps:
+        p.join()
+    total = Client(*args).result()
+    for r in rs:
+        for k in ("ok", "resumed", "up_resumed", "wrong_issuer"):
+            total[k] += r[k]
+        for k, v in r["errors"].items():
+            total["errors"][k] = total["errors"].get(k, 0) + v
+        total["client_leg"], total["upstream_leg"] = r["client_leg"], r["upstream_leg"]
+    total["clients"] = len(srcs)
+    total["seconds"] = secs
+    total["per_second"] = total["ok"] / secs
+    return total
+
+
+def hold(c, count, srcs):
+    held = []
+    lock = threading.Lock()
+    todo = list(range(count))
+
+    def opener():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop()
+            s = c.tiny(srcs[i % len(srcs)], False, close=False)
+            if s is not None:
+                with lock:
+                    held.append(s)
+
+    ts = [threading.Thread(target=opener) for _ in range(16)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(json.dumps(c.result(held=len(held))), flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    while True:
+        signal.pause()
+
+
+def get(c, nbytes):
+    s = c.connect(None, False)
+    t0 = time.monotonic()
+    _, body, n = c.request(s, "/bytes/%d" % nbytes, True)
+    got = len(body)
+    buf = bytearray(CHUNK)
+    while got < n:
+        k = s.recv_into(buf)
+        if not k:
+            raise ConnectionError("EOF after %d of %d bytes" % (got, n))
+        got += k
+    dt = time.monotonic() - t0
+    c.ok = 1
+    c.client_leg = "%s %s" % (s.version(), s.cipher()[0])
+    s.close()
+    return c.result(bytes=got, seconds=dt, mb_per_s=got / dt / 1e6)
+
+
+# --- /proc ---
+
+
+def procs(root):
+    tick = os.sysconf("SC_CLK_TCK")
+    stat, kids = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                f = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(d), int(f[1])
+        # fields after the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+        stat[pid] = sum(int(x) for x in f[11:15])
+        kids.setdefault(ppid, []).append(pid)
+    todo, tree = [root], []
+    while todo:
+        p = todo.pop()
+        if p in stat:
+            tree.append(p)
+            todo.extend(kids.get(p, []))
+    cpu = sum(stat[p] for p in tree) / tick
+    rss = 0
+    for p in tree:
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+        except OSError:
+            pass
+    return "%.3f %d %d" % (cpu, rss, len(tree))
+
+
+def main():
+    a = sys.argv[1:]
+    tls13 = opts(a, "--tls13", flag=True) or False
+    src = opts(a, "--src")
+    issuer = opts(a, "--issuer")
+    nprocs = int(opts(a, "--procs", "2"))
+    cmd = a[0] if a else ""
+    if cmd == "serve":
+        serve(a[1], a[2], a[3], a[4], nprocs, tls13)
+        return
+    if cmd == "procs":
+        print(procs(int(a[1])))
+        return
+    if cmd not in ("seq", "rate", "hold", "get"):
+        sys.exit(__doc__)
+    args = (a[1], a[2], a[3], tls13, issuer)
+    if cmd == "rate":
+        r = rate(args, float(a[4]), a[5], src.split(","))
+    else:
+        c = Client(*args)
+        if cmd == "seq":
+            r = seq(c, int(a[4]), a[5], src)
+        elif cmd == "hold":
+            hold(c, int(a[4]), src.split(","))
+            return
+        else:
+            try:
+                r = get(c, int(a[4]))
+            except (OSError, ValueError, ssl.SSLError) as e:
+                c.error(e)
+                r = c.result(bytes=0, seconds=0, mb_per_s=0)
+    print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+#!/bin/bash
+# bench_proxy.sh - tlsgate's decrypting proxy beside mitmproxy and Squid ssl-bump, in one run,
+# in the namespace lab (test/e2e/netns.sh), with the same server and the same client load
+# (test/bench/bench_proxy.py) for every peer, and once without a proxy (direct) for the
+# throughput baseline. Prints one table and the ratios the proxy work targets; asserts nothing.
+# Root only. Traffic stays inside the namespaces this script creates.
+#
+#   per peer: tlsgate  tlsgate-setup + tlsgated (a policy that decrypts www.bench.test), its own
+#                      CA (tlsgatectl ca init), --trust the bench root;
+#             mitmproxy  mitmdump --mode transparent, iptables REDIRECT in the router, an ECDSA
+#                      P-256 CA, upstream verified against the bench root;
+#             squid    squid-openssl: https_port intercept ssl-bump, peek step1 then bump all,
+#                      security_file_certgen with its own database, REDIRECT in the router,
+#                      the same ECDSA P-256 CA, tls_outgoing_options cafile=the bench root.
+#   A peer whose program is missing is skipped (mitmproxy: apt-get install mitmproxy;
+#   squid: apt-get install squid-openssl).
+#   Measured, with the same load for each:
+#     CPU per handshake: utime+stime of all the proxy's processes (/proc), over N sequential
+#       connections, each a tiny GET: new (client and upstream legs full handshakes: the
+#       server resumes nothing), and resumed (the client offers its last session, the server
+#       resumes what the proxy offers);
+#     handshakes per second: CONC client processes (one source address each) for RATE_S s;
+#     memory per idle intercepted connection: the RSS of all the proxy's processes before and
+#       while HOLD connections (one GET each, kept alive, idle) are open, delta / HOLD;
+#     decrypted throughput: one download of MIB MiB.
+#   Client and server stop at TLS 1.2 (tlsgate on mbedTLS 2.28 speaks nothing newer); with
+#   TG_BENCH_TLS13=1 they allow TLS 1.3, which the other peers then use.
+#
+# usage: bench_proxy.sh [BIN_DIR] [N]      (defaults: build-rel/bin, 500)
+# environment: TG_BENCH_PEERS ("direct tlsgate mitmproxy squid"), TG_BENCH_HOLD (300),
+#   TG_BENCH_MIB (256), TG_BENCH_RATE_S (5), TG_BENCH_CONC (4), TG_BENCH_TG_WORKERS (tlsgated's
+#   default: online CPUs), TG_BENCH_SQUID_WORKERS (1), TG_BENCH_TLS13 (unset)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${1:-$src/build-rel/bin}
+n=${2:-500}
+peers=${TG_BENCH_PEERS:-direct tlsgate mitmproxy squid}
+hold_n=${TG_BENCH_HOLD:-300}
+mib=${TG_BENCH_MIB:-256}
+rate_s=${TG_BENCH_RATE_S:-5}
+conc=${TG_BENCH_CONC:-4}
+tg_workers=${TG_BENCH_TG_WORKERS:-}
+squid_workers=${TG_BENCH_SQUID_WORKERS:-1}
+tls13=${TG_BENCH_TLS13:+--tls13}
+py=$src/test/bench/bench_proxy.py
+name=www.bench.test
+[ "$(id -u)" -eq 0 ] || { echo "bench_proxy: needs root" >&2; exit 1; }
+[ -x "$bin/tlsgated" ] || { echo "bench_proxy: no $bin/tlsgated (build first)" >&2; exit 1; }
+ulimit -n 65536
+
+export TG_NS_PREFIX=tgp$$
+# shellcheck source=../e2e/netns.sh
+. "$src/test/e2e/netns.sh"
+w=$(mktemp -d)
+chmod 755 "$w" # squid runs as its own user (proxy) and reads its files here
+proxy_pid= server_pid= hold_pid=
+cleanup()
+{
+	set +e
+	local p
+	for p in $hold_pid $proxy_pid $server_pid; do kill "$p" 2>/dev/null; done
+	ip netns exec "$NS_R" "$src/scripts/tlsgate-setup" down >/dev/null 2>&1
+	lab_down # every process left in the namespaces; the namespaces take their rules along
+	rm -rf "$w"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the lab, the certificates, the server ---
+lab_up
+srcs=() # the clients' extra source addresses (tlsgate: 256 connections per client address)
+for i in $(seq 10 17); do
+	ip -n "$NS_C" addr add "192.0.2.$i/24" dev c0
+	srcs+=("192.0.2.$i")
+done
+rate_srcs=$(IFS=,; echo "${srcs[*]:0:$conc}")
+hold_srcs=$(IFS=,; echo "${srcs[*]}")
+
+ossl() { openssl "$@" 2>/dev/null; }
+mkca() { # mkca BASE CN: a self-signed ECDSA P-256 CA in BASE.pem, its key in BASE.key
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$2" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+		-keyout "$1.key" -out "$1.pem"
+}
+mkca "$w/root" bench-root
+mkca "$w/proxyca" bench-proxy-ca # mitmproxy's and squid's CA
+ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+	-keyout "$w/srv.key" -out "$w/srv.csr"
+printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$name" \
+	>"$w/srv.ext"
+ossl x509 -req -in "$w/srv.csr" -CA "$w/root.pem" -CAkey "$w/root.key" -CAcreateserial -days 2 \
+	-extfile "$w/srv.ext" -out "$w/srv.pem"
+"$bin/tlsgatectl" ca init --dir "$w/tgca" --cn bench-tlsgate-ca >/dev/null
+"$bin/tlsgatectl" ca export --dir "$w/tgca" --format pem --out "$w/tgca.pem" >/dev/null
+cat "$w/root.pem" "$w/proxyca.pem" "$w/tgca.pem" >"$w/bundle.pem" # what the clients trust
+chmod 644 "$w"/*.pem
+
+ip netns exec "$NS_S" python3 "$py" serve "$w/srv.pem" "$w/srv.key" "$w" "$S4" $tls13 \
+	>"$w/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [ -f "$w/server.ready" ] && break; sleep 0.1; done
+[ -f "$w/server.ready" ] || { echo "bench_proxy: the server did not start" >&2; cat "$w/server.log"; exit 1; }
+
+# --- the peers: start PEER / stop PEER; $proxy_pid is the proxy's first process ---
+redirect() { ip netns exec "$NS_R" iptables -t nat "$1" PREROUTING -i lan0 -p tcp --dport 443 \
+	-j REDIRECT --to-ports "$2"; }
+listening() { ip netns exec "$NS_R" ss -Htln "sport = :$1" | grep -q .; }
+wait_for() { # wait_for SECONDS COMMAND...
+	local i
+	for i in $(seq $(($1 * 10))); do "${@:2}" && return 0; sleep 0.1; done
+	return 1
+}
+issuer=
+start_tlsgate()
+{
+	cat >"$w/policy.json" <<-EOF
+		{
+		 "version": 1,
+		 "description": "bench_proxy.sh: decrypt the bench name, pass the rest.",
+		 "settings": {"default_action": "no-decrypt", "inspected_ports": [443]},
+		 "decryption": [{"name": "bench", "match": {"sni": [".bench.test"]}, "action": "decrypt"}]
+		}
+	EOF
+	ip netns exec "$NS_R" "$src/scripts/tlsgate-setup" up --lan lan0 --ports 443 >/dev/null
+	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$w/policy.json" --content "$src/policy/content" \
+		--ca-dir "$w/tgca" --trust "$w/root.pem" ${tg_workers:+--proxy-workers "$tg_workers"} \
+		--log "$w/tlsgate.decisions" --control "$w/tlsgate.control" >"$w/tlsgate.log" 2>&1 &
+	proxy_pid=$!
+	issuer=bench-tlsgate-ca
+	wait_for 10 grep -q running "$w/tlsgate.log"
+}
+stop_tlsgate()
+{
+	kill "$proxy_pid"
+	wait "$proxy_pid" 2>/dev/null || true
+	ip netns exec "$NS_R" "$src/scripts/tlsgate-setup" down >/dev/null
+}
+start_mitmproxy()
+{
+	mkdir -p "$w/mitm"
+	cat "$w/proxyca.key" "$w/proxyca.pem" >"$w/mitm/mitmproxy-ca.pem"
+	redirect -A 8080
+	# The default flow line per request is kept (every peer logs one line per request);
+	# stream_large_bodies: bodies are relayed as they come, not buffered whole first.
+	ip netns exec "$NS_R" mitmdump --mode transparent --listen-port 8080 --set confdir="$w/mitm" \
+		--set ssl_verify_upstream_trusted_ca="$w/root.pem" --set block_global=false \
+		--set stream_large_bodies=1m --set connection_strategy=eager >"$w/mitmproxy.log" 2>&1 &
+	proxy_pid=$!
+	issuer=bench-proxy-ca
+	wait_for 30 listening 8080
+}
+stop_mitmproxy()
+{
+	kill "$proxy_pid"
+	wait "$proxy_pid" 2>/dev/null || true
+	redirect -D 8080
+}
+start_squid()
+{
+	local d=$w/squid
+	mkdir -p "$d"
+	echo "$S4 $name" >"$d/hosts"
+	/usr/lib/squid/security_file_certgen -c -s "$d/ssl_db" -M 16MB >/dev/null
+	cat >"$d/squid.conf" <<-EOF
+		workers $squid_workers
+		http_port 127.0.0.1:3128
+		https_port 3129 intercept ssl-bump tls-cert=$w/proxyca.pem tls-key=$w/proxyca.key generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
+		sslcrtd_program /usr/lib/squid/security_file_certgen -s $d/ssl_db -M 16MB
+		sslcrtd_children 5 startup=1 idle=1
+		acl step1 at_step SslBump1
+		ssl_bump peek step1
+		ssl_bump bump all
+		tls_outgoing_options cafile=$w/root.pem
+		http_access allow all
+		cache deny all
+		cache_mem 8 MB
+		access_log stdio:$d/access.log
+		cache_log $d/cache.log
+		pid_filename $d/squid.pid
+		coredump_dir $d
+		hosts_file $d/hosts
+		dns_nameservers 127.0.0.1
+		visible_hostname bench-squid
+		max_filedescriptors 65536
+		shutdown_lifetime 1 seconds
+	EOF
+	chown -R proxy: "$d"
+	chmod 644 "$w/proxyca.key"
+	redirect -A 3129
+	ip netns exec "$NS_R" squid --foreground -f "$d/squid.conf" >"$d/stderr.log" 2>&1 &
+	proxy_pid=$!
+	issuer=bench-proxy-ca
+	wait_for 30 listening 3129
+}
+stop_squid()
+{
+	kill "$proxy_pid"
+	wait "$proxy_pid" 2>/dev/null || true
+	chmod 600 "$w/proxyca.key"
+	redirect -D 3129
+}
+start_direct() { proxy_pid= issuer=bench-root; }
+stop_direct() { :; }
+have_peer()
+{
+	case $1 in
+	mitmproxy) command -v mitmdump >/dev/null ;;
+	squid) command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ] &&
+		squid -v | grep -q -- --with-openssl ;;
+	*) true ;;
+	esac
+}
+
+# --- measuring ---
+declare -A R # R[peer/metric]
+notes=()
+procs() { python3 "$py" procs "$proxy_pid"; } # CPU_SECONDS RSS_KB NPROCS of the proxy
+cpu() { procs | cut -d' ' -f1; }
+rss() { procs | cut -d' ' -f2; }
+client() { ip netns exec "$NS_C" python3 "$py" "$@" --issuer "$issuer" $tls13; }
+jv() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
+calc() { python3 -c "print($1)"; }
+check() { # check PEER PHASE FILE: client errors and certificates not from the peer's CA
+	local e
+	e=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+bad = []
+if r["errors"]: bad.append("errors %s" % json.dumps(r["errors"]))
+if r["wrong_issuer"]: bad.append("%d certificates not from the expected CA" % r["wrong_issuer"])
+print("; ".join(bad))' "$3")
+	[ -z "$e" ] || notes+=("$1 $2: $e")
+}
+settle() { sleep 0.5; }
+
+run_peer()
+{
+	local p=$1 c0 c1 t0 t1 r0 r1 f
+	"start_$p" || { notes+=("$p: did not start, skipped"); "stop_$p" 2>/dev/null || true; return; }
+	rm -f "$w/resume"
+	client seq "$S4" "$name" "$w/bundle.pem" 20 new --src "$C4" >"$w/$p.warm"
+	check "$p" warm-up "$w/$p.warm"
+
+	f=$w/$p.new # N new handshakes, one after another
+	settle
+	[ -z "$proxy_pid" ] || c0=$(cpu)
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" new --src "$C4" >"$f"
+	settle
+	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/cpu_new]=$(calc "'%.3f' % (($c1 - $c0) * 1000 / $(jv "$f" ok))"); }
+	R[$p/ms_new]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
+	R[$p/res_new]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
+	R[$p/client_leg]=$(jv "$f" client_leg)
+	R[$p/upstream_leg]=$(jv "$f" upstream_leg)
+	check "$p" new "$f"
+
+	f=$w/$p.rate_new
+	settle
+	[ -z "$proxy_pid" ] || c0=$(cpu)
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" new --src "$rate_srcs" >"$f"
+	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/load_new]=$(calc "'%.2f' % (($c1 - $c0) / $rate_s)"); }
+	R[$p/hs_new]=$(calc "'%.0f' % $(jv "$f" per_second)")
+	check "$p" "rate new" "$f"
+
+	touch "$w/resume" # from here the server resumes what it is offered
+	client seq "$S4" "$name" "$w/bundle.pem" 10 new --src "$C4" >"$w/$p.warm2"
+	check "$p" "warm-up resumed" "$w/$p.warm2"
+	f=$w/$p.resumed
+	settle
+	[ -z "$proxy_pid" ] || c0=$(cpu)
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" resumed --src "$C4" >"$f"
+	settle
+	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/cpu_res]=$(calc "'%.3f' % (($c1 - $c0) * 1000 / $(jv "$f" ok))"); }
+	R[$p/ms_res]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
+	R[$p/res_res]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
+	R[$p/up_res_ok]=$(calc "int($(jv "$f" resumed) == $(jv "$f" ok) and $(jv "$f" up_resumed) == $(jv "$f" ok) and $(jv "$f" ok) > 0)")
+	check "$p" resumed "$f"
+
+	f=$w/$p.rate_res
+	settle
+	[ -z "$proxy_pid" ] || c0=$(cpu)
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" resumed --src "$rate_srcs" >"$f"
+	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/load_res]=$(calc "'%.2f' % (($c1 - $c0) / $rate_s)"); }
+	R[$p/hs_res]=$(calc "'%.0f' % $(jv "$f" per_second)")
+	check "$p" "rate resumed" "$f"
+	rm -f "$w/resume"
+
+	f=$w/$p.hold # idle connections
+	sleep 1
+	[ -z "$proxy_pid" ] || r0=$(rss)
+	ip netns exec "$NS_C" python3 "$py" hold "$S4" "$name" "$w/bundle.pem" "$hold_n" \
+		--src "$hold_srcs" --issuer "$issuer" $tls13 >"$f" 2>&1 &
+	hold_pid=$!
+	if wait_for 120 grep -q held "$f"; then
+		sleep 1
+		[ -z "$proxy_pid" ] || r1=$(rss)
+		local held
+		held=$(jv "$f" held)
+		R[$p/held]="$held/$hold_n"
+		[ -z "$proxy_pid" ] || [ "$held" -eq 0 ] ||
+			R[$p/kb_idle]=$(calc "'%.1f' % (($r1 - $r0) / $held)")
+		[ -z "$proxy_pid" ] || R[$p/rss]=$(calc "'%.1f' % ($r0 / 1024)")
+		check "$p" hold "$f"
+	else
+		notes+=("$p hold: the connections were not up within 120 s: $(tail -c 300 "$f")")
+	fi
+	kill "$hold_pid" 2>/dev/null || true
+	wait "$hold_pid" 2>/dev/null || true
+	hold_pid=
+	sleep 1
+
+	f=$w/$p.get # one large download
+	[ -z "$proxy_pid" ] || c0=$(cpu)
+	ip netns exec "$NS_C" timeout 300 python3 "$py" get "$S4" "$name" "$w/bundle.pem" \
+		$((mib << 20)) --issuer "$issuer" $tls13 >"$f" || true
+	settle
+	if [ -s "$f" ]; then
+		R[$p/mbps]=$(calc "'%.0f' % $(jv "$f" mb_per_s)")
+		[ -z "$proxy_pid" ] ||
+			{ c1=$(cpu); R[$p/cpu_gb]=$(calc "'%.2f' % (($c1 - $c0) / ($(jv "$f" bytes) / 1e9))"); }
+		check "$p" download "$f"
+	else
+		notes+=("$p download: no result (timed out after 300 s)")
+	fi
+	case $p in
+	tlsgate)
+		R[$p/setting]="${tg_workers:-$(nproc)} workers"
+		[ -s "$w/tlsgate.decisions" ] && notes+=("tlsgate decisions: $(grep -o '"proxy":"[a-z-]*"' \
+			"$w/tlsgate.decisions" | sort | uniq -c | tr -s ' \n' ' ')")
+		grep -iq "warn\|error\|fail" "$w/tlsgate.log" &&
+			notes+=("tlsgate log: $(grep -i "warn\|error\|fail" "$w/tlsgate.log" | sort | uniq -c | sort -rn | head -5 | tr -s ' \n' ' ')")
+		;;
+	mitmproxy) R[$p/setting]="1 process" ;;
+	squid)
+		R[$p/setting]="$squid_workers worker"
+		grep -q "ERROR\|FATAL" "$w/squid/cache.log" &&
+			notes+=("squid cache.log: $(grep "ERROR\|FATAL" "$w/squid/cache.log" | sed 's/^[^|]*| //' | sort | uniq -c | sort -rn | head -5 | tr -s ' \n' ' ')")
+		;;
+	direct) R[$p/setting]="no proxy" ;;
+	esac
+	[ -z "$proxy_pid" ] || R[$p/nprocs]=$(procs | cut -d' ' -f3)
+	"stop_$p"
+	proxy_pid=
+}
+
+aes=-
+if [ -x "$bin/bench_tls" ]; then
+	aes=$("$bin/bench_tls" aead | awk '$1 == "aes-128-gcm" {print $(NF - 1); exit}')
+fi
+ran=()
+for p in $peers; do
+	if have_peer "$p"; then
+		echo "bench_proxy: $p ..." >&2
+		run_peer "$p"
+		ran+=("$p")
+	else
+		notes+=("$p: not installed, skipped")
+	fi
+done
+
+# --- the table ---
+rows=(
+	"setting|setting"
+	"nprocs|processes measured"
+	"client_leg|client leg"
+	"upstream_leg|upstream leg"
+	"cpu_new|CPU ms / new handshake"
+	"cpu_res|CPU ms / resumed handshake"
+	"res_new|resumed client+upstream, new run"
+	"res_res|resumed client+upstream, resumed run"
+	"ms_new|wall ms / connection, new"
+	"ms_res|wall ms / connection, resumed"
+	"hs_new|handshakes/s new ($conc clients)"
+	"load_new|proxy CPUs busy, new"
+	"hs_res|handshakes/s resumed"
+	"load_res|proxy CPUs busy, resumed"
+	"rss|RSS MB before holding"
+	"held|idle connections held"
+	"kb_idle|KB / idle connection"
+	"mbps|download MB/s ($mib MiB)"
+	"cpu_gb|proxy CPU s / GB"
+)
+echo
+echo "== bench_proxy: N=$n, $hold_n idle connections, $mib MiB download, rates over ${rate_s}s; $(nproc) CPUs"
+printf '%-38s' "metric"
+for p in "${ran[@]}"; do printf ' %-22s' "$p"; done
+echo
+for row in "${rows[@]}"; do
+	printf '%-38s' "${row#*|}"
+	for p in "${ran[@]}"; do printf ' %-22s' "${R[$p/${row%%|*}]:--}"; done
+	echo
+done
+echo
+ratio() { # ratio A B: A / B, or "-" when one is missing
+	if [ -n "$1" ] && [ -n "$2" ] && [ "$1" != - ] && [ "$2" != - ]; then
+		calc "'%.3f' % ($1 / $2)" 2>/dev/null || echo -
+	else
+		echo -
+	fi
+}
+tg_new=${R[tlsgate/cpu_new]:-} tg_res=${R[tlsgate/cpu_res]:-} sq_new=${R[squid/cpu_new]:-}
+echo "tlsgate CPU per new handshake / squid's:                  $(ratio "$tg_new" "$sq_new")   (target <= 0.5)"
+both=" (both legs resumed)"
+[ "${R[tlsgate/up_res_ok]:-0}" = 1 ] || both=" (NOT all both-legs resumed: ${R[tlsgate/res_res]:--} client+upstream)"
+echo "tlsgate CPU per resumed handshake / squid's new:          $(ratio "$tg_res" "$sq_new")   (target <= 0.15)$both"
+echo "tlsgate KB per idle connection:                           ${R[tlsgate/kb_idle]:--}   (target <= 80)"
+echo "tlsgate download MB/s / bench_tls AES-128-GCM MB/s:       $(ratio "${R[tlsgate/mbps]:-}" "$aes")   (bench_tls: $aes MB/s on one core; a proxy decrypts and encrypts every byte)"
+if [ ${#notes[@]} -gt 0 ]; then
+	echo
+	echo "notes:"
+	for x in "${notes[@]}"; do echo "  $x"; done
+fi
