@@ -46,7 +46,10 @@ py=$src/test/bench/bench_proxy.py
 name=www.bench.test
 [ "$(id -u)" -eq 0 ] || { echo "bench_proxy: needs root" >&2; exit 1; }
 [ -x "$bin/tlsgated" ] || { echo "bench_proxy: no $bin/tlsgated (build first)" >&2; exit 1; }
-ulimit -n 65536
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] && hard=65536
+fds=$((hard < 65536 ? hard : 65536))
+ulimit -n "$fds" # every process here inherits it
 
 export TG_NS_PREFIX=tgp$$
 # shellcheck source=../e2e/netns.sh
@@ -181,7 +184,7 @@ start_squid()
 		hosts_file $d/hosts
 		dns_nameservers 127.0.0.1
 		visible_hostname bench-squid
-		max_filedescriptors 65536
+		max_filedescriptors $fds
 		shutdown_lifetime 1 seconds
 	EOF
 	chown -R proxy: "$d"
