@@ -517,9 +517,8 @@ static bool up_hs_step(struct worker *w, struct conn *c)
 	enum proxy_up_err why;
 	int64_t until = 0;
 	char err[128];
-	int r = mbedtls_ssl_handshake(c->up);
+	int r = tlsx_up_handshake(c->up, &c->up_resumed);
 
-	c->up_resumed |= tlsx_resumed(c->up);
 	if (tlsx_cert_requested(c->up)) {
 		c->rep.unsup = PROXY_UNSUP_CLIENT_CERT;
 		goto unsupported;

@@ -462,6 +462,20 @@ bool tlsx_resumed(const mbedtls_ssl_context *ssl)
 	return TLSX_SSL_RESUMED(ssl);
 }
 
+int tlsx_up_handshake(mbedtls_ssl_context *up, bool *resumed)
+{
+	int r = 0;
+
+	while (TLSX_SSL_STATE(up) != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		r = mbedtls_ssl_handshake_step(up);
+		if (up->handshake != NULL && TLSX_SSL_STATE(up) > MBEDTLS_SSL_SERVER_HELLO)
+			*resumed = TLSX_SSL_RESUMED(up);
+		if (r != 0)
+			break;
+	}
+	return r;
+}
+
 static int64_t x509_epoch(const mbedtls_x509_time *xt)
 {
 	struct tm tm;

@@ -78,6 +78,13 @@ bool tlsx_queued_alert(int fd, uint8_t *level, uint8_t *code);
 bool tlsx_flight_sent(const mbedtls_ssl_context *ssl);
 /* The handshake resumes a session (no certificate shown); known only while it is under way. */
 bool tlsx_resumed(const mbedtls_ssl_context *ssl);
+/*
+ * tlsx_up_handshake() - mbedtls_ssl_handshake() for the upstream leg, step by step: *@resumed
+ * is set once the ServerHello is read. Offering a session (mbedtls_ssl_set_session) marks the
+ * handshake resumed until a ServerHello without that session clears it, so resumption cannot
+ * be read off the handshake before then, nor after it (2.28 frees its handshake state).
+ */
+int tlsx_up_handshake(mbedtls_ssl_context *up, bool *resumed);
 
 /*
  * tlsx_verify() - the upstream's chain for @sni against the trust store at @now_s. True when
