@@ -10,16 +10,20 @@ so the proxies are compared under the same load. Every client result is one JSON
       the client learns what happened on the upstream leg; GET /bytes/N answers N bytes.
       While STATE_DIR/resume exists, the server resumes sessions (tickets and a session
       cache); otherwise every connection gets a fresh context (nothing can be resumed).
-  bench_proxy.py seq ADDR SNI CAFILE N new|resumed [--src IP] [--issuer CN]
+  bench_proxy.py seq ADDR SNI CAFILE N new|resumed [--src IP] [--issuer CN] [--cpu-pid PID]
       N connections one after another, each a tiny GET (Connection: close). resumed: one
       priming connection first (not counted), then each connection offers the last session.
+      With --cpu-pid: PID's process tree's CPU ms per connection over the N.
   bench_proxy.py rate ADDR SNI CAFILE SECONDS new|resumed --src IP[,IP...] [--issuer CN]
-      one client process per source address, connections as in seq, for SECONDS.
+                  [--cpu-pid PID]
+      one client process per source address, connections as in seq, for SECONDS; with
+      --cpu-pid, also the CPUs that PID's process tree kept busy over the same SECONDS.
   bench_proxy.py hold ADDR SNI CAFILE COUNT --src IP[,IP...] [--issuer CN]
       COUNT connections (source addresses in turn), each one GET with keep-alive, then held
       idle: prints one line when they are all up, and holds them until killed.
-  bench_proxy.py get ADDR SNI CAFILE BYTES [--issuer CN]
-      one download of BYTES bytes: MB/s from the request to the last byte.
+  bench_proxy.py get ADDR SNI CAFILE BYTES [--issuer CN] [--cpu-pid PID]
+      one download of BYTES bytes: MB/s from the request to the last byte (and PID's process
+      tree's CPU seconds per GB).
   bench_proxy.py procs PID
       "CPU_SECONDS RSS_KB NPROCS" of PID and all its descendants: utime+stime (and
       cutime+cstime: the children they reaped) from /proc/*/stat, VmRSS from /proc/*/status.
@@ -143,6 +147,14 @@ def serve(cert, key, state, addr, procs, tls13):
 # --- clients ---
 
 
+def leg(version, cipher):
+    """"TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256" -> "1.2 AES128-GCM" (short, for the table)."""
+    cipher = (cipher or "?").replace("ECDHE-ECDSA-", "").replace("ECDHE-RSA-", "")
+    for suffix in ("-SHA256", "-SHA384"):
+        cipher = cipher[:-len(suffix)] if cipher.endswith(suffix) else cipher
+    return "%s %s" % ((version or "?").replace("TLSv", ""), cipher.replace("TLS_", ""))
+
+
 class Client:
     def __init__(self, addr, sni, cafile, tls13, issuer):
         self.addr, self.sni, self.issuer = addr, sni, issuer
@@ -221,8 +233,8 @@ class Client:
         self.ok += 1
         self.resumed += s.session_reused
         self.up_resumed += f.get("r") == "1"
-        self.client_leg = "%s %s" % (s.version(), s.cipher()[0])
-        self.upstream_leg = "%s %s" % (f.get("v"), f.get("c"))
+        self.client_leg = leg(s.version(), s.cipher()[0])
+        self.upstream_leg = leg(f.get("v"), f.get("c"))
         if self.issuer:
             cert = s.getpeercert() or {}
             cn = [v for rdn in cert.get("issuer", ()) for k, v in rdn if k == "commonName"]
@@ -237,15 +249,28 @@ class Client:
         return r
 
 
-def seq(c, n, mode, src):
+def proxy_cpu(cpu_pid):
+    """The CPU seconds of the proxy's process tree, or 0 without one. After a measured window,
+    CPU_SETTLE lets the proxy finish with the last connection first."""
+    return procs_cpu(int(cpu_pid)) if cpu_pid else 0.0
+
+
+CPU_SETTLE = 0.3
+
+
+def seq(c, n, mode, src, cpu_pid):
     if mode == "resumed":
         c.tiny(src, False)
         c.ok = c.resumed = c.up_resumed = 0
+    c0 = proxy_cpu(cpu_pid)
     t0 = time.monotonic()
     for _ in range(n):
         c.tiny(src, mode == "resumed")
     dt = time.monotonic() - t0
-    return c.result(n=n, seconds=dt, ms_per_conn=dt * 1000 / max(n, 1))
+    time.sleep(CPU_SETTLE if cpu_pid else 0)
+    cpu = proxy_cpu(cpu_pid) - c0
+    return c.result(n=n, seconds=dt, ms_per_conn=dt * 1000 / max(n, 1),
+                    proxy_cpu_ms=cpu * 1000 / max(c.ok, 1) if cpu_pid else None)
 
 
 def rate_one(args, start, secs, mode, src, q):
@@ -260,13 +285,20 @@ def rate_one(args, start, secs, mode, src, q):
     q.put(c.result())
 
 
-def rate(args, secs, mode, srcs):
+def rate(args, secs, mode, srcs, cpu_pid):
     q = multiprocessing.Queue()
-    start = time.time() + 1.0
+    start = time.time() + 2.0  # every client is up (and primed) by then
     ps = [multiprocessing.Process(target=rate_one, args=(args, start, secs, mode, s, q))
           for s in srcs]
     for p in ps:
         p.start()
+    busy = None
+    if cpu_pid:
+        # The proxy's CPU over the clients' common window, priming and start-up left out.
+        time.sleep(max(0.0, start - time.time()))
+        c0 = procs_cpu(int(cpu_pid))
+        time.sleep(secs)
+        busy = (procs_cpu(int(cpu_pid)) - c0) / secs
     rs = [q.get() for _ in ps]
     for p in ps:
         p.join()
@@ -280,6 +312,7 @@ def rate(args, secs, mode, srcs):
     total["clients"] = len(srcs)
     total["seconds"] = secs
     total["per_second"] = total["ok"] / secs
+    total["proxy_cpus"] = busy
     return total
 
 
@@ -310,8 +343,9 @@ def hold(c, count, srcs):
         signal.pause()
 
 
-def get(c, nbytes):
+def get(c, nbytes, cpu_pid):
     s = c.connect(None, False)
+    c0 = proxy_cpu(cpu_pid)
     t0 = time.monotonic()
     _, body, n = c.request(s, "/bytes/%d" % nbytes, True)
     got = len(body)
@@ -323,12 +357,19 @@ def get(c, nbytes):
         got += k
     dt = time.monotonic() - t0
     c.ok = 1
-    c.client_leg = "%s %s" % (s.version(), s.cipher()[0])
+    c.client_leg = leg(s.version(), s.cipher()[0])
     s.close()
-    return c.result(bytes=got, seconds=dt, mb_per_s=got / dt / 1e6)
+    time.sleep(CPU_SETTLE if cpu_pid else 0)
+    cpu = proxy_cpu(cpu_pid) - c0
+    return c.result(bytes=got, seconds=dt, mb_per_s=got / dt / 1e6,
+                    proxy_cpu_s_per_gb=cpu / (got / 1e9) if cpu_pid else None)
 
 
 # --- /proc ---
+
+
+def procs_cpu(root):
+    return float(procs(root).split()[0])
 
 
 def procs(root):
@@ -371,6 +412,7 @@ def main():
     src = opts(a, "--src")
     issuer = opts(a, "--issuer")
     nprocs = int(opts(a, "--procs", "2"))
+    cpu_pid = opts(a, "--cpu-pid")
     cmd = a[0] if a else ""
     if cmd == "serve":
         serve(a[1], a[2], a[3], a[4], nprocs, tls13)
@@ -382,17 +424,17 @@ def main():
         sys.exit(__doc__)
     args = (a[1], a[2], a[3], tls13, issuer)
     if cmd == "rate":
-        r = rate(args, float(a[4]), a[5], src.split(","))
+        r = rate(args, float(a[4]), a[5], src.split(","), cpu_pid)
     else:
         c = Client(*args)
         if cmd == "seq":
-            r = seq(c, int(a[4]), a[5], src)
+            r = seq(c, int(a[4]), a[5], src, cpu_pid)
         elif cmd == "hold":
             hold(c, int(a[4]), src.split(","))
             return
         else:
             try:
-                r = get(c, int(a[4]))
+                r = get(c, int(a[4]), cpu_pid)
             except (OSError, ValueError, ssl.SSLError) as e:
                 c.error(e)
                 r = c.result(bytes=0, seconds=0, mb_per_s=0)

@@ -218,7 +218,6 @@ have_peer()
 declare -A R # R[peer/metric]
 notes=()
 procs() { python3 "$py" procs "$proxy_pid"; } # CPU_SECONDS RSS_KB NPROCS of the proxy
-cpu() { procs | cut -d' ' -f1; }
 rss() { procs | cut -d' ' -f2; }
 client() { ip netns exec "$NS_C" python3 "$py" "$@" --issuer "$issuer" $tls13; }
 jv() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
@@ -237,18 +236,17 @@ settle() { sleep 0.5; }
 
 run_peer()
 {
-	local p=$1 c0 c1 t0 t1 r0 r1 f
+	local p=$1 r0 r1 f cpu_opt=
 	"start_$p" || { notes+=("$p: did not start, skipped"); "stop_$p" 2>/dev/null || true; return; }
+	[ -z "$proxy_pid" ] || cpu_opt="--cpu-pid $proxy_pid"
 	rm -f "$w/resume"
 	client seq "$S4" "$name" "$w/bundle.pem" 20 new --src "$C4" >"$w/$p.warm"
 	check "$p" warm-up "$w/$p.warm"
 
 	f=$w/$p.new # N new handshakes, one after another
 	settle
-	[ -z "$proxy_pid" ] || c0=$(cpu)
-	client seq "$S4" "$name" "$w/bundle.pem" "$n" new --src "$C4" >"$f"
-	settle
-	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/cpu_new]=$(calc "'%.3f' % (($c1 - $c0) * 1000 / $(jv "$f" ok))"); }
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" new --src "$C4" $cpu_opt >"$f"
+	[ -z "$proxy_pid" ] || R[$p/cpu_new]=$(calc "'%.3f' % $(jv "$f" proxy_cpu_ms)")
 	R[$p/ms_new]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
 	R[$p/res_new]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
 	R[$p/client_leg]=$(jv "$f" client_leg)
@@ -256,10 +254,8 @@ run_peer()
 	check "$p" new "$f"
 
 	f=$w/$p.rate_new
-	settle
-	[ -z "$proxy_pid" ] || c0=$(cpu)
-	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" new --src "$rate_srcs" >"$f"
-	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/load_new]=$(calc "'%.2f' % (($c1 - $c0) / $rate_s)"); }
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" new --src "$rate_srcs" $cpu_opt >"$f"
+	[ -z "$proxy_pid" ] || R[$p/load_new]=$(calc "'%.2f' % $(jv "$f" proxy_cpus)")
 	R[$p/hs_new]=$(calc "'%.0f' % $(jv "$f" per_second)")
 	check "$p" "rate new" "$f"
 
@@ -268,20 +264,16 @@ run_peer()
 	check "$p" "warm-up resumed" "$w/$p.warm2"
 	f=$w/$p.resumed
 	settle
-	[ -z "$proxy_pid" ] || c0=$(cpu)
-	client seq "$S4" "$name" "$w/bundle.pem" "$n" resumed --src "$C4" >"$f"
-	settle
-	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/cpu_res]=$(calc "'%.3f' % (($c1 - $c0) * 1000 / $(jv "$f" ok))"); }
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" resumed --src "$C4" $cpu_opt >"$f"
+	[ -z "$proxy_pid" ] || R[$p/cpu_res]=$(calc "'%.3f' % $(jv "$f" proxy_cpu_ms)")
 	R[$p/ms_res]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
 	R[$p/res_res]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
 	R[$p/up_res_ok]=$(calc "int($(jv "$f" resumed) == $(jv "$f" ok) and $(jv "$f" up_resumed) == $(jv "$f" ok) and $(jv "$f" ok) > 0)")
 	check "$p" resumed "$f"
 
 	f=$w/$p.rate_res
-	settle
-	[ -z "$proxy_pid" ] || c0=$(cpu)
-	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" resumed --src "$rate_srcs" >"$f"
-	[ -z "$proxy_pid" ] || { c1=$(cpu); R[$p/load_res]=$(calc "'%.2f' % (($c1 - $c0) / $rate_s)"); }
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" resumed --src "$rate_srcs" $cpu_opt >"$f"
+	[ -z "$proxy_pid" ] || R[$p/load_res]=$(calc "'%.2f' % $(jv "$f" proxy_cpus)")
 	R[$p/hs_res]=$(calc "'%.0f' % $(jv "$f" per_second)")
 	check "$p" "rate resumed" "$f"
 	rm -f "$w/resume"
@@ -311,14 +303,11 @@ run_peer()
 	sleep 1
 
 	f=$w/$p.get # one large download
-	[ -z "$proxy_pid" ] || c0=$(cpu)
 	ip netns exec "$NS_C" timeout 300 python3 "$py" get "$S4" "$name" "$w/bundle.pem" \
-		$((mib << 20)) --issuer "$issuer" $tls13 >"$f" || true
-	settle
+		$((mib << 20)) --issuer "$issuer" $tls13 $cpu_opt >"$f" || true
 	if [ -s "$f" ]; then
 		R[$p/mbps]=$(calc "'%.0f' % $(jv "$f" mb_per_s)")
-		[ -z "$proxy_pid" ] ||
-			{ c1=$(cpu); R[$p/cpu_gb]=$(calc "'%.2f' % (($c1 - $c0) / ($(jv "$f" bytes) / 1e9))"); }
+		[ -z "$proxy_pid" ] || R[$p/cpu_gb]=$(calc "'%.2f' % $(jv "$f" proxy_cpu_s_per_gb)")
 		check "$p" download "$f"
 	else
 		notes+=("$p download: no result (timed out after 300 s)")
@@ -346,7 +335,7 @@ run_peer()
 
 aes=-
 if [ -x "$bin/bench_tls" ]; then
-	aes=$("$bin/bench_tls" aead | awk '$1 == "aes-128-gcm" {print $(NF - 1); exit}')
+	aes=$("$bin/bench_tls" aead | sed -n "s/^aes-128-gcm .*record encrypt *\([0-9.]*\) MB.*/\1/p")
 fi
 ran=()
 for p in $peers; do
@@ -384,11 +373,11 @@ rows=(
 echo
 echo "== bench_proxy: N=$n, $hold_n idle connections, $mib MiB download, rates over ${rate_s}s; $(nproc) CPUs"
 printf '%-38s' "metric"
-for p in "${ran[@]}"; do printf ' %-22s' "$p"; done
+for p in "${ran[@]}"; do printf ' %-16s' "$p"; done
 echo
 for row in "${rows[@]}"; do
 	printf '%-38s' "${row#*|}"
-	for p in "${ran[@]}"; do printf ' %-22s' "${R[$p/${row%%|*}]:--}"; done
+	for p in "${ran[@]}"; do printf ' %-16s' "${R[$p/${row%%|*}]:--}"; done
 	echo
 done
 echo
