@@ -51,7 +51,7 @@ hard=$(ulimit -Hn)
 fds=$((hard < 65536 ? hard : 65536))
 ulimit -n "$fds" # every process here inherits it
 
-export TG_NS_PREFIX=tgp$$
+export TG_NS_PREFIX=tgpb$$
 # shellcheck source=../e2e/netns.sh
 . "$src/test/e2e/netns.sh"
 w=$(mktemp -d)
