@@ -24,13 +24,17 @@ so the proxies are compared under the same load. Every client result is one JSON
   bench_proxy.py get ADDR SNI CAFILE BYTES [--issuer CN] [--cpu-pid PID]
       one download of BYTES bytes: MB/s from the request to the last byte (and PID's process
       tree's CPU seconds per GB).
+  bench_proxy.py table DIR "PEER..." TITLE AES_MBPS
+      the table of the results bench_proxy.sh left in DIR (PEER.PHASE.json).
   bench_proxy.py procs PID
       "CPU_SECONDS RSS_KB NPROCS" of PID and all its descendants: utime+stime (and
       cutime+cstime: the children they reaped) from /proc/*/stat, VmRSS from /proc/*/status.
 
-Common option: --tls13 lets client and server speak TLS 1.3; without it both stop at TLS 1.2
-(tlsgate, on mbedTLS 2.28, speaks only TLS 1.2).
+Common options: --tls13 lets client and server speak TLS 1.3; without it both stop at TLS 1.2
+(tlsgate, on mbedTLS 2.28, speaks only TLS 1.2). --kernel-ports: the kernel chooses the source
+ports (by default a client cycles through its own, see PORT_LO).
 """
+import errno
 import json
 import multiprocessing
 import os
@@ -44,6 +48,15 @@ import time
 # TLS 1.2: AES-128-GCM first on both sides (what bench_tls measures), for every peer.
 CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384"
 CHUNK = 1 << 20
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+# Source ports. A client's ports go round a cycle, PORTS_PER_S ports further each second, so no
+# 4-tuple comes back within (PORT_HI - PORT_LO) / PORTS_PER_S = 50 s while a client makes fewer
+# connections than that per second and source address. The kernel's own choice (--kernel-ports)
+# does reuse a 4-tuple within seconds at the rates measured here, and a tlsgate that keeps a
+# finished interception's connmark for it drops the new SYNs until conntrack forgets it.
+PORT_LO, PORT_HI, PORTS_PER_S = 10000, 60000, 1000
+KERNEL_PORTS = False
+SLOW_MS = 1000  # a connection slower than this is a stall worth reporting
 
 
 def opts(args, name, default=None, flag=False):
@@ -163,21 +176,50 @@ class Client:
         self.ctx.load_verify_locations(cafile)
         self.ctx.set_alpn_protocols(["http/1.1"])
         self.session = None
+        self.ports = {}  # source address -> its next port (bind)
+        self.lock = threading.Lock()
         self.ok = 0
         self.errors = {}
         self.resumed = 0  # client leg
         self.up_resumed = 0  # upstream leg (what the server saw)
         self.wrong_issuer = 0
         self.client_leg = self.upstream_leg = "-"
+        self.max_ms = 0.0  # the slowest connection (a stall shows here)
+        self.slow = []  # the first connections over SLOW_MS: where their time went
 
     def error(self, e):
         k = type(e).__name__ + ": " + str(e)[:80]
         self.errors[k] = self.errors.get(k, 0) + 1
 
+    def bind(self, raw, src):
+        """Bind to the next port of @src's cycle (ports_cycle), or let the kernel choose."""
+        if KERNEL_PORTS:
+            # chosen at connect(), as for a client that binds no address
+            raw.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            raw.bind((src, 0))
+            return
+        for _ in range(100):
+            with self.lock:
+                port = self.ports.get(src)
+                if port is None:
+                    # where the cycle is now: a later run starts PORTS_PER_S ports further on
+                    port = int(time.time() * PORTS_PER_S)
+                self.ports[src] = port + 1
+            try:
+                raw.bind((src, PORT_LO + port % (PORT_HI - PORT_LO)))
+                return
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE:
+                    raise
+        raise OSError(errno.EADDRINUSE, "no free port for %s" % src)
+
     def connect(self, src, resume):
-        raw = socket.create_connection((self.addr, 443), timeout=30,
-                                       source_address=(src, 0) if src else None)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
+            raw.settimeout(30)
+            if src:
+                self.bind(raw, src)
+            raw.connect((self.addr, 443))
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s = self.ctx.wrap_socket(raw, server_hostname=self.sni,
                                      session=self.session if resume else None)
@@ -208,8 +250,10 @@ class Client:
     def tiny(self, src, resume, close=True):
         """One connection with one tiny GET; the socket (still open) or None."""
         s = None
+        t0 = time.monotonic()
         try:
             s = self.connect(src, resume)
+            t1 = time.monotonic()
             _, body, n = self.request(s, "/", close)
             while len(body) < n:
                 d = s.recv(65536)
@@ -217,6 +261,11 @@ class Client:
                     raise ConnectionError("EOF in the body")
                 body += d
             self.note(s, body.decode())
+            t2 = time.monotonic()
+            self.max_ms = max(self.max_ms, (t2 - t0) * 1000)
+            if (t2 - t0) * 1000 > SLOW_MS and len(self.slow) < 5:
+                self.slow.append("%s:%d at %.3f: connect+handshake %.0f ms, GET %.0f ms" % (
+                    src or "-", s.getsockname()[1], time.time(), (t1 - t0) * 1000, (t2 - t1) * 1000))
             self.session = s.session
             if close:
                 s.close()
@@ -244,7 +293,8 @@ class Client:
     def result(self, **extra):
         r = {"ok": self.ok, "resumed": self.resumed, "up_resumed": self.up_resumed,
              "wrong_issuer": self.wrong_issuer, "client_leg": self.client_leg,
-             "upstream_leg": self.upstream_leg, "errors": self.errors}
+             "upstream_leg": self.upstream_leg, "max_ms": self.max_ms, "slow": self.slow,
+             "errors": self.errors}
         r.update(extra)
         return r
 
@@ -306,6 +356,8 @@ def rate(args, secs, mode, srcs, cpu_pid):
     for r in rs:
         for k in ("ok", "resumed", "up_resumed", "wrong_issuer"):
             total[k] += r[k]
+        total["max_ms"] = max(total["max_ms"], r["max_ms"])
+        total["slow"] += r["slow"]
         for k, v in r["errors"].items():
             total["errors"][k] = total["errors"].get(k, 0) + v
         total["client_leg"], total["upstream_leg"] = r["client_leg"], r["upstream_leg"]
@@ -332,12 +384,14 @@ def hold(c, count, srcs):
                 with lock:
                     held.append(s)
 
+    t0 = time.monotonic()
     ts = [threading.Thread(target=opener) for _ in range(16)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    print(json.dumps(c.result(held=len(held))), flush=True)
+    print(json.dumps(c.result(held=len(held), count=count, seconds=time.monotonic() - t0)),
+          flush=True)
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     while True:
         signal.pause()
@@ -406,9 +460,125 @@ def procs(root):
     return "%.3f %d %d" % (cpu, rss, len(tree))
 
 
+# --- the table ---
+
+ROWS = [
+    ("setting", "setting"),
+    ("nprocs", "processes measured"),
+    ("client_leg", "client leg (TLS, cipher)"),
+    ("upstream_leg", "upstream leg"),
+    ("cpu_new", "CPU ms / new handshake"),
+    ("cpu_res", "CPU ms / resumed handshake"),
+    ("res_new", "resumed client+upstream, new"),
+    ("res_res", "resumed client+upstream, resumed"),
+    ("ms_new", "wall ms / connection, new"),
+    ("ms_res", "wall ms / connection, resumed"),
+    ("hs_new", "handshakes/s, new"),
+    ("load_new", "proxy CPUs busy, new"),
+    ("hs_res", "handshakes/s, resumed"),
+    ("load_res", "proxy CPUs busy, resumed"),
+    ("rss", "RSS MB before holding"),
+    ("held", "idle connections held"),
+    ("kb_idle", "KB / idle connection"),
+    ("mbps", "download MB/s"),
+    ("cpu_gb", "proxy CPU s / GB downloaded"),
+    ("failed", "failed connections (all phases)"),
+]
+
+
+def peer_rows(d, p, notes):
+    def load(phase):
+        try:
+            with open(os.path.join(d, "%s.%s.json" % (p, phase))) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def fmt(v, f):
+        return "-" if v is None else f % v
+
+    info, new, res, rnew, rres = (load(x) for x in ("info", "new", "resumed", "rate-new", "rate-resumed"))
+    hold, dl = load("hold"), load("download")
+    r = {"setting": info.get("setting", "-"), "nprocs": fmt(info.get("nprocs"), "%d"),
+         "client_leg": new.get("client_leg", "-"), "upstream_leg": new.get("upstream_leg", "-"),
+         "cpu_new": fmt(new.get("proxy_cpu_ms"), "%.2f"), "cpu_res": fmt(res.get("proxy_cpu_ms"), "%.2f"),
+         "ms_new": fmt(new.get("ms_per_conn"), "%.2f"), "ms_res": fmt(res.get("ms_per_conn"), "%.2f"),
+         "hs_new": fmt(rnew.get("per_second"), "%.0f"), "load_new": fmt(rnew.get("proxy_cpus"), "%.2f"),
+         "hs_res": fmt(rres.get("per_second"), "%.0f"), "load_res": fmt(rres.get("proxy_cpus"), "%.2f"),
+         "mbps": fmt(dl.get("mb_per_s"), "%.0f"), "cpu_gb": fmt(dl.get("proxy_cpu_s_per_gb"), "%.2f")}
+    for k, x in (("res_new", new), ("res_res", res)):
+        r[k] = "%d+%d/%d" % (x["resumed"], x["up_resumed"], x["ok"]) if x else "-"
+    r["both_resumed"] = bool(res) and res["ok"] > 0 and res["resumed"] == res["up_resumed"] == res["ok"]
+    r["held"] = "%d/%d" % (hold["held"], hold["count"]) if hold else "-"
+    r["rss"] = fmt(hold.get("rss0_kb", 0) / 1024 if info.get("nprocs") else None, "%.1f")
+    r["kb_idle"] = "-"
+    if hold and info.get("nprocs") and hold["held"]:
+        r["kb_idle"] = "%.1f" % ((hold["rss1_kb"] - hold["rss0_kb"]) / hold["held"])
+    failed = 0
+    for phase in ("warm-up", "new", "rate-new", "warm-up-resumed", "resumed", "rate-resumed", "hold",
+                  "download"):
+        x = load(phase)
+        if x.get("errors"):
+            failed += sum(x["errors"].values())
+            notes.append("%s %s: failed: %s" % (p, phase, json.dumps(x["errors"])))
+        if x.get("slow"):
+            notes.append("%s %s: connections over %d ms (slowest %.0f ms): %s" % (
+                p, phase, SLOW_MS, x["max_ms"], "; ".join(x["slow"][:3])))
+        if x.get("wrong_issuer"):
+            notes.append("%s %s: %d certificates not from the expected CA" % (p, phase, x["wrong_issuer"]))
+    r["failed"] = str(failed)
+    return r
+
+
+def table(d, peers, title, aes):
+    notes = []
+    cols = {p: peer_rows(d, p, notes) for p in peers}
+    print("== bench_proxy: " + title)
+    print("%-34s" % "metric" + "".join(" %-16s" % p for p in peers))
+    for key, label in ROWS:
+        print("%-34s" % label + "".join(" %-16s" % cols[p][key] for p in peers))
+
+    def num(p, k):
+        try:
+            return float(cols[p][k]) if p in cols else None
+        except ValueError:
+            return None
+
+    def ratio(a, b):
+        return "-" if a is None or not b else "%.3f" % (a / b)
+
+    try:
+        aes_mbps = float(aes)
+    except ValueError:
+        aes_mbps = None
+    both = cols.get("tlsgate", {}).get("both_resumed")
+    print()
+    print("tlsgate CPU per new handshake / squid's:              %-7s (target <= 0.5)" %
+          ratio(num("tlsgate", "cpu_new"), num("squid", "cpu_new")))
+    print("tlsgate CPU per resumed handshake / squid's new:      %-7s (target <= 0.15)%s" %
+          (ratio(num("tlsgate", "cpu_res"), num("squid", "cpu_new")),
+           "" if both else "  NOT both legs resumed every time: " + cols.get("tlsgate", {}).get("res_res", "-")))
+    print("tlsgate KB per idle connection:                       %-7s (target <= 80)" %
+          cols.get("tlsgate", {}).get("kb_idle", "-"))
+    print("tlsgate download MB/s / bench_tls AES-128-GCM MB/s:   %-7s (bench_tls: %s MB/s record "
+          "encryption on one core; a proxy decrypts and encrypts each byte)" %
+          (ratio(num("tlsgate", "mbps"), aes_mbps), aes))
+    try:
+        with open(os.path.join(d, "notes.txt")) as f:
+            notes += [line.rstrip("\n") for line in f]
+    except OSError:
+        pass
+    if notes:
+        print("\nnotes:")
+        for line in notes:
+            print("  " + line)
+
+
 def main():
     a = sys.argv[1:]
+    global KERNEL_PORTS
     tls13 = opts(a, "--tls13", flag=True) or False
+    KERNEL_PORTS = opts(a, "--kernel-ports", flag=True) or False
     src = opts(a, "--src")
     issuer = opts(a, "--issuer")
     nprocs = int(opts(a, "--procs", "2"))
@@ -416,6 +586,9 @@ def main():
     cmd = a[0] if a else ""
     if cmd == "serve":
         serve(a[1], a[2], a[3], a[4], nprocs, tls13)
+        return
+    if cmd == "table":
+        table(a[1], a[2].split(), a[3], a[4])
         return
     if cmd == "procs":
         print(procs(int(a[1])))

@@ -29,7 +29,9 @@
 # usage: bench_proxy.sh [BIN_DIR] [N]      (defaults: build-rel/bin, 500)
 # environment: TG_BENCH_PEERS ("direct tlsgate mitmproxy squid"), TG_BENCH_HOLD (300),
 #   TG_BENCH_MIB (256), TG_BENCH_RATE_S (5), TG_BENCH_CONC (4), TG_BENCH_TG_WORKERS (tlsgated's
-#   default: online CPUs), TG_BENCH_SQUID_WORKERS (1), TG_BENCH_TLS13 (unset)
+#   default: online CPUs), TG_BENCH_SQUID_WORKERS (1), TG_BENCH_TLS13 (unset),
+#   TG_BENCH_KERNEL_PORTS (unset: each client cycles through its own source ports, so that no
+#   4-tuple comes back within 50 s; set: the kernel chooses, and reuses 4-tuples within seconds)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$src/build-rel/bin}
@@ -42,7 +44,9 @@ conc=${TG_BENCH_CONC:-4}
 tg_workers=${TG_BENCH_TG_WORKERS:-}
 squid_workers=${TG_BENCH_SQUID_WORKERS:-1}
 tls13=${TG_BENCH_TLS13:+--tls13}
+kports=${TG_BENCH_KERNEL_PORTS:+--kernel-ports}
 py=$src/test/bench/bench_proxy.py
+py3=$(python3 -c 'import sys; print(sys.executable)') # the interpreter itself, not a wrapper
 name=www.bench.test
 [ "$(id -u)" -eq 0 ] || { echo "bench_proxy: needs root" >&2; exit 1; }
 [ -x "$bin/tlsgated" ] || { echo "bench_proxy: no $bin/tlsgated (build first)" >&2; exit 1; }
@@ -98,7 +102,7 @@ ossl x509 -req -in "$w/srv.csr" -CA "$w/root.pem" -CAkey "$w/root.key" -CAcreate
 cat "$w/root.pem" "$w/proxyca.pem" "$w/tgca.pem" >"$w/bundle.pem" # what the clients trust
 chmod 644 "$w"/*.pem
 
-ip netns exec "$NS_S" python3 "$py" serve "$w/srv.pem" "$w/srv.key" "$w" "$S4" $tls13 \
+ip netns exec "$NS_S" "$py3" "$py" serve "$w/srv.pem" "$w/srv.key" "$w" "$S4" $tls13 \
 	>"$w/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do [ -f "$w/server.ready" ] && break; sleep 0.1; done
@@ -214,121 +218,95 @@ have_peer()
 	esac
 }
 
-# --- measuring ---
-declare -A R # R[peer/metric]
-notes=()
-procs() { python3 "$py" procs "$proxy_pid"; } # CPU_SECONDS RSS_KB NPROCS of the proxy
-rss() { procs | cut -d' ' -f2; }
-client() { ip netns exec "$NS_C" python3 "$py" "$@" --issuer "$issuer" $tls13; }
-jv() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
-calc() { python3 -c "print($1)"; }
-check() { # check PEER PHASE FILE: client errors and certificates not from the peer's CA
-	local e
-	e=$(python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-bad = []
-if r["errors"]: bad.append("errors %s" % json.dumps(r["errors"]))
-if r["wrong_issuer"]: bad.append("%d certificates not from the expected CA" % r["wrong_issuer"])
-print("; ".join(bad))' "$3")
-	[ -z "$e" ] || notes+=("$1 $2: $e")
-}
+# --- measuring: every result is a JSON file in $res, PEER.PHASE.json; the table is made of them ---
+res=$w/res
+mkdir "$res"
+procs() { "$py3" "$py" procs "$proxy_pid"; } # CPU_SECONDS RSS_KB NPROCS of the proxy
+client() { ip netns exec "$NS_C" "$py3" "$py" "$@" --issuer "$issuer" $tls13 $kports; }
+note() { echo "$*" >>"$res/notes.txt"; }
 settle() { sleep 0.5; }
+t_last=$SECONDS phase_last=
+phase() { # phase PEER NAME: progress on stderr: the phase that ended and its seconds
+	[ -z "$phase_last" ] || echo "bench_proxy: $phase_last: $((SECONDS - t_last)) s" >&2
+	t_last=$SECONDS phase_last="$1 $2"
+}
 
 run_peer()
 {
-	local p=$1 r0 r1 f cpu_opt=
-	"start_$p" || { notes+=("$p: did not start, skipped"); "stop_$p" 2>/dev/null || true; return; }
+	local p=$1 r0=0 r1=0 f cpu_opt= setting
+	phase "$p" start
+	"start_$p" || { note "$p: did not start, skipped"; "stop_$p" 2>/dev/null || true; return 1; }
+	phase "$p" warm-up
 	[ -z "$proxy_pid" ] || cpu_opt="--cpu-pid $proxy_pid"
 	rm -f "$w/resume"
-	client seq "$S4" "$name" "$w/bundle.pem" 20 new --src "$C4" >"$w/$p.warm"
-	check "$p" warm-up "$w/$p.warm"
+	client seq "$S4" "$name" "$w/bundle.pem" 20 new --src "$C4" >"$res/$p.warm-up.json"
 
-	f=$w/$p.new # N new handshakes, one after another
+	phase "$p" new # N new handshakes, one after another
 	settle
-	client seq "$S4" "$name" "$w/bundle.pem" "$n" new --src "$C4" $cpu_opt >"$f"
-	[ -z "$proxy_pid" ] || R[$p/cpu_new]=$(calc "'%.3f' % $(jv "$f" proxy_cpu_ms)")
-	R[$p/ms_new]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
-	R[$p/res_new]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
-	R[$p/client_leg]=$(jv "$f" client_leg)
-	R[$p/upstream_leg]=$(jv "$f" upstream_leg)
-	check "$p" new "$f"
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" new --src "$C4" $cpu_opt >"$res/$p.new.json"
 
-	f=$w/$p.rate_new
-	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" new --src "$rate_srcs" $cpu_opt >"$f"
-	[ -z "$proxy_pid" ] || R[$p/load_new]=$(calc "'%.2f' % $(jv "$f" proxy_cpus)")
-	R[$p/hs_new]=$(calc "'%.0f' % $(jv "$f" per_second)")
-	check "$p" "rate new" "$f"
+	phase "$p" rate-new
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" new --src "$rate_srcs" $cpu_opt \
+		>"$res/$p.rate-new.json"
 
+	phase "$p" resumed
 	touch "$w/resume" # from here the server resumes what it is offered
-	client seq "$S4" "$name" "$w/bundle.pem" 10 new --src "$C4" >"$w/$p.warm2"
-	check "$p" "warm-up resumed" "$w/$p.warm2"
-	f=$w/$p.resumed
+	client seq "$S4" "$name" "$w/bundle.pem" 10 new --src "$C4" >"$res/$p.warm-up-resumed.json"
 	settle
-	client seq "$S4" "$name" "$w/bundle.pem" "$n" resumed --src "$C4" $cpu_opt >"$f"
-	[ -z "$proxy_pid" ] || R[$p/cpu_res]=$(calc "'%.3f' % $(jv "$f" proxy_cpu_ms)")
-	R[$p/ms_res]=$(calc "'%.2f' % $(jv "$f" ms_per_conn)")
-	R[$p/res_res]="$(jv "$f" resumed)+$(jv "$f" up_resumed)/$(jv "$f" ok)"
-	R[$p/up_res_ok]=$(calc "int($(jv "$f" resumed) == $(jv "$f" ok) and $(jv "$f" up_resumed) == $(jv "$f" ok) and $(jv "$f" ok) > 0)")
-	check "$p" resumed "$f"
+	client seq "$S4" "$name" "$w/bundle.pem" "$n" resumed --src "$C4" $cpu_opt \
+		>"$res/$p.resumed.json"
 
-	f=$w/$p.rate_res
-	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" resumed --src "$rate_srcs" $cpu_opt >"$f"
-	[ -z "$proxy_pid" ] || R[$p/load_res]=$(calc "'%.2f' % $(jv "$f" proxy_cpus)")
-	R[$p/hs_res]=$(calc "'%.0f' % $(jv "$f" per_second)")
-	check "$p" "rate resumed" "$f"
+	phase "$p" rate-resumed
+	client rate "$S4" "$name" "$w/bundle.pem" "$rate_s" resumed --src "$rate_srcs" $cpu_opt \
+		>"$res/$p.rate-resumed.json"
 	rm -f "$w/resume"
 
-	f=$w/$p.hold # idle connections
+	phase "$p" hold # idle connections
+	f=$w/$p.hold
 	sleep 1
-	[ -z "$proxy_pid" ] || r0=$(rss)
-	ip netns exec "$NS_C" python3 "$py" hold "$S4" "$name" "$w/bundle.pem" "$hold_n" \
-		--src "$hold_srcs" --issuer "$issuer" $tls13 >"$f" 2>&1 &
+	[ -z "$proxy_pid" ] || r0=$(procs | cut -d' ' -f2)
+	ip netns exec "$NS_C" "$py3" "$py" hold "$S4" "$name" "$w/bundle.pem" "$hold_n" \
+		--src "$hold_srcs" --issuer "$issuer" $tls13 $kports >"$f" 2>&1 &
 	hold_pid=$!
 	if wait_for 120 grep -q held "$f"; then
 		sleep 1
-		[ -z "$proxy_pid" ] || r1=$(rss)
-		local held
-		held=$(jv "$f" held)
-		R[$p/held]="$held/$hold_n"
-		[ -z "$proxy_pid" ] || [ "$held" -eq 0 ] ||
-			R[$p/kb_idle]=$(calc "'%.1f' % (($r1 - $r0) / $held)")
-		[ -z "$proxy_pid" ] || R[$p/rss]=$(calc "'%.1f' % ($r0 / 1024)")
-		check "$p" hold "$f"
+		[ -z "$proxy_pid" ] || r1=$(procs | cut -d' ' -f2)
+		sed "s/}\$/, \"rss0_kb\": $r0, \"rss1_kb\": $r1}/" "$f" >"$res/$p.hold.json"
 	else
-		notes+=("$p hold: the connections were not up within 120 s: $(tail -c 300 "$f")")
+		note "$p hold: the connections were not up within 120 s: $(tail -c 300 "$f")"
 	fi
 	kill "$hold_pid" 2>/dev/null || true
 	wait "$hold_pid" 2>/dev/null || true
 	hold_pid=
 	sleep 1
 
-	f=$w/$p.get # one large download
-	ip netns exec "$NS_C" timeout 300 python3 "$py" get "$S4" "$name" "$w/bundle.pem" \
-		$((mib << 20)) --issuer "$issuer" $tls13 $cpu_opt >"$f" || true
-	if [ -s "$f" ]; then
-		R[$p/mbps]=$(calc "'%.0f' % $(jv "$f" mb_per_s)")
-		[ -z "$proxy_pid" ] || R[$p/cpu_gb]=$(calc "'%.2f' % $(jv "$f" proxy_cpu_s_per_gb)")
-		check "$p" download "$f"
-	else
-		notes+=("$p download: no result (timed out after 300 s)")
-	fi
+	phase "$p" download
+	ip netns exec "$NS_C" timeout 300 "$py3" "$py" get "$S4" "$name" "$w/bundle.pem" \
+		$((mib << 20)) --issuer "$issuer" $tls13 $cpu_opt >"$res/$p.download.json" ||
+		note "$p download: no result (failed, or timed out after 300 s)"
+
 	case $p in
 	tlsgate)
-		R[$p/setting]="${tg_workers:-$(nproc)} workers"
-		[ -s "$w/tlsgate.decisions" ] && notes+=("tlsgate decisions: $(grep -o '"proxy":"[a-z-]*"' \
-			"$w/tlsgate.decisions" | sort | uniq -c | tr -s ' \n' ' ')")
-		grep -iq "warn\|error\|fail" "$w/tlsgate.log" &&
-			notes+=("tlsgate log: $(grep -i "warn\|error\|fail" "$w/tlsgate.log" | sort | uniq -c | sort -rn | head -5 | tr -s ' \n' ' ')")
+		setting="${tg_workers:-$(nproc)} workers"
+		[ -s "$w/tlsgate.decisions" ] && note "tlsgate decisions: $(grep -o '"proxy":"[a-z-]*"' \
+			"$w/tlsgate.decisions" | sort | uniq -c | tr -s ' \n' ' ')"
+		! grep -iq "warn\|error\|fail" "$w/tlsgate.log" ||
+			note "tlsgate log: $(grep -i "warn\|error\|fail" "$w/tlsgate.log" | sort | uniq -c |
+				sort -rn | head -5 | tr -s ' \n' ' ')"
 		;;
-	mitmproxy) R[$p/setting]="1 process" ;;
+	mitmproxy) setting="1 process" ;;
 	squid)
-		R[$p/setting]="$squid_workers worker"
-		grep -q "ERROR\|FATAL" "$w/squid/cache.log" &&
-			notes+=("squid cache.log: $(grep "ERROR\|FATAL" "$w/squid/cache.log" | sed 's/^[^|]*| //' | sort | uniq -c | sort -rn | head -5 | tr -s ' \n' ' ')")
+		setting="$squid_workers worker"
+		! grep -q "ERROR\|FATAL" "$w/squid/cache.log" ||
+			note "squid cache.log: $(grep "ERROR\|FATAL" "$w/squid/cache.log" |
+				sed 's/^[^|]*| //' | sort | uniq -c | sort -rn | head -5 | tr -s ' \n' ' ')"
 		;;
-	direct) R[$p/setting]="no proxy" ;;
+	direct) setting="no proxy" ;;
 	esac
-	[ -z "$proxy_pid" ] || R[$p/nprocs]=$(procs | cut -d' ' -f3)
+	local nprocs=null
+	[ -z "$proxy_pid" ] || nprocs=$(procs | cut -d' ' -f3)
+	echo "{\"setting\": \"$setting\", \"nprocs\": $nprocs}" >"$res/$p.info.json"
+	phase "$p" stop
 	"stop_$p"
 	proxy_pid=
 }
@@ -340,63 +318,12 @@ fi
 ran=()
 for p in $peers; do
 	if have_peer "$p"; then
-		echo "bench_proxy: $p ..." >&2
-		run_peer "$p"
-		ran+=("$p")
+		run_peer "$p" && ran+=("$p")
 	else
-		notes+=("$p: not installed, skipped")
+		note "$p: not installed, skipped"
 	fi
 done
-
-# --- the table ---
-rows=(
-	"setting|setting"
-	"nprocs|processes measured"
-	"client_leg|client leg"
-	"upstream_leg|upstream leg"
-	"cpu_new|CPU ms / new handshake"
-	"cpu_res|CPU ms / resumed handshake"
-	"res_new|resumed client+upstream, new run"
-	"res_res|resumed client+upstream, resumed run"
-	"ms_new|wall ms / connection, new"
-	"ms_res|wall ms / connection, resumed"
-	"hs_new|handshakes/s new ($conc clients)"
-	"load_new|proxy CPUs busy, new"
-	"hs_res|handshakes/s resumed"
-	"load_res|proxy CPUs busy, resumed"
-	"rss|RSS MB before holding"
-	"held|idle connections held"
-	"kb_idle|KB / idle connection"
-	"mbps|download MB/s ($mib MiB)"
-	"cpu_gb|proxy CPU s / GB"
-)
+phase all done # the last phase's line
 echo
-echo "== bench_proxy: N=$n, $hold_n idle connections, $mib MiB download, rates over ${rate_s}s; $(nproc) CPUs"
-printf '%-38s' "metric"
-for p in "${ran[@]}"; do printf ' %-16s' "$p"; done
-echo
-for row in "${rows[@]}"; do
-	printf '%-38s' "${row#*|}"
-	for p in "${ran[@]}"; do printf ' %-16s' "${R[$p/${row%%|*}]:--}"; done
-	echo
-done
-echo
-ratio() { # ratio A B: A / B, or "-" when one is missing
-	if [ -n "$1" ] && [ -n "$2" ] && [ "$1" != - ] && [ "$2" != - ]; then
-		calc "'%.3f' % ($1 / $2)" 2>/dev/null || echo -
-	else
-		echo -
-	fi
-}
-tg_new=${R[tlsgate/cpu_new]:-} tg_res=${R[tlsgate/cpu_res]:-} sq_new=${R[squid/cpu_new]:-}
-echo "tlsgate CPU per new handshake / squid's:                  $(ratio "$tg_new" "$sq_new")   (target <= 0.5)"
-both=" (both legs resumed)"
-[ "${R[tlsgate/up_res_ok]:-0}" = 1 ] || both=" (NOT all both-legs resumed: ${R[tlsgate/res_res]:--} client+upstream)"
-echo "tlsgate CPU per resumed handshake / squid's new:          $(ratio "$tg_res" "$sq_new")   (target <= 0.15)$both"
-echo "tlsgate KB per idle connection:                           ${R[tlsgate/kb_idle]:--}   (target <= 80)"
-echo "tlsgate download MB/s / bench_tls AES-128-GCM MB/s:       $(ratio "${R[tlsgate/mbps]:-}" "$aes")   (bench_tls: $aes MB/s on one core; a proxy decrypts and encrypts every byte)"
-if [ ${#notes[@]} -gt 0 ]; then
-	echo
-	echo "notes:"
-	for x in "${notes[@]}"; do echo "  $x"; done
-fi
+"$py3" "$py" table "$res" "${ran[*]}" "N=$n, $hold_n idle connections, $mib MiB download, rates \
+over ${rate_s}s with $conc clients; $(nproc) CPUs" "$aes"
