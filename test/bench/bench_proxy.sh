@@ -31,7 +31,8 @@
 #   TG_BENCH_MIB (256), TG_BENCH_RATE_S (5), TG_BENCH_CONC (4), TG_BENCH_TG_WORKERS (tlsgated's
 #   default: online CPUs), TG_BENCH_SQUID_WORKERS (1), TG_BENCH_TLS13 (unset),
 #   TG_BENCH_KERNEL_PORTS (unset: each client cycles through its own source ports, so that no
-#   4-tuple comes back within 50 s; set: the kernel chooses, and reuses 4-tuples within seconds)
+#   4-tuple comes back within 50 s; set: the kernel chooses, and reuses 4-tuples within seconds),
+#   TG_BENCH_KEEP (set: keep the work directory: results, the proxies' logs and configurations)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$src/build-rel/bin}
@@ -68,7 +69,11 @@ cleanup()
 	for p in $hold_pid $proxy_pid $server_pid; do kill "$p" 2>/dev/null; done
 	ip netns exec "$NS_R" "$src/scripts/tlsgate-setup" down >/dev/null 2>&1
 	lab_down # every process left in the namespaces; the namespaces take their rules along
-	rm -rf "$w"
+	if [ -n "${TG_BENCH_KEEP:-}" ]; then
+		echo "bench_proxy: results and logs kept in $w" >&2
+	else
+		rm -rf "$w"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -147,11 +152,13 @@ start_mitmproxy()
 	mkdir -p "$w/mitm"
 	cat "$w/proxyca.key" "$w/proxyca.pem" >"$w/mitm/mitmproxy-ca.pem"
 	redirect -A 8080
-	# The default flow line per request is kept (every peer logs one line per request);
-	# stream_large_bodies: bodies are relayed as they come, not buffered whole first.
+	# One line per request, as the other peers log (the flow lines; termlog_verbosity=warn drops
+	# the connect and disconnect lines); stream_large_bodies: bodies are relayed as they come,
+	# not buffered whole first.
 	ip netns exec "$NS_R" mitmdump --mode transparent --listen-port 8080 --set confdir="$w/mitm" \
 		--set ssl_verify_upstream_trusted_ca="$w/root.pem" --set block_global=false \
-		--set stream_large_bodies=1m --set connection_strategy=eager >"$w/mitmproxy.log" 2>&1 &
+		--set stream_large_bodies=1m --set connection_strategy=eager \
+		--set termlog_verbosity=warn >"$w/mitmproxy.log" 2>&1 &
 	proxy_pid=$!
 	issuer=bench-proxy-ca
 	wait_for 30 listening 8080
@@ -167,12 +174,12 @@ start_squid()
 	local d=$w/squid
 	mkdir -p "$d"
 	echo "$S4 $name" >"$d/hosts"
-	/usr/lib/squid/security_file_certgen -c -s "$d/ssl_db" -M 16MB >/dev/null
+	"$certgen" -c -s "$d/ssl_db" -M 16MB >/dev/null
 	cat >"$d/squid.conf" <<-EOF
 		workers $squid_workers
 		http_port 127.0.0.1:3128
 		https_port 3129 intercept ssl-bump tls-cert=$w/proxyca.pem tls-key=$w/proxyca.key generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
-		sslcrtd_program /usr/lib/squid/security_file_certgen -s $d/ssl_db -M 16MB
+		sslcrtd_program $certgen -s $d/ssl_db -M 16MB
 		sslcrtd_children 5 startup=1 idle=1
 		acl step1 at_step SslBump1
 		ssl_bump peek step1
@@ -208,11 +215,15 @@ stop_squid()
 }
 start_direct() { proxy_pid= issuer=bench-root; }
 stop_direct() { :; }
+certgen=
+for d in /usr/lib/squid /usr/libexec/squid /usr/lib64/squid /usr/lib/squid3; do
+	[ -x "$d/security_file_certgen" ] && certgen=$d/security_file_certgen && break
+done
 have_peer()
 {
 	case $1 in
 	mitmproxy) command -v mitmdump >/dev/null ;;
-	squid) command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ] &&
+	squid) command -v squid >/dev/null && [ -n "$certgen" ] &&
 		squid -v | grep -q -- --with-openssl ;;
 	*) true ;;
 	esac
@@ -320,7 +331,11 @@ for p in $peers; do
 	if have_peer "$p"; then
 		run_peer "$p" && ran+=("$p")
 	else
-		note "$p: not installed, skipped"
+		case $p in
+		mitmproxy) note "mitmproxy: mitmdump not found (Debian: apt-get install mitmproxy), skipped" ;;
+		squid) note "squid: no squid with OpenSSL and security_file_certgen (Debian: apt-get install squid-openssl), skipped" ;;
+		*) note "$p: unknown peer, skipped" ;;
+		esac
 	fi
 done
 phase all done # the last phase's line
