@@ -3,28 +3,35 @@
 # in the namespace lab (test/e2e/netns.sh), with the same server and the same client load
 # (test/bench/bench_proxy.py) for every peer, and once without a proxy (direct) for the
 # throughput baseline. Prints one table and the ratios the proxy work targets; asserts nothing.
-# Root only. Traffic stays inside the namespaces this script creates.
+# Root only. Traffic stays inside the namespaces this script creates; everything it started is
+# removed on exit, Ctrl-C included.
 #
-#   per peer: tlsgate  tlsgate-setup + tlsgated (a policy that decrypts www.bench.test), its own
-#                      CA (tlsgatectl ca init), --trust the bench root;
-#             mitmproxy  mitmdump --mode transparent, iptables REDIRECT in the router, an ECDSA
-#                      P-256 CA, upstream verified against the bench root;
-#             squid    squid-openssl: https_port intercept ssl-bump, peek step1 then bump all,
-#                      security_file_certgen with its own database, REDIRECT in the router,
-#                      the same ECDSA P-256 CA, tls_outgoing_options cafile=the bench root.
-#   A peer whose program is missing is skipped (mitmproxy: apt-get install mitmproxy;
-#   squid: apt-get install squid-openssl).
-#   Measured, with the same load for each:
-#     CPU per handshake: utime+stime of all the proxy's processes (/proc), over N sequential
-#       connections, each a tiny GET: new (client and upstream legs full handshakes: the
-#       server resumes nothing), and resumed (the client offers its last session, the server
-#       resumes what the proxy offers);
-#     handshakes per second: CONC client processes (one source address each) for RATE_S s;
-#     memory per idle intercepted connection: the RSS of all the proxy's processes before and
-#       while HOLD connections (one GET each, kept alive, idle) are open, delta / HOLD;
-#     decrypted throughput: one download of MIB MiB.
-#   Client and server stop at TLS 1.2 (tlsgate on mbedTLS 2.28 speaks nothing newer); with
-#   TG_BENCH_TLS13=1 they allow TLS 1.3, which the other peers then use.
+# The peers (each logs one line per request; the client trusts all three CAs and checks that
+# every certificate it gets comes from the CA of the peer being measured):
+#   tlsgate    tlsgate-setup + tlsgated (--proxy-workers: tlsgated's default, one per CPU), a
+#              policy that decrypts www.bench.test, its own CA (tlsgatectl ca init), --trust
+#              the bench root;
+#   mitmproxy  mitmdump --mode transparent (one process), iptables REDIRECT in the router, an
+#              ECDSA P-256 CA, upstream verified against the bench root, bodies streamed;
+#   squid      squid-openssl (workers 1): https_port intercept ssl-bump, peek step1 then bump
+#              all, security_file_certgen with its own database, REDIRECT in the router, the
+#              same ECDSA P-256 CA, tls_outgoing_options cafile=the bench root.
+#   A peer whose program is missing is skipped with a note (mitmproxy: apt-get install
+#   mitmproxy; squid: apt-get install squid-openssl).
+# Measured for each, after a warm-up (certificates minted, caches filled):
+#   CPU per handshake: utime+stime (and that of reaped children) of all the proxy's processes,
+#     from /proc, sampled by the client around N sequential connections, each a tiny GET:
+#     new (full handshakes on both legs: the server resumes nothing), then resumed (the client
+#     offers its last session; the server resumes whatever the proxy offers). The table shows
+#     how many client and upstream legs were resumed;
+#   handshakes per second: CONC client processes (one source address each) for RATE_S s, new
+#     and resumed, with the CPUs the proxy kept busy meanwhile;
+#   memory per idle intercepted connection: the RSS of all the proxy's processes before and
+#     while HOLD connections (one GET each, kept alive, idle) are open, delta / HOLD;
+#   decrypted throughput: one download of MIB MiB, and the proxy's CPU seconds per GB.
+# Client and server stop at TLS 1.2 with AES-128-GCM first (tlsgate on mbedTLS 2.28 speaks
+# nothing newer); TG_BENCH_TLS13=1 lets them speak TLS 1.3, which mitmproxy and squid then do.
+# The AES-128-GCM rate the download is set against comes from bench_tls (BIN_DIR/bench_tls).
 #
 # usage: bench_proxy.sh [BIN_DIR] [N]      (defaults: build-rel/bin, 500)
 # environment: TG_BENCH_PEERS ("direct tlsgate mitmproxy squid"), TG_BENCH_HOLD (300),
