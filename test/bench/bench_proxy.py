@@ -161,9 +161,10 @@ def serve(cert, key, state, addr, procs, tls13):
 
 
 def leg(version, cipher):
-    """"TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256" -> "1.2 AES128-GCM" (short, for the table)."""
+    """"TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256" -> "1.2 AES128-GCM", "TLSv1.3",
+    "TLS_AES_256_GCM_SHA384" -> "1.3 AES_256_GCM" (short, for the table)."""
     cipher = (cipher or "?").replace("ECDHE-ECDSA-", "").replace("ECDHE-RSA-", "")
-    for suffix in ("-SHA256", "-SHA384"):
+    for suffix in ("-SHA256", "-SHA384", "_SHA256", "_SHA384"):
         cipher = cipher[:-len(suffix)] if cipher.endswith(suffix) else cipher
     return "%s %s" % ((version or "?").replace("TLSv", ""), cipher.replace("TLS_", ""))
 
