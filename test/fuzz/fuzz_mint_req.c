@@ -71,6 +71,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void check_req(const struct mint_req *r)
 {
 	mbedtls_pk_context pk;
+	const mbedtls_ecp_keypair *ec;
 	size_t i;
 
 	if (r->not_before >= r->not_after || r->spki_len == 0 || r->spki_len > MINT_SPKI_MAX ||
@@ -88,8 +89,10 @@ static void check_req(const struct mint_req *r)
 			abort();
 	mbedtls_pk_init(&pk);
 	if (mbedtls_pk_parse_public_key(&pk, r->spki, r->spki_len) != 0 ||
-	    mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY ||
-	    mbedtls_pk_ec(pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1)
+	    mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY || mbedtls_pk_ec(pk) == NULL)
+		abort();
+	ec = mbedtls_pk_ec(pk);
+	if (ec == NULL || ec->grp.id != MBEDTLS_ECP_DP_SECP256R1)
 		abort();
 	mbedtls_pk_free(&pk);
 }
