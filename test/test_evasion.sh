@@ -300,6 +300,15 @@ echo "     queue: $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1])
 # 8. TCP Fast Open: the ClientHello in the SYN (then again after the handshake, as a client does
 # when the server did not take the SYN's data).
 snap
+# Port reuse: a passed connection that the server resets (conntrack sees only the server's RST,
+# so its entry is not reopened by the next SYN and keeps the PASS decision), then a new
+# connection on the same port pair with a blocked name: it must be decided afresh, not passed.
+out=$(ev tls "$S4" pass.test --sport 40999 --abandon)
+check "port reuse: the first connection, a passed name, answered ($out)" [ "$out" = answer ]
+killed=$(in_s ss -K -Htn state established "( sport = :443 and dport = :40999 )" | grep -c .)
+check "port reuse: ... and reset by the server (ss -K: $killed socket)" [ "$killed" -ge 1 ]
+tls_blocked "port reuse after a passed connection the server reset" "$S4" www.blocked.test --sport 40999
+
 before=$(ctr engine.tfo_data)
 tls_blocked "tcp fast open" "$S4" www.blocked.test --tfo
 ctr_grew "tcp fast open: counted" engine.tfo_data "$before"

@@ -254,9 +254,10 @@ V=$(hx $((TG_MARK_DECISION_MASK | TG_MARK_DROP | TG_MARK_STREAM)))
 ST=$(hx "$TG_MARK_STREAM")
 I=$(hx "$TG_MARK_INSPECT")
 for ipt in iptables ip6tables; do
-	# 1. verdict (save-mark / drop) 2. passed flows leave 3. socket match 4. other decided
-	# flows 5./6. the queue.
+	# 0. a SYN from the wire on a decided entry is decided afresh 1. verdict (save-mark /
+	# drop) 2. passed flows leave 3. socket match 4. other decided flows 5./6. the queue.
 	expect_order $ipt mangle TLSGATE-PRE \
+		"^-A TLSGATE-PRE -p tcp .*--tcp-flags FIN,SYN,RST,ACK SYN -m mark --mark 0x0/$V -m connmark ! --mark 0x0/$D -j CONNMARK --set-xmark 0x0/$D$" \
 		"^-A TLSGATE-PRE -m mark ! --mark 0x0/$V -j TLSGATE-VERDICT$" \
 		"--mark $(hx "$TG_MARK_PASS")/$D -j RETURN$" \
 		"^-A TLSGATE-PRE -m socket --transparent -j TLSGATE-LOCAL$" \
@@ -420,7 +421,7 @@ flow_log 10.78.0.2 8443 >"$tmp/f8443"
 check "BLOCK flow: one block verdict and nothing of the flow queued after it" \
 	test "$(grep -c 'verdict=block' "$tmp/f8443"):$(tail -1 "$tmp/f8443" | grep -c 'verdict=block')" = 1:1
 check "BLOCK flow: retransmissions and server data dropped by the connmark rule" \
-	test "$(rule_pkts iptables TLSGATE-PRE 4)" -gt 0
+	test "$(rule_pkts iptables TLSGATE-PRE 5)" -gt 0
 
 out=$(ip netns exec "$C" python3 "$traffic" client 10.78.0.2 7443 x)
 check "ADOPT flow without a local socket: late server data never reaches the client: $out" \
@@ -429,7 +430,7 @@ flow_log 10.78.0.2 7443 >"$tmp/f7443"
 check "ADOPT flow: one adopt verdict and nothing of the flow queued after it" \
 	test "$(grep -c 'verdict=adopt' "$tmp/f7443"):$(tail -1 "$tmp/f7443" | grep -c 'verdict=adopt')" = 1:1
 check "ADOPT flow: the server's late packets were dropped on arrival" \
-	test "$(rule_pkts iptables TLSGATE-PRE 5)" -gt 0
+	test "$(rule_pkts iptables TLSGATE-PRE 6)" -gt 0
 
 # A drop of a flow's FIRST packet cannot be remembered by the kernel: its conntrack entry is not
 # confirmed yet and dies with the packet, connmark and all. Every retransmission comes to the
@@ -452,8 +453,8 @@ for addr in 10.78.0.2 fd78::2; do
 	check "socket match delivers $addr:9443 to the router's transparent socket: $out" \
 		test "$out" = router
 done
-check "socket match: counted in TLSGATE-PRE rule 2 (IPv4, IPv6)" \
-	test "$(rule_pkts iptables TLSGATE-PRE 2)" -gt 0 -a "$(rule_pkts ip6tables TLSGATE-PRE 2)" -gt 0
+check "socket match: counted in TLSGATE-PRE rule 4 (IPv4, IPv6)" \
+	test "$(rule_pkts iptables TLSGATE-PRE 4)" -gt 0 -a "$(rule_pkts ip6tables TLSGATE-PRE 4)" -gt 0
 
 q1=$(queued)
 ip netns exec "$C" python3 "$traffic" client 10.77.0.1 443 hi >/dev/null

@@ -394,7 +394,7 @@ def cmd_tls(a):
     rec = client_hello(a.name)
     if a.sni:
         rec = with_sni(rec, a.sni)
-    c = Conn(net, a.server, 443, src=a.src, opt1=a.opt1, ext6=a.ext6)
+    c = Conn(net, a.server, 443, src=a.src, sport=a.sport, opt1=a.opt1, ext6=a.ext6)
     t0 = time.monotonic()
     if a.tfo:
         ok = c.connect(syn_payload=rec)
@@ -459,7 +459,8 @@ def cmd_tls(a):
             f"({max(0.0, c.t_data - t_last) * 1000:.0f} ms after the last segment)")
     else:
         log(f"{len(rec)}-byte ClientHello,{note}: {out} after {(time.monotonic() - t0) * 1000:.0f} ms")
-    c.close()
+    if not a.abandon:
+        c.close()
     net.close()
 
 
@@ -606,6 +607,8 @@ def main():
     t.add_argument("--tfo", action="store_true")
     t.add_argument("--src")
     t.add_argument("--timeout", type=float, default=4)
+    t.add_argument("--sport", type=int, help="this source port (default: the run's next)")
+    t.add_argument("--abandon", action="store_true", help="no FIN at the end: the client goes")
     f = sub.add_parser("flood")
     for n in ("server", "src", "conns", "seconds"):
         f.add_argument(n)
