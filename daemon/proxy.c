@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,12 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "tlsgate/bypass.h"
@@ -36,6 +32,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_spawn.h"
 #include "tlsx.h"
 #include "proxy_worker.h"
 
@@ -198,184 +195,16 @@ static void cs_release(struct proxy *p, uint8_t family, const uint8_t *addr)
 
 /* ---- workers ---- */
 
-/* Descriptors from @lowfd up close at the exec (the executable's own until it is loaded). */
-static void close_range_from(int lowfd)
-{
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 4 /* CLOSE_RANGE_CLOEXEC */) == -1) {
-		int fd;
-
-		for (fd = lowfd; fd < 1024; fd++)
-			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
-}
-
-/* Put @fds[i] on descriptor 3 + i in a child about to exec (dup2 clears close-on-exec). */
-static bool child_fds(const int *fds, int n)
-{
-	int tmp[4], i;
-
-	for (i = 0; i < n; i++) {
-		tmp[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD, 64) : -1;
-		if (fds[i] >= 0 && tmp[i] == -1)
-			return false;
-	}
-	for (i = 0; i < n; i++)
-		if (tmp[i] >= 0 && dup2(tmp[i], 3 + i) == -1)
-			return false;
-	close_range_from(3 + n);
-	return true;
-}
-
-/*
- * The spawner: a process forked before tlsgated drops its privileges that keeps CAP_SETUID and
- * CAP_SETGID and nothing else, so that tlsgated itself need not keep them to start a worker
- * again. It reads one request per worker start (the slot number, with the worker's job socket
- * as SCM_RIGHTS), forks, and the child execs `tlsgated --proxy-worker` as the proxy user with
- * its descriptors in place. It never reads the network or a file; it exits when tlsgated's end
- * of its socket closes. Workers are its children: tlsgated sees a worker die as its job socket
- * closing.
- */
-/* Put @fd into @mh's control buffer (sized CMSG_SPACE(sizeof(int))) as SCM_RIGHTS. */
-static bool msg_put_fd(struct msghdr *mh, int fd)
-{
-	struct cmsghdr *cm;
-
-	memset(mh->msg_control, 0, mh->msg_controllen);
-	cm = CMSG_FIRSTHDR(mh);
-	if (cm == NULL)
-		return false;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return true;
-}
-
-struct spawn_req {
-	uint32_t slot;
-};
-
-static void spawner_child(struct proxy *p, int job_fd, unsigned slot)
-{
-	int fds[4] = { job_fd, p->w[slot].ca_end, p->trust_fd, p->keylog_fd };
-	char a_worker[] = "--proxy-worker", a_trust[] = "--trust";
-	char *argv[] = { p->self, a_worker, a_trust, p->trust, NULL };
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (!child_fds(fds, p->keylog_fd >= 0 ? 4 : 3) || setgroups(0, NULL) == -1 ||
-	    setgid(p->gid) == -1 || setuid(p->uid) == -1 || setuid(0) != -1)
-		_exit(127);
-	fexecve(p->self_fd, argv, environ);
-	_exit(127);
-}
-
-/* Keep CAP_SETUID and CAP_SETGID only (effective and permitted), with no_new_privs. */
-static void spawner_privs(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	memset(data, 0, sizeof(data));
-	data[0].effective = data[0].permitted = 1u << CAP_SETUID | 1u << CAP_SETGID;
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (syscall(SYS_capset, &hdr, data) == -1)
-		_exit(1);
-}
-
-static void spawner_main(struct proxy *p, int sock)
-{
-	for (;;) {
-		struct spawn_req req;
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { &req, sizeof(req) };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
-		int fd = -1;
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (n == 0)
-			_exit(0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-		if (n == (ssize_t)sizeof(req) && fd >= 0 && req.slot < p->nworkers && fork() == 0)
-			spawner_child(p, fd, req.slot);
-		if (fd >= 0)
-			close(fd);
-	}
-}
-
-/* Fork the spawner (before threads start and privileges drop). */
-static int spawner_start(struct proxy *p)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return -1;
-	pid = fork();
-	if (pid == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int fd;
-
-		/* Only its socket, the CA sockets and the keylog stay open. */
-		for (fd = 3; fd < 65536; fd++) {
-			bool keep = fd == sv[1] || fd == p->keylog_fd || fd == p->trust_fd ||
-				    fd == p->self_fd;
-			unsigned i;
-
-			for (i = 0; i < p->nworkers; i++)
-				keep |= fd == p->w[i].ca_end;
-			if (!keep)
-				close(fd);
-		}
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		(void)prctl(PR_SET_NAME, "tlsgate-spawn", 0, 0, 0);
-		spawner_privs();
-		spawner_main(p, sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
-	p->spawner = sv[0];
-	p->spawner_pid = pid;
-	return 0;
-}
-
 /* Ask the spawner for worker @i; its job socket is registered for reports at once. */
 static int worker_spawn(struct proxy *p, unsigned i)
 {
 	struct wslot *w = &p->w[i];
-	struct spawn_req req = { .slot = i };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
-	if (!msg_put_fd(&mh, sv[1]) ||
-	    sendmsg(p->spawner, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+	if (spawner_request(p->spawner, i, sv[1]) == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -398,6 +227,7 @@ static int worker_spawn(struct proxy *p, unsigned i)
 struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 {
 	struct proxy *p = calloc(1, sizeof(*p));
+	struct spawn_cfg sc;
 	int ca_ends[PROXY_MAX_WORKERS];
 	struct passwd *pw;
 	ssize_t n;
@@ -478,7 +308,16 @@ struct proxy *proxy_new(const struct proxy_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	for (i = 0; i < p->nworkers; i++)
 		p->w[i].ca_end = ca_ends[i];
-	if (spawner_start(p) == -1) {
+	sc.self = p->self;
+	sc.trust = p->trust;
+	sc.self_fd = p->self_fd;
+	sc.trust_fd = p->trust_fd;
+	sc.keylog_fd = p->keylog_fd;
+	sc.uid = p->uid;
+	sc.gid = p->gid;
+	sc.ca_ends = ca_ends;
+	sc.nworkers = p->nworkers;
+	if (spawner_start(&sc, &p->spawner, &p->spawner_pid) == -1) {
 		snprintf(err, errlen, "proxy spawner: %s", strerror(errno));
 		goto fail;
 	}
@@ -639,7 +478,7 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	e = &p->e[idx];
 	p->gen++;
 	job->id = (uint64_t)(p->gen ? p->gen : ++p->gen) << 32 | idx;
-	if (!msg_put_fd(&mh, fd) ||
+	if (!proxy_msg_put_fd(&mh, fd) ||
 	    sendmsg(p->w[best].sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(*job)) {
 		p->st.refused_worker++;
 		goto refuse;
