@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * proxy_spawn.c - the proxy's spawner process (proxy_spawn.h) and the one SCM_RIGHTS builder.
+ * proxy_spawn.c - the proxy's spawner process (proxy_spawn.h) and SCM_RIGHTS, built and read in
+ * one place.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,17 @@ bool proxy_msg_put_fd(struct msghdr *mh, int fd)
 	return true;
 }
 
+int proxy_msg_take_fd(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
 struct spawn_req {
 	uint32_t slot;
 };
@@ -115,7 +127,6 @@ static void spawner_main(const struct spawn_cfg *p, int sock)
 				     .msg_iovlen = 1,
 				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
 		int fd = -1;
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 
@@ -128,9 +139,7 @@ static void spawner_main(const struct spawn_cfg *p, int sock)
 				continue;
 			_exit(1);
 		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		fd = proxy_msg_take_fd(&mh);
 		if (n == (ssize_t)sizeof(req) && fd >= 0 && req.slot < p->nworkers && fork() == 0)
 			spawner_child(p, fd, req.slot);
 		if (fd >= 0)

@@ -34,6 +34,9 @@ int spawner_start(const struct spawn_cfg *c, int *sock, pid_t *pid);
 /* spawner_request() - start worker @slot with @job_fd as its job socket. 0, or -1 with errno. */
 int spawner_request(int sock, unsigned slot, int job_fd);
 
+/* proxy_msg_take_fd() - the descriptor a received @mh carries as SCM_RIGHTS; -1: none. */
+int proxy_msg_take_fd(struct msghdr *mh);
+
 /* proxy_msg_put_fd() - put @fd into @mh's control buffer (CMSG_SPACE(sizeof(int))) as SCM_RIGHTS. */
 bool proxy_msg_put_fd(struct msghdr *mh, int fd);
 

@@ -53,6 +53,7 @@
 #include "leafcache.h"
 #include "log.h"
 #include "proxy_msg.h"
+#include "proxy_spawn.h"
 #include "proxy_worker.h"
 #include "tlsx.h"
 
@@ -751,7 +752,6 @@ static void job_take(struct worker *w)
 			     .msg_iovlen = 1,
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	struct conn *c;
 	ssize_t n;
 	int fd = -1;
@@ -763,9 +763,7 @@ static void job_take(struct worker *w)
 	}
 	if (n < 0)
 		return;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	fd = proxy_msg_take_fd(&mh);
 	if ((size_t)n != sizeof(job) || fd == -1) {
 		if (fd != -1)
 			reset_close(fd);

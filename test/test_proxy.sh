@@ -352,8 +352,10 @@ get "$C4" www.decrypt.test/ "$S4" "$work/tgca.pem" --local-port 45111
 rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
 check "reuse: the same client port again right after (curl $first then $rc, ${ms} ms: $(body))" \
 	[ "$first" -eq 0 -a "$rc" -eq 0 -a "$ms" -lt 3000 -a "$(body)" = "server www.decrypt.test /" ]
-check "reuse: ... intercepted both times (decision lines)" \
-	[ "$(count "$m" src="$C4" sport=45111 proxy=intercepted)" -eq 2 ]
+# The decision line is written when the proxy knows the outcome, which can be just after curl
+# has its page: wait for it rather than read the log at once.
+reuse_twice() { [ "$(count "$m" src="$C4" sport=45111 proxy=intercepted)" -eq 2 ]; }
+check "reuse: ... intercepted both times (decision lines)" wait_until reuse_twice
 
 # --- 3. Pinning -> dynamic bypass. The pinned client (curl --pinnedpubkey with the real
 # server's key, trusting both the public root and tlsgate's CA) rejects the minted leaf once;
