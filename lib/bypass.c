@@ -898,3 +898,50 @@ size_t tg_bypass_expire(struct tg_bypass *t, uint64_t now_ms)
 	cnt_add(t, C_expired, freed);
 	return freed;
 }
+
+/* ---- administrator's entries (writer) ---- */
+
+enum tg_err tg_bypass_add(struct tg_bypass *t, const struct tg_principal *p, const uint8_t *sni,
+			  size_t sni_len, uint32_t ttl_s, uint64_t now_ms)
+{
+	uint64_t val[ENT_VW];
+	struct bkey bk, pk;
+	uint32_t pr, r;
+
+	if (!input_ok(p, sni, sni_len))
+		return TG_ERR_ARG;
+	key_pack(t, p, sni, sni_len, &bk);
+	key_pack(t, p, NULL, 0, &pk);
+	pr = prin_get(t, &pk, now_ms);
+	/* A candidate is superseded: the administrator decided for it. */
+	if (tg_seqtab_find(t->cand, &bk.k, &r))
+		cand_del(t, r);
+	if (!tg_seqtab_find(t->live, &bk.k, &r)) {
+		make_live(t, pr, &bk, now_ms, 0);
+		if (!tg_seqtab_find(t->live, &bk.k, &r))
+			abort();
+	}
+	tg_seqtab_get(t->live, r, NULL, val);
+	val[V_SINCE] = now_ms;
+	val[V_END] = add_sat(now_ms, ttl_s ? (uint64_t)ttl_s * 1000 : t->ttl_ms);
+	tg_seqtab_set(t->live, r, val);
+	tg_seqtab_touch(t->live, r, now_ms);
+	return TG_OK;
+}
+
+size_t tg_bypass_flush_principal(struct tg_bypass *t, const struct tg_principal *p)
+{
+	struct bkey pk;
+	size_t n;
+	uint32_t pr;
+
+	if (p == NULL || !principal_ok(p))
+		return 0;
+	key_pack(t, p, NULL, 0, &pk);
+	if (!tg_seqtab_find(t->prin, &pk.k, &pr))
+		return 0;
+	n = (size_t)t->ps[pr].nlive + t->ps[pr].ncand;
+	cnt_add(t, C_removed, n);
+	prin_drop(t, pr);
+	return n;
+}

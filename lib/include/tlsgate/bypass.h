@@ -241,4 +241,21 @@ struct tg_bypass_stats {
 
 void tg_bypass_stats(const struct tg_bypass *t, struct tg_bypass_stats *out);
 
+/*
+ * tg_bypass_add() - writer. The administrator's entry: (@p, @sni) is live from @now_ms for
+ * @ttl_s seconds (0: the table's ttl_s). An entry live already gets the new lifetime; a
+ * candidate for the pair is replaced. The bounds apply as for a learned entry (per_user_max,
+ * total_max: the least recently used goes, counted as an eviction); a new entry counts in
+ * went_live. TG_OK, or TG_ERR_ARG for an invalid principal or SNI (nothing recorded).
+ */
+enum tg_err tg_bypass_add(struct tg_bypass *t, const struct tg_principal *p, const uint8_t *sni,
+			  size_t sni_len, uint32_t ttl_s, uint64_t now_ms) TG_WUR;
+
+/*
+ * tg_bypass_flush_principal() - writer. Forget everything about @p: its live entries,
+ * candidates and ca_missing state (counted as removed). Returns the entries removed (0 also
+ * when @p is unknown or invalid).
+ */
+size_t tg_bypass_flush_principal(struct tg_bypass *t, const struct tg_principal *p);
+
 #endif
