@@ -5,6 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "tlsgate/classify.h"
 
 int ctl_inspect_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
@@ -27,5 +30,18 @@ struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *con
 /* One decision as a JSON object value (explain's output; inspect --policy's "decision"). */
 void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
 		       const struct tg_decision *dc);
+
+/*
+ * explain's options (ctl_policy.c), also parsed by tlsgated for an explain against the running
+ * policy (ctlsrv.c): the facts point into @argv. Returns 0 (with @a->help when --help was
+ * asked), or 2 after a usage message on @err. The caller sets optind first.
+ */
+struct ctl_explain_args {
+	const char *policy; /* NULL: ask the running daemon */
+	const char *content_dir, *control;
+	bool help;
+	struct tg_flow_facts f;
+};
+int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *err);
 
 #endif

@@ -255,7 +255,7 @@ static struct tg_span ctl_span(const char *s)
 	return sp;
 }
 
-int ctl_explain_main(int argc, char **argv)
+int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *err)
 {
 	enum {
 		OPT_POLICY = 256,
@@ -277,6 +277,8 @@ int ctl_explain_main(int argc, char **argv)
 		OPT_INCOMPLETE,
 		OPT_FAIL,
 		OPT_EXCLUDED,
+		OPT_CONTROL,
+		OPT_JSON,
 		OPT_HELP,
 	};
 	static const struct option opts[] = {
@@ -299,24 +301,22 @@ int ctl_explain_main(int argc, char **argv)
 		{ "incomplete", no_argument, NULL, OPT_INCOMPLETE },
 		{ "fail", required_argument, NULL, OPT_FAIL },
 		{ "upstream-excluded", no_argument, NULL, OPT_EXCLUDED },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL, *content_dir = NULL, *src = NULL, *dst = NULL;
 	bool dport_set = false, quic = false;
 	struct tg_flow_facts f;
-	struct tg_decision dc;
-	struct tg_content *c = NULL;
-	struct tg_policy *p = NULL;
-	struct tg_diag *d = NULL;
-	uint8_t key[16], fam;
-	int ch, rc = 2, os;
+	uint8_t fam;
+	int ch, os;
 
 	memset(&f, 0, sizeof(f));
 	f.kind = TG_FLOW_OTHER;
 	f.dport = 443;
 	f.sport = 40000;
-	optind = 1;
+	memset(a, 0, sizeof(*a));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_POLICY:
@@ -333,7 +333,7 @@ int ctl_explain_main(int argc, char **argv)
 			break;
 		case OPT_MAC:
 			if (ctl_parse_mac(optarg, f.mac) == -1) {
-				fprintf(stderr, "tlsgatectl explain: bad --mac %s\n", optarg);
+				fprintf(err, "tlsgatectl explain: bad --mac %s\n", optarg);
 				return 2;
 			}
 			f.has_mac = true;
@@ -343,7 +343,7 @@ int ctl_explain_main(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || v == 0 || v > 65535) {
-				fprintf(stderr, "tlsgatectl explain: bad --dport %s\n", optarg);
+				fprintf(err, "tlsgatectl explain: bad --dport %s\n", optarg);
 				return 2;
 			}
 			f.dport = (uint16_t)v;
@@ -363,7 +363,7 @@ int ctl_explain_main(int argc, char **argv)
 			else if (strcmp(optarg, "linux-family") == 0)
 				f.hint_os_mask = TG_OS_MASK_LINUX;
 			else {
-				fprintf(stderr, "tlsgatectl explain: unknown --os %s\n", optarg);
+				fprintf(err, "tlsgatectl explain: unknown --os %s\n", optarg);
 				return 2;
 			}
 			f.hint_confidence = 100;
@@ -405,7 +405,7 @@ int ctl_explain_main(int argc, char **argv)
 			int why = tg_flow_fail_parse(optarg, strlen(optarg));
 
 			if (why < 0) {
-				fprintf(stderr, "tlsgatectl explain: unknown --fail %s\n", optarg);
+				fprintf(err, "tlsgatectl explain: unknown --fail %s\n", optarg);
 				return 2;
 			}
 			f.fail = (enum tg_flow_fail)why;
@@ -414,39 +414,67 @@ int ctl_explain_main(int argc, char **argv)
 		case OPT_EXCLUDED:
 			f.upstream_excluded = true;
 			break;
+		case OPT_CONTROL:
+			a->control = optarg;
+			break;
+		case OPT_JSON:
+			break;
 		case OPT_HELP:
-			return ctl_explain_usage(stdout);
+			a->help = true;
+			return 0;
 		default:
-			return ctl_explain_usage(stderr);
+			return ctl_explain_usage(err);
 		}
 	}
-	if (policy == NULL || src == NULL || optind != argc ||
+	if (src == NULL || optind != argc ||
 	    (f.kind == TG_FLOW_OTHER && f.fail == TG_FLOW_FAIL_NONE && !quic))
-		return ctl_explain_usage(stderr);
+		return ctl_explain_usage(err);
 	if (f.fail != TG_FLOW_FAIL_NONE && f.kind == TG_FLOW_OTHER)
 		f.kind = TG_FLOW_TLS;
 	if (quic)
 		f.kind = TG_FLOW_QUIC;
 	if (tg_addr_parse(src, strlen(src), &f.family, f.src) != TG_OK) {
-		fprintf(stderr, "tlsgatectl explain: bad --src %s\n", src);
+		fprintf(err, "tlsgatectl explain: bad --src %s\n", src);
 		return 2;
 	}
 	if (dst && (tg_addr_parse(dst, strlen(dst), &fam, f.dst) != TG_OK || fam != f.family)) {
-		fprintf(stderr, "tlsgatectl explain: bad --dst %s (same family as --src)\n", dst);
+		fprintf(err, "tlsgatectl explain: bad --dst %s (same family as --src)\n", dst);
 		return 2;
 	}
+	a->policy = policy;
+	a->content_dir = content_dir;
+	a->f = f;
+	return 0;
+}
+
+int ctl_explain_main(int argc, char **argv)
+{
+	struct ctl_explain_args a;
+	struct tg_decision dc;
+	struct tg_content *c = NULL;
+	struct tg_policy *p = NULL;
+	struct tg_diag *d = NULL;
+	uint8_t key[16];
+	int rc;
+
+	optind = 1;
+	rc = ctl_explain_parse(argc, argv, &a, stderr);
+	if (rc != 0 || a.help)
+		return a.help ? ctl_explain_usage(stdout) : rc;
+	if (a.policy == NULL)
+		return ctl_explain_usage(stderr);
 	rc = 1;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL || ctl_key(key) == -1)
 		goto out;
 	tg_diag_init(d);
-	c = ctl_load_content(content_dir, key, d);
+	c = ctl_load_content(a.content_dir, key, d);
 	if (c == NULL)
 		goto out;
-	p = ctl_load_policy(policy, c, key, false);
+	p = ctl_load_policy(a.policy, c, key, false);
 	if (p == NULL)
 		goto out;
-	if (tg_classify(p, c, NULL, &f, 0, &dc) != TG_OK) {
+	if (tg_classify(p, c, NULL, &a.f, 0, &dc) != TG_OK) {
 		fprintf(stderr, "tlsgatectl explain: cannot classify\n");
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tlsgate/bypass.h"
+#include "tlsgate/caps.h"
 #include "tlsgate/classify.h"
 #include "tlsgate/content.h"
 #include "tlsgate/ja4.h"
@@ -40,6 +41,11 @@ struct decider {
 	struct tg_bypass *bypass;
 	struct tg_upstream *excl;
 	uint8_t key[16];
+	/*
+	 * Every classifier answer, by action and reason, and by the failure decided on: written
+	 * by the queue threads (relaxed atomics) through the const decider they hold.
+	 */
+	struct dec_counts *counts;
 };
 
 static void bundle_free(struct bundle *b)
@@ -51,8 +57,9 @@ static void bundle_free(struct bundle *b)
 	free(b);
 }
 
-static struct bundle *bundle_load(const char *policy, const char *content,
-				  const uint8_t key[static 16], char *err, size_t errlen)
+static struct bundle *bundle_load(const uint8_t *policy, size_t len, const char *name,
+				  const char *content, const uint8_t key[static 16], char *err,
+				  size_t errlen)
 {
 	struct bundle *b = calloc(1, sizeof(*b));
 	struct tg_diag *d = calloc(1, sizeof(*d));
@@ -66,7 +73,7 @@ static struct bundle *bundle_load(const char *policy, const char *content,
 	if (b->content == NULL)
 		goto fail;
 	tg_diag_init(d);
-	b->policy = load_policy(policy, b->content, key, d, err, errlen);
+	b->policy = load_policy_buf(policy, len, name, b->content, key, d, err, errlen);
 	if (b->policy == NULL)
 		goto fail;
 	free(d);
@@ -84,6 +91,20 @@ static const struct bundle *cur(const struct decider *d)
 
 struct decider *decider_load(const char *policy, const char *content, char *err, size_t errlen)
 {
+	struct decider *d;
+	uint8_t *buf;
+	size_t len;
+
+	if (load_file(policy, TG_CAP_POLICY_BYTES, &buf, &len, err, errlen) == -1)
+		return NULL;
+	d = decider_load_buf(buf, len, policy, content, err, errlen);
+	free(buf);
+	return d;
+}
+
+struct decider *decider_load_buf(const uint8_t *policy, size_t len, const char *name,
+				 const char *content, char *err, size_t errlen)
+{
 	struct decider *d = calloc(1, sizeof(*d));
 	const struct tg_policy_settings *s;
 	struct tg_bypass_cfg bc;
@@ -94,9 +115,14 @@ struct decider *decider_load(const char *policy, const char *content, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	d->counts = calloc(1, sizeof(*d->counts));
+	if (d->counts == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (load_key(d->key, err, errlen) == -1)
 		goto fail;
-	d->cur = bundle_load(policy, content, d->key, err, errlen);
+	d->cur = bundle_load(policy, len, name, content, d->key, err, errlen);
 	if (d->cur == NULL)
 		goto fail;
 	s = tg_policy_settings(d->cur->policy);
@@ -131,18 +157,41 @@ fail:
 int decider_reload(struct decider *d, const char *policy, const char *content, char *err,
 		   size_t errlen)
 {
-	struct bundle *nb, *old;
+	struct bundle *nb;
+	uint8_t *buf;
+	size_t len;
 
-	if (d->n_retired >= DECIDE_RETIRED_MAX) {
-		snprintf(err, errlen, "too many reloads in progress; try again in a second");
+	if (load_file(policy, TG_CAP_POLICY_BYTES, &buf, &len, err, errlen) == -1)
 		return -1;
-	}
-	nb = bundle_load(policy, content, d->key, err, errlen);
+	nb = decider_prepare(d, buf, len, policy, content, err, errlen);
+	free(buf);
 	if (nb == NULL)
 		return -1;
-	old = __atomic_exchange_n(&d->cur, nb, __ATOMIC_ACQ_REL);
-	d->retired[d->n_retired++] = old;
+	decider_commit(d, nb);
 	return 0;
+}
+
+struct bundle *decider_prepare(const struct decider *d, const uint8_t *policy, size_t len,
+			       const char *name, const char *content, char *err, size_t errlen)
+{
+	if (d->n_retired >= DECIDE_RETIRED_MAX) {
+		snprintf(err, errlen, "too many reloads in progress; try again in a second");
+		return NULL;
+	}
+	return bundle_load(policy, len, name, content, d->key, err, errlen);
+}
+
+void decider_commit(struct decider *d, struct bundle *nb)
+{
+	struct bundle *old = __atomic_exchange_n(&d->cur, nb, __ATOMIC_ACQ_REL);
+
+	/* decider_prepare() saw room, and only this thread adds to the list. */
+	d->retired[d->n_retired++] = old;
+}
+
+void decider_discard(struct bundle *nb)
+{
+	bundle_free(nb);
 }
 
 void decider_reclaim(struct decider *d)
@@ -161,6 +210,7 @@ void decider_free(struct decider *d)
 	bundle_free(d->cur);
 	tg_bypass_free(d->bypass);
 	tg_upstream_free(d->excl);
+	free(d->counts);
 	free(d);
 }
 
@@ -213,6 +263,7 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
 						       : DEC_PASS;
 	r->reason = tg_reason_text(dec->reason);
+	r->reason_id = dec->reason;
 	r->fail = dec->fail;
 	r->rule = dec->rule;
 	r->rule_name = or_empty(dec->rule_name);
@@ -230,6 +281,13 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 		}
 }
 
+static void decision_count(const struct decider *d, enum dec_action a, enum tg_reason why)
+{
+	if ((unsigned)a >= DEC_ACTIONS || (unsigned)why >= TG_REASON__COUNT)
+		return;
+	__atomic_fetch_add(&d->counts->decisions[a][why], 1, __ATOMIC_RELAXED);
+}
+
 static void classify(const struct decider *d, const struct tg_flow_facts *f, uint64_t now_ms,
 		     struct dec_result *r)
 {
@@ -241,6 +299,36 @@ static void classify(const struct decider *d, const struct tg_flow_facts *f, uin
 		log_warnx("classifier refused a flow (family %u)", f->family);
 	}
 	result_of(r, b, &dec);
+	if (f->fail != TG_FLOW_FAIL_NONE && (unsigned)dec.fail < TG_FLOW_FAIL__COUNT)
+		__atomic_fetch_add(&d->counts->fails[dec.fail], 1, __ATOMIC_RELAXED);
+	/* decider_failed() may still turn a decrypt into a pass: it counts its own. */
+	if (f->fail == TG_FLOW_FAIL_NONE)
+		decision_count(d, r->action, r->reason_id);
+}
+
+void decider_count_get(const struct decider *d, struct dec_counts *out)
+{
+	unsigned a, i;
+
+	for (a = 0; a < DEC_ACTIONS; a++)
+		for (i = 0; i < TG_REASON__COUNT; i++)
+			out->decisions[a][i] =
+				__atomic_load_n(&d->counts->decisions[a][i], __ATOMIC_RELAXED);
+	for (i = 0; i < TG_FLOW_FAIL__COUNT; i++)
+		out->fails[i] = __atomic_load_n(&d->counts->fails[i], __ATOMIC_RELAXED);
+}
+
+void decider_explain(const struct decider *d, const struct tg_flow_facts *f, uint64_t now_ms,
+		     decider_explain_cb cb, void *arg)
+{
+	const struct bundle *b = cur(d);
+	struct tg_decision dec;
+
+	if (tg_classify(b->policy, b->content, d->bypass, f, now_ms, &dec) != TG_OK) {
+		cb(arg, b->policy, b->content, NULL);
+		return;
+	}
+	cb(arg, b->policy, b->content, &dec);
 }
 
 void decider_tls(const struct decider *d, const struct dec_flow *fl, const struct tg_ch *ch,
@@ -308,6 +396,11 @@ void decider_bypass_flush(struct decider *d)
 	tg_bypass_flush(d->bypass);
 }
 
+struct tg_bypass *decider_bypass_writer(struct decider *d)
+{
+	return d->bypass;
+}
+
 const struct tg_bypass *decider_bypass(const struct decider *d)
 {
 	return d->bypass;
@@ -361,6 +454,7 @@ void decider_failed(const struct decider *d, const struct dec_flow *fl, enum tg_
 	/* Decryption is never a fallback. */
 	if (out->action == DEC_DECRYPT)
 		out->action = DEC_PASS;
+	decision_count(d, out->action, out->reason_id);
 }
 
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out)

@@ -18,7 +18,7 @@
 struct tg_ch;
 struct decider;
 
-enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
+enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT, DEC_ACTIONS };
 
 /*
  * The names are views, never NULL ("" when none): the reason is a static text, the others live
@@ -29,6 +29,7 @@ enum dec_action { DEC_PASS, DEC_BLOCK, DEC_DECRYPT };
 struct dec_result {
 	enum dec_action action;
 	const char *reason;
+	enum tg_reason reason_id; /* what @reason is the text of */
 	enum tg_flow_fail fail; /* the failure decided on, TG_FLOW_FAIL_NONE if none */
 	int rule; /* -1: none */
 	const char *rule_name;
@@ -65,6 +66,21 @@ struct dec_flow {
 struct decider *decider_load(const char *policy, const char *content, char *err, size_t errlen);
 int decider_reload(struct decider *d, const char *policy, const char *content, char *err,
 		   size_t errlen);
+/* decider_load() from @len bytes at @policy; @name stands for the file in errors. */
+struct decider *decider_load_buf(const uint8_t *policy, size_t len, const char *name,
+				 const char *content, char *err, size_t errlen);
+/*
+ * A reload in two steps, so that a caller can do its own work between building and swapping
+ * (the control socket persists a pushed policy): decider_prepare() loads the content package
+ * and compiles @len bytes of policy (@name in errors) without touching the running one; NULL
+ * with a reason in @err. decider_commit() swaps it in and cannot fail (main thread, no other
+ * reload in between); decider_discard() frees one not committed.
+ */
+struct bundle;
+struct bundle *decider_prepare(const struct decider *d, const uint8_t *policy, size_t len,
+			       const char *name, const char *content, char *err, size_t errlen);
+void decider_commit(struct decider *d, struct bundle *nb);
+void decider_discard(struct bundle *nb);
 /* Free retired policies: call once no thread can still hold them (after a grace period). */
 void decider_reclaim(struct decider *d);
 void decider_free(struct decider *d);
@@ -113,9 +129,33 @@ void decider_upstream_exclude(struct decider *d, const char *sni, uint8_t family
 			      uint64_t now_ms);
 /* Main thread: forget every dynamic bypass entry and ca_missing state. */
 void decider_bypass_flush(struct decider *d);
+/* Main thread (the writer): the table for the administrator's add, del and flush. */
+struct tg_bypass *decider_bypass_writer(struct decider *d);
 /* Any thread: the dynamic bypass table, for listing. */
 const struct tg_bypass *decider_bypass(const struct decider *d);
 /* True when the policy says pass for a full NFQUEUE (settings.fail.queue_full): fail open. */
 bool decider_queue_fail_open(const struct decider *d);
+
+/*
+ * Classifier answers so far: each decision by its final action and reason, and each failure
+ * decided on (TG_FLOW_FAIL_*) by class. Any thread; each number is read atomically.
+ */
+struct dec_counts {
+	uint64_t decisions[DEC_ACTIONS][TG_REASON__COUNT];
+	uint64_t fails[TG_FLOW_FAIL__COUNT];
+};
+void decider_count_get(const struct decider *d, struct dec_counts *out);
+
+/*
+ * Main thread: classify @f with the running policy and the live bypass table, as the datapath
+ * would, and hand the policy, content and decision (NULL if the classifier refused the facts)
+ * to @cb while they are alive (tlsgatectl explain against the running daemon).
+ */
+struct tg_policy;
+struct tg_content;
+typedef void (*decider_explain_cb)(void *arg, const struct tg_policy *p,
+				   const struct tg_content *c, const struct tg_decision *dec);
+void decider_explain(const struct decider *d, const struct tg_flow_facts *f, uint64_t now_ms,
+		     decider_explain_cb cb, void *arg);
 
 #endif

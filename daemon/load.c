@@ -158,29 +158,39 @@ out:
 	return c;
 }
 
-struct tg_policy *load_policy(const char *file, const struct tg_content *content,
-			      const uint8_t key[static 16], struct tg_diag *d, char *err,
-			      size_t errlen)
+struct tg_policy *load_policy_buf(const uint8_t *buf, size_t len, const char *name,
+				  const struct tg_content *content, const uint8_t key[static 16],
+				  struct tg_diag *d, char *err, size_t errlen)
 {
 	struct tg_policy *p = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
 	enum tg_err e;
 
-	if (load_file(file, TG_CAP_POLICY_BYTES, &buf, &len, err, errlen) == -1)
-		return NULL;
 	e = tg_policy_load(buf, len, content, key, d, &p);
 	if (e != TG_OK) {
 		size_t i;
 
 		/* The first error is the reason; all of them are in @d. */
-		snprintf(err, errlen, "%s: invalid: %s", file, tg_strerror(e));
+		snprintf(err, errlen, "%s: invalid: %s", name, tg_strerror(e));
 		for (i = 0; i < d->n; i++)
 			if (d->msg[i].level == TG_DIAG_ERROR) {
-				snprintf(err, errlen, "%s: %s", file, d->msg[i].text);
+				snprintf(err, errlen, "%s: %s", name, d->msg[i].text);
 				break;
 			}
 	}
+	return p;
+}
+
+struct tg_policy *load_policy(const char *file, const struct tg_content *content,
+			      const uint8_t key[static 16], struct tg_diag *d, char *err,
+			      size_t errlen)
+{
+	struct tg_policy *p;
+	uint8_t *buf = NULL;
+	size_t len;
+
+	if (load_file(file, TG_CAP_POLICY_BYTES, &buf, &len, err, errlen) == -1)
+		return NULL;
+	p = load_policy_buf(buf, len, file, content, key, d, err, errlen);
 	free(buf);
 	return p;
 }

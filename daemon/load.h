@@ -33,6 +33,10 @@ struct tg_content *load_content(const char *dir, const uint8_t key[static 16], s
 struct tg_policy *load_policy(const char *file, const struct tg_content *content,
 			      const uint8_t key[static 16], struct tg_diag *d, char *err,
 			      size_t errlen);
+/* The same from @len bytes at @buf; @name stands for the file in errors. */
+struct tg_policy *load_policy_buf(const uint8_t *buf, size_t len, const char *name,
+				  const struct tg_content *content, const uint8_t key[static 16],
+				  struct tg_diag *d, char *err, size_t errlen);
 /* Print diagnostics as "error: PATH: MESSAGE" / "warning: ..." lines to @f. */
 void load_print_diag(FILE *f, const struct tg_diag *d);
 
