@@ -293,8 +293,10 @@ struct connset *connset_new(int lfd, const struct connset_ops *ops, void *arg,
 	struct epoll_event ev = { .events = EPOLLIN };
 	unsigned i;
 
-	if (cs == NULL)
-		goto fail;
+	if (cs == NULL) {
+		close(lfd);
+		return NULL;
+	}
 	cs->lfd = lfd;
 	cs->epfd = cs->tfd = -1;
 	cs->ops = *ops;

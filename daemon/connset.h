@@ -53,8 +53,8 @@ struct connset_stats {
 struct connset;
 
 /*
- * connset_new() - serve the listening socket @lfd (non-blocking; owned from now on, closed by
- * connset_free()). NULL with errno.
+ * connset_new() - serve the listening socket @lfd (non-blocking; owned from now on: closed by
+ * connset_free(), or at once when this fails). NULL with errno.
  */
 struct connset *connset_new(int lfd, const struct connset_ops *ops, void *arg,
 			    const struct connset_limits *lim);

@@ -52,6 +52,9 @@ struct entry {
 	char *line;
 	size_t line_len;
 	uint32_t next_free;
+	uint8_t outcome; /* enum proxy_outcome, once outcome_done */
+	uint64_t handed_ms; /* for `tlsgatectl flows` */
+	uint64_t bytes_up, bytes_down; /* as the worker last reported them */
 };
 
 struct cslot {
@@ -65,6 +68,7 @@ struct wslot {
 	int sock; /* tlsgated's end of the job socket; -1 when not running */
 	int ca_end; /* the worker's end of its CA socket, kept for a restart */
 	unsigned active;
+	uint64_t cache_entries, cache_bytes; /* its last PROXY_REP_WORKER */
 	uint64_t died_ms, started_ms;
 	uint32_t backoff_ms; /* before the next start; doubles while the worker dies young */
 };
@@ -495,6 +499,7 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	snprintf(e->name, sizeof(e->name), "%s", fl->name ? fl->name : "");
 	e->ech_outer = fl->ech_outer;
 	e->bypass_allowed = fl->bypass_allowed;
+	e->handed_ms = mono_ms();
 	memcpy(line, fl->line, fl->line_len);
 	e->line = line;
 	e->line_len = fl->line_len;
@@ -589,6 +594,7 @@ static void on_outcome(struct proxy *p, struct decider *d, struct entry *e,
 	enum tg_bypass_result br;
 
 	e->outcome_done = true;
+	e->outcome = r->outcome;
 	if ((unsigned)r->outcome < PROXY_OUTCOME__COUNT)
 		p->st.outcomes[r->outcome]++;
 	switch ((enum proxy_outcome)r->outcome) {
@@ -704,6 +710,12 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 				pthread_mutex_unlock(&p->lock);
 				break;
 			}
+			if (r.type == PROXY_REP_WORKER) {
+				p->w[wi].cache_entries = r.cache_entries;
+				p->w[wi].cache_bytes = r.cache_bytes;
+				pthread_mutex_unlock(&p->lock);
+				continue;
+			}
 			idx = (uint32_t)(r.id & 0xffffffffu);
 			e = idx < PROXY_MAX_CONNS ? &p->e[idx] : NULL;
 			/*
@@ -714,6 +726,9 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 			if (e != NULL && e->id == r.id && e->worker == wi) {
 				if (r.type == PROXY_REP_OUTCOME && !e->outcome_done) {
 					on_outcome(p, d, e, &r, log, now_ms);
+				} else if (r.type == PROXY_REP_PROGRESS) {
+					e->bytes_up = r.bytes_up;
+					e->bytes_down = r.bytes_down;
 				} else if (r.type == PROXY_REP_CLOSED) {
 					p->st.bytes_up += r.bytes_up;
 					p->st.bytes_down += r.bytes_down;
@@ -768,7 +783,39 @@ void proxy_stats_get(struct proxy *p, struct proxy_stats *out)
 	pthread_mutex_lock(&p->lock);
 	*out = p->st;
 	out->workers_alive = 0;
-	for (i = 0; i < p->nworkers; i++)
+	for (i = 0; i < p->nworkers; i++) {
 		out->workers_alive += p->w[i].sock >= 0;
+		if (p->w[i].sock < 0)
+			continue;
+		out->cache_entries += p->w[i].cache_entries;
+		out->cache_bytes += p->w[i].cache_bytes;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void proxy_flows(struct proxy *p, bool (*cb)(void *arg, const struct proxy_flow_info *f),
+		 void *arg)
+{
+	uint64_t now = mono_ms();
+	uint32_t i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < PROXY_MAX_CONNS; i++) {
+		const struct entry *e = &p->e[i];
+		struct proxy_flow_info fi;
+
+		if (e->id == 0)
+			continue;
+		fi.job = &e->job;
+		fi.age_ms = now >= e->handed_ms ? now - e->handed_ms : 0;
+		fi.bytes_up = e->bytes_up;
+		fi.bytes_down = e->bytes_down;
+		fi.state = e->outcome_done ? proxy_outcome_name((enum proxy_outcome)e->outcome)
+					   : "handshake";
+		fi.user = e->user;
+		fi.rule_name = e->rule_name;
+		if (!cb(arg, &fi))
+			break;
+	}
 	pthread_mutex_unlock(&p->lock);
 }

@@ -78,8 +78,24 @@ struct proxy_stats {
 	uint64_t bytes_up, bytes_down;
 	uint64_t active; /* gauge */
 	unsigned workers_alive;
+	uint64_t cache_entries, cache_bytes; /* the live workers' forged-leaf caches (gauges) */
 };
 void proxy_stats_get(struct proxy *p, struct proxy_stats *out);
+
+/* One connection the proxy holds, as `tlsgatectl flows` shows it (valid in the callback). */
+struct proxy_flow_info {
+	const struct proxy_job *job; /* addresses, ports, SNI */
+	uint64_t age_ms; /* since the hand-over */
+	uint64_t bytes_up, bytes_down; /* as last reported (every PROXY_PROGRESS_MS) */
+	const char *state; /* "handshake" until the outcome is known, then its name */
+	const char *user, *rule_name; /* "" when none */
+};
+/*
+ * Main thread: call @cb for every connection handed to a worker and not yet closed, until it
+ * returns false. The proxy's lock is held meanwhile: @cb must not call into the proxy.
+ */
+void proxy_flows(struct proxy *p, bool (*cb)(void *arg, const struct proxy_flow_info *f),
+		 void *arg);
 
 /* Stable texts for the decision log and the counters. */
 const char *proxy_outcome_name(enum proxy_outcome o);

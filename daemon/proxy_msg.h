@@ -66,7 +66,16 @@ enum proxy_unsup {
 	PROXY_UNSUP__COUNT
 };
 
-enum proxy_report_type { PROXY_REP_OUTCOME = 1, PROXY_REP_CLOSED = 2 };
+/*
+ * PROGRESS: a live connection's byte counts so far, at most every PROXY_PROGRESS_MS and only
+ * when they moved (for `tlsgatectl flows`). WORKER (id 0): the worker's own figures, as often.
+ */
+enum proxy_report_type {
+	PROXY_REP_OUTCOME = 1,
+	PROXY_REP_CLOSED = 2,
+	PROXY_REP_PROGRESS = 3,
+	PROXY_REP_WORKER = 4,
+};
 
 struct proxy_report {
 	uint64_t id;
@@ -81,6 +90,7 @@ struct proxy_report {
 	uint8_t up_resumed; /* the upstream leg resumed a session */
 	uint64_t bytes_up,
 		bytes_down; /* CLOSED: application bytes client->server, server->client */
+	uint64_t cache_entries, cache_bytes; /* WORKER: forged leaves cached, their DER bytes */
 };
 
 #endif

@@ -92,6 +92,7 @@ struct conn {
 	struct proxy_report rep;
 	struct dir c2u, u2c;
 	uint64_t start_ms, active_ms;
+	uint64_t told_up, told_down; /* byte counts last reported (PROXY_REP_PROGRESS) */
 };
 
 struct worker {
@@ -807,6 +808,31 @@ static void job_take(struct worker *w)
 	conn_run(w, c, false);
 }
 
+/* Byte counts of the connections that moved, and the worker's cache (PROXY_PROGRESS_MS). */
+static void progress(struct worker *w)
+{
+	struct proxy_report r;
+	struct leafcache_stats ls;
+	struct conn *c;
+
+	for (c = w->conns; c != NULL; c = c->next) {
+		if (c->rep.bytes_up == c->told_up && c->rep.bytes_down == c->told_down)
+			continue;
+		r = c->rep;
+		r.id = c->job.id;
+		r.type = PROXY_REP_PROGRESS;
+		send_report(w, &r);
+		c->told_up = c->rep.bytes_up;
+		c->told_down = c->rep.bytes_down;
+	}
+	memset(&r, 0, sizeof(r));
+	leafcache_stats(w->leaves, &ls);
+	r.type = PROXY_REP_WORKER;
+	r.cache_entries = ls.entries;
+	r.cache_bytes = ls.bytes;
+	send_report(w, &r);
+}
+
 /* Timeouts, and the detector's window closing on a quiet intercepted connection. */
 static void sweep(struct worker *w)
 {
@@ -860,7 +886,7 @@ int proxy_worker_main(const char *trust_name, int keylog_fd)
 {
 	struct worker w;
 	char err[256];
-	uint64_t last_sweep = 0;
+	uint64_t last_sweep = 0, last_progress = 0;
 	struct rlimit rl = { 0, 0 };
 
 	memset(&w, 0, sizeof(w));
@@ -913,6 +939,10 @@ int proxy_worker_main(const char *trust_name, int keylog_fd)
 		if (now - last_sweep >= PROXY_SWEEP_MS) {
 			sweep(&w);
 			last_sweep = now;
+		}
+		if (now - last_progress >= PROXY_PROGRESS_MS) {
+			progress(&w);
+			last_progress = now;
 		}
 		free_dead(&w);
 	}

@@ -272,6 +272,7 @@ int queue_kernel_stats(uint16_t num, struct queue_kstats *out)
 			;
 		if (i < 7 || v[0] != num)
 			continue;
+		out->queue_total = v[2];
 		out->queue_dropped = v[5];
 		out->user_dropped = v[6];
 		rc = 0;

@@ -64,6 +64,7 @@ void queue_stats_get(const struct queue *q, struct queue_stats *out);
 
 /* The kernel's own counters for one queue (/proc/net/netfilter/nfnetlink_queue). */
 struct queue_kstats {
+	uint64_t queue_total; /* packets waiting for a verdict now (a gauge) */
 	uint64_t queue_dropped; /* the queue was full and not failing open: dropped */
 	uint64_t user_dropped; /* the netlink socket could not take the packet: dropped */
 };

@@ -37,7 +37,10 @@
 #include "notify.h"
 #include "adopt.h"
 #include "control.h"
-#include "jsonw.h"
+#include "ctlsrv.h"
+#include "load.h"
+#include "metrics.h"
+#include "pstore.h"
 #include "proxy.h"
 #include "proxy_worker.h"
 #include "ca_proc.h"
@@ -47,6 +50,7 @@
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
 	const char *trust, *keylog, *proxy_user;
+	const char *control_group, *metrics_listen; /* NULL: none */
 	unsigned queue_num, queues, proxy_workers;
 	bool foreground, check_config;
 	int verbose;
@@ -220,6 +224,10 @@ static void usage(FILE *f)
 		   "nobody)\n"
 		   "  --keylog FILE       SSLKEYLOGFILE lines of both legs (for Wireshark)\n"
 		   "  --control PATH      control socket (default /run/tlsgate/control)\n"
+		   "  --control-group GROUP  members of GROUP may use the control socket too\n"
+		   "                      (root always may)\n"
+		   "  --metrics-listen ADDR:PORT  serve Prometheus metrics over HTTP at /metrics\n"
+		   "                      (loopback only: 127.0.0.1:9309 or [::1]:9309)\n"
 		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
 		   "stdout)\n"
 		   "  --foreground        stay in the foreground (the default under systemd)\n"
@@ -254,6 +262,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "proxy-user", required_argument, NULL, 'u' },
 		{ "keylog", required_argument, NULL, 'K' },
 		{ "control", required_argument, NULL, 'C' },
+		{ "control-group", required_argument, NULL, 'G' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", no_argument, NULL, 'k' },
@@ -321,6 +331,19 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'C':
 			o->control = optarg;
 			break;
+		case 'G':
+			o->control_group = optarg;
+			break;
+		case 'M': {
+			struct sockaddr_storage sa;
+			socklen_t salen;
+			const char *why;
+
+			if (metrics_addr_parse(optarg, &sa, &salen, &why) == -1)
+				fatalx("--metrics-listen %s: %s", optarg, why);
+			o->metrics_listen = optarg;
+			break;
+		}
 		case 'l':
 			o->log_path = optarg;
 			break;
@@ -379,160 +402,59 @@ static void reclaim(struct decider *d, const struct qthread *qs, unsigned n, uin
 	}
 }
 
-static void reload(struct decider *d, const struct opts *o, const struct qthread *qs, unsigned n)
-{
-	char err[512];
-	uint64_t swap_ms;
-
-	notify_send("RELOADING=1");
-	if (decider_reload(d, o->policy, o->content, err, sizeof(err)) == -1) {
-		log_warnx("reload failed, keeping the running policy: %s", err);
-	} else {
-		swap_ms = mono_ms();
-		log_info("policy reloaded from %s", o->policy);
-		reclaim(d, qs, n, swap_ms);
-	}
-	notify_send("READY=1");
-}
-
-struct stats_ctx {
+/* ctlsrv's quiesce: retired policies are freed once every queue thread moved on. */
+struct quiesce_ctx {
+	struct decider *d;
 	const struct qthread *qs;
 	unsigned n;
-	struct proxy *proxy; /* NULL: none */
-	struct decider *d;
 };
 
-struct bypass_list_ctx {
-	struct jw *w;
-	uint64_t now_ms;
-};
-
-static bool bypass_entry_json(const struct tg_bypass_entry *e, void *arg)
+static void quiesce(void *arg, uint64_t swap_ms)
 {
-	struct bypass_list_ctx *x = arg;
-	char a[64];
+	const struct quiesce_ctx *q = arg;
 
-	jw_obj_begin(x->w);
-	jw_kv_str(x->w, "state", e->state == TG_BYPASS_STATE_LIVE ? "live" : "ca-missing");
-	if (e->principal.kind == TG_PRINCIPAL_USER) {
-		jw_kv_bytes(x->w, "user", e->principal.id, e->principal.len);
-	} else {
-		tg_addr_format(e->principal.kind == TG_PRINCIPAL_ADDR4 ? 4 : 6, e->principal.id, a,
-			       sizeof(a));
-		jw_kv_str(x->w, "client", a);
-	}
-	if (e->sni_len)
-		jw_kv_bytes(x->w, "sni", e->sni, e->sni_len);
-	jw_kv_uint(x->w, "rejections", e->rejections);
-	jw_kv_uint(x->w, "expires_in_s",
-		   e->expires_ms > x->now_ms ? (e->expires_ms - x->now_ms) / 1000 : 0);
-	jw_obj_end(x->w);
-	return true;
+	reclaim(q->d, q->qs, q->n, swap_ms);
 }
 
-/* The control socket's "bypass": the dynamic bypass table (live entries and ca_missing). */
-static int bypass_answer(const struct stats_ctx *sc, FILE *f)
+/*
+ * The policy at start: a pushed one in the state directory wins over --policy (the log says
+ * which); one that no longer loads (a content package that changed) gives way to --policy.
+ */
+static struct decider *policy_start(const struct opts *o, struct pstore *ps)
 {
-	struct bypass_list_ctx x;
-	struct jw w;
+	struct decider *d = NULL;
+	const char *path;
+	uint8_t *buf = NULL;
+	size_t len;
+	bool pushed;
+	char err[512];
 
-	jw_init(&w, f);
-	jw_obj_begin(&w);
-	jw_key(&w, "bypass");
-	jw_arr_begin(&w);
-	x.w = &w;
-	x.now_ms = mono_ms();
-	tg_bypass_list(decider_bypass(sc->d), TG_BYPASS_STATE_LIVE | TG_BYPASS_STATE_CA_MISSING,
-		       x.now_ms, bypass_entry_json, &x);
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_line_end(&w);
-	return 0;
-}
-
-/* The control socket's "stats": every counter of every queue, summed, as one JSON line. */
-static int stats_answer(void *arg, const char *cmd, FILE *f)
-{
-	const struct stats_ctx *sc = arg;
-	struct eng_counters c;
-	struct queue_stats q, qsum;
-	struct queue_kstats k, ksum;
-	struct proxy_stats ps;
-	struct jw w;
-	unsigned i;
-
-	if (strcmp(cmd, "bypass") == 0)
-		return bypass_answer(sc, f);
-	if (strcmp(cmd, "bypass flush") == 0) {
-		/* The main thread is the table's writer, and control commands run on it. */
-		decider_bypass_flush(sc->d);
-		fputs("{\"flushed\":true}\n", f);
-		return 0;
+	if (pstore_source(ps, &buf, &len, &path, &pushed, err, sizeof(err)) == 0)
+		d = decider_load_buf(buf, len, path, o->content, err, sizeof(err));
+	if (d == NULL && pushed) {
+		log_warnx("pushed policy %s not loaded (%s): using --policy %s", path, err,
+			  o->policy);
+		free(buf);
+		buf = NULL;
+		pushed = false;
+		path = o->policy;
+		if (load_file(path, TG_CAP_POLICY_BYTES, &buf, &len, err, sizeof(err)) == 0)
+			d = decider_load_buf(buf, len, path, o->content, err, sizeof(err));
 	}
-	if (strcmp(cmd, "stats") != 0)
-		return -1;
-	memset(&c, 0, sizeof(c));
-	memset(&qsum, 0, sizeof(qsum));
-	memset(&ksum, 0, sizeof(ksum));
-	for (i = 0; i < sc->n; i++) {
-		engine_counters_add(sc->qs[i].eng, &c);
-		queue_stats_get(sc->qs[i].q, &q);
-		qsum.received += q.received;
-		qsum.verdicts += q.verdicts;
-		qsum.verdict_errors += q.verdict_errors;
-		qsum.recv_errors += q.recv_errors;
-		qsum.enobufs += q.enobufs;
-		qsum.config_errors += q.config_errors;
-		/* The kernel's counters are read here only: a file read per stats request. */
-		if (queue_kernel_stats((uint16_t)sc->qs[i].num, &k) == 0) {
-			ksum.queue_dropped += k.queue_dropped;
-			ksum.user_dropped += k.user_dropped;
-		}
+	if (d == NULL) {
+		log_warnx("%s", err);
+		free(buf);
+		return NULL;
 	}
-	memset(&ps, 0, sizeof(ps));
-	if (sc->proxy != NULL)
-		proxy_stats_get(sc->proxy, &ps);
-	jw_init(&w, f);
-	jw_obj_begin(&w);
-	jw_kv_uint(&w, "queues", sc->n);
-	jw_key(&w, "engine");
-	jw_obj_begin(&w);
-#define ENG_CTR_JSON(n) jw_kv_uint(&w, #n, c.n);
-	ENG_COUNTERS(ENG_CTR_JSON)
-#undef ENG_CTR_JSON
-	jw_obj_end(&w);
-	jw_key(&w, "queue");
-	jw_obj_begin(&w);
-	jw_kv_uint(&w, "received", qsum.received);
-	jw_kv_uint(&w, "verdicts", qsum.verdicts);
-	jw_kv_uint(&w, "verdict_errors", qsum.verdict_errors);
-	jw_kv_uint(&w, "recv_errors", qsum.recv_errors);
-	jw_kv_uint(&w, "enobufs", qsum.enobufs);
-	jw_kv_uint(&w, "config_errors", qsum.config_errors);
-	jw_kv_uint(&w, "kernel_queue_dropped", ksum.queue_dropped);
-	jw_kv_uint(&w, "kernel_user_dropped", ksum.user_dropped);
-	jw_obj_end(&w);
-	jw_key(&w, "proxy");
-	jw_obj_begin(&w);
-	jw_kv_bool(&w, "enabled", sc->proxy != NULL);
-	jw_kv_uint(&w, "workers_alive", ps.workers_alive);
-	jw_kv_uint(&w, "handed", ps.handed);
-	jw_kv_uint(&w, "active", ps.active);
-	jw_kv_uint(&w, "refused_cap", ps.refused_cap);
-	jw_kv_uint(&w, "refused_client", ps.refused_client);
-	jw_kv_uint(&w, "refused_worker", ps.refused_worker);
-	for (i = 1; i < PROXY_OUTCOME__COUNT; i++)
-		jw_kv_uint(&w, proxy_outcome_name((enum proxy_outcome)i), ps.outcomes[i]);
-	jw_kv_uint(&w, "bypass_learned", ps.bypass_learned);
-	jw_kv_uint(&w, "excluded", ps.excluded);
-	jw_kv_uint(&w, "worker_restarts", ps.worker_restarts);
-	jw_kv_uint(&w, "worker_lost_conns", ps.worker_lost_conns);
-	jw_kv_uint(&w, "bytes_up", ps.bytes_up);
-	jw_kv_uint(&w, "bytes_down", ps.bytes_down);
-	jw_obj_end(&w);
-	jw_obj_end(&w);
-	jw_line_end(&w);
-	return 0;
+	if (pushed)
+		log_info("policy: the pushed policy %s (it wins over --policy %s)", path,
+			 o->policy);
+	else
+		log_info("policy: %s", path);
+	if (pstore_set_current(ps, buf, len, path, pushed) == -1)
+		fatalx("out of memory");
+	free(buf);
+	return d;
 }
 
 /* Children that exited: the proxy's workers (started again) and its CA process. */
@@ -642,8 +564,15 @@ int main(int argc, char **argv)
 	FILE *log = NULL;
 	char err[512];
 	sigset_t mask;
-	int sfd = -1, wfd = -1, hfd = -1, cfd = -1, epfd = -1, rc = 1;
-	struct stats_ctx sc;
+	int sfd = -1, wfd = -1, hfd = -1, epfd = -1, rc = 1;
+	struct pstore *ps = NULL;
+	struct ctlsrv *srv = NULL;
+	struct control *ctl = NULL;
+	struct metrics *met = NULL;
+	struct quiesce_ctx qc;
+	struct engine *engines[TLSGATED_MAX_QUEUES];
+	struct queue *queues[TLSGATED_MAX_QUEUES];
+	unsigned qnums[TLSGATED_MAX_QUEUES];
 	uint64_t wd_usec = 0;
 	unsigned i, opened = 0, started = 0;
 
@@ -664,15 +593,25 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	log_init("tlsgated", o.verbose);
 
-	d = decider_load(o.policy, o.content, err, sizeof(err));
-	if (d == NULL) {
-		log_warnx("%s", err);
-		return 1;
-	}
 	if (o.check_config) {
+		d = decider_load(o.policy, o.content, err, sizeof(err));
+		if (d == NULL) {
+			log_warnx("%s", err);
+			return 1;
+		}
 		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
 		decider_free(d);
 		return 0;
+	}
+	ps = pstore_new(o.state_dir, o.policy, err, sizeof(err));
+	if (ps == NULL)
+		fatalx("%s", err);
+	if (pstore_mkdir(ps, err, sizeof(err)) == -1)
+		log_warnx("%s: pushed policies cannot be kept", err);
+	d = policy_start(&o, ps);
+	if (d == NULL) {
+		pstore_free(ps);
+		return 1;
 	}
 	if (strcmp(o.log_path, "-") == 0) {
 		log = stdout;
@@ -742,24 +681,46 @@ int main(int argc, char **argv)
 		ev.data.fd = hfd;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, hfd, &ev) == -1)
 			fatal("epoll_ctl");
+		for (i = 0; i < opened; i++) {
+			engines[i] = qs[i].eng;
+			queues[i] = qs[i].q;
+			qnums[i] = qs[i].num;
+		}
+		qc.d = d;
+		qc.qs = qs;
+		qc.n = opened;
+		{
+			const struct ctlsrv_cfg scfg = { d,	  proxy,   ps,	    o.content, opened,
+							 qnums,	  engines, queues, quiesce, &qc };
+
+			srv = ctlsrv_new(&scfg);
+			if (srv == NULL)
+				fatal("control");
+		}
 		/* The control socket is a convenience: without it the datapath still runs. */
-		cfd = control_listen(o.control);
-		if (cfd == -1) {
-			log_warn("control socket %s", o.control);
+		ctl = control_new(o.control, o.control_group, ctlsrv_handle, srv, err, sizeof(err));
+		if (ctl == NULL) {
+			log_warnx("control socket: %s", err);
 		} else {
-			ev.data.fd = cfd;
-			if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev) == -1)
+			ev.data.fd = control_pollfd(ctl);
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
 				fatal("epoll_ctl");
 		}
+		if (o.metrics_listen != NULL) {
+			met = metrics_new(o.metrics_listen, ctlsrv_snapshot, srv, err, sizeof(err));
+			if (met == NULL)
+				fatalx("%s", err);
+			ev.data.fd = metrics_pollfd(met);
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
+				fatal("epoll_ctl");
+			log_info("metrics: http://%s/metrics", o.metrics_listen);
+		}
+		ctlsrv_set_servers(srv, ctl, met);
 		if (proxy != NULL) {
 			ev.data.fd = proxy_pollfd(proxy);
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
 				fatal("epoll_ctl");
 		}
-		sc.qs = qs;
-		sc.n = opened;
-		sc.proxy = proxy;
-		sc.d = d;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
 			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -792,8 +753,12 @@ int main(int argc, char **argv)
 		}
 		if (n == 0)
 			continue;
-		if (ev.data.fd == cfd) {
-			control_serve(cfd, stats_answer, &sc);
+		if (ctl != NULL && ev.data.fd == control_pollfd(ctl)) {
+			control_dispatch(ctl);
+			continue;
+		}
+		if (met != NULL && ev.data.fd == metrics_pollfd(met)) {
+			metrics_dispatch(met);
 			continue;
 		}
 		if (ev.data.fd == hfd) {
@@ -822,7 +787,7 @@ int main(int argc, char **argv)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				break;
 			if (si.ssi_signo == SIGHUP) {
-				reload(d, &o, qs, started);
+				(void)ctlsrv_reload(srv, "sighup", err, sizeof(err));
 			} else if (si.ssi_signo == SIGCHLD) {
 				reap(proxy, log);
 			} else {
@@ -850,10 +815,10 @@ out:
 		close(wfd);
 	if (hfd != -1)
 		close(hfd);
-	if (cfd != -1) {
-		close(cfd);
-		(void)unlink(o.control);
-	}
+	control_free(ctl);
+	metrics_free(met);
+	ctlsrv_free(srv);
+	pstore_free(ps);
 	if (sfd != -1)
 		close(sfd);
 	if (epfd != -1)
