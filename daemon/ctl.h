@@ -12,6 +12,13 @@
 int ctl_inspect_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
 int ctl_bypass_main(int argc, char **argv);
+int ctl_status_main(int argc, char **argv);
+int ctl_reload_main(int argc, char **argv);
+int ctl_flows_main(int argc, char **argv);
+/* policy push|show|rollback (the daemon's), else policy check (ctl_policy_main). */
+int ctl_policy_cmd_main(int argc, char **argv);
+/* explain: without --policy, against the running daemon; with it, ctl_explain_main. */
+int ctl_explain_cmd_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
 int ctl_explain_main(int argc, char **argv);
 int ctl_ca_main(int argc, char **argv);
@@ -43,5 +50,47 @@ struct ctl_explain_args {
 	struct tg_flow_facts f;
 };
 int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *err);
+
+/* --- the control socket's client (ctl_control.c) --- */
+
+#define CTL_CONTROL_DEFAULT "/run/tlsgate/control"
+
+/* Exit codes of the commands that ask the daemon; `tlsgatectl --help` and README list them. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_ERROR = 1, /* the daemon refused or failed the request (its error on stderr) */
+	CTL_EXIT_USAGE = 2,
+	CTL_EXIT_UNREACHABLE = 3, /* no daemon on the control socket */
+};
+
+struct cJSON;
+/*
+ * Send @line (and @body_len bytes of @body when not NULL) to the control socket @path and read
+ * the reply: CTL_EXIT_OK with the parsed object in *@reply (cJSON_Delete it) and, when @raw is
+ * not NULL, its text in *@raw (free it); otherwise the exit code, a message on stderr.
+ */
+int ctl_ask(const char *path, const char *line, const uint8_t *body, size_t body_len,
+	    struct cJSON **reply, char **raw);
+/* A member's string ("-" when absent) or number (0). */
+const char *ctl_str(const struct cJSON *o, const char *key);
+double ctl_num(const struct cJSON *o, const char *key);
+
+#define CTL_OPT_USER   1u
+#define CTL_OPT_CLIENT 2u
+#define CTL_OPT_TTL    4u
+#define CTL_OPT_FORMAT 8u
+
+/* The options of a control command: --control and --json always, the @allowed others. */
+struct ctl_opts {
+	const char *control, *user, *client, *ttl, *format;
+	bool json;
+	int nargs; /* the words left */
+	char **args;
+};
+/* 0, -1 when --help was printed (exit 0), or CTL_EXIT_USAGE after @usage on stderr. */
+int ctl_opts_parse(int argc, char **argv, unsigned allowed, struct ctl_opts *o,
+		   void (*usage)(FILE *f));
+/* 0 when @v can travel as one key=value word; -1 after a message naming @what. */
+int ctl_word_ok(const char *what, const char *v);
 
 #endif

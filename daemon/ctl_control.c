@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ctl_control.c - the commands that ask the running daemon over its control socket:
- * `tlsgatectl stats` (one JSON line: per-engine counters summed over queues, NFQUEUE and proxy
- * counters) and `tlsgatectl bypass list|flush` (the dynamic bypass table).
+ * ctl_control.c - tlsgatectl's side of the control socket (control.h has the wire format):
+ * sending a request and reading the reply, the options every such command takes (--control
+ * PATH, --json), and the commands status, reload, stats and flows. Exit codes (CTL_EXIT_*):
+ * 0 done, 1 the daemon refused or failed (its error on stderr), 2 usage, 3 daemon unreachable.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +21,87 @@
 #include "caps.h"
 #include "ctl.h"
 
-#define CTL_CONTROL_DEFAULT "/run/tlsgate/control"
-#define CTL_ANSWER_MAX	    (64u << 20) /* the largest answer read (a full bypass table) */
+/* Write all of @len bytes; 0 or -1 (errno). */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
 
-/* Send @cmd, read the whole answer into a malloc'd string (*@out); 0, or 1 with a message. */
-static int control_ask(const char *path, const char *cmd, char **out)
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until EOF into a new string (*@out); 0, or 1 with a message. */
+static int read_reply(int fd, const char *path, char **out)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			if (cap >= CONTROL_REPLY_MAX) {
+				fprintf(stderr, "tlsgatectl: %s: reply over %u bytes\n", path,
+					CONTROL_REPLY_MAX);
+				free(buf);
+				return 1;
+			}
+			cap = cap ? 2 * cap : 65536;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				fprintf(stderr, "tlsgatectl: out of memory\n");
+				free(buf);
+				return 1;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
+			free(buf);
+			return 1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int ctl_ask(const char *path, const char *line, const uint8_t *body, size_t body_len,
+	    cJSON **reply, char **raw)
 {
 	struct sockaddr_un sun;
-	size_t len = 0, cap = 0;
-	char *buf = NULL, line[CONTROL_LINE_MAX];
-	ssize_t n;
-	int fd, rc = 1;
+	char head[CONTROL_LINE_MAX];
+	const cJSON *e;
+	char *text = NULL;
+	int fd, rc = CTL_EXIT_UNREACHABLE, n;
 
+	*reply = NULL;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "tlsgatectl: %s: path too long\n", path);
-		return 1;
+		return CTL_EXIT_USAGE;
+	}
+	n = body != NULL ? snprintf(head, sizeof(head), "%s #%zu\n", line, body_len)
+			 : snprintf(head, sizeof(head), "%s\n", line);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		fprintf(stderr, "tlsgatectl: request too long\n");
+		return CTL_EXIT_USAGE;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -45,183 +112,285 @@ static int control_ask(const char *path, const char *cmd, char **out)
 			strerror(errno));
 		goto out;
 	}
-	snprintf(line, sizeof(line), "%s\n", cmd);
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
+	rc = CTL_EXIT_ERROR;
+	/* A refusal (permission, busy) may come before the request is read: read it anyway. */
+	(void)(write_all(fd, head, (size_t)n) == 0 && body != NULL &&
+	       write_all(fd, body, body_len) == 0);
+	(void)shutdown(fd, SHUT_WR);
+	if (read_reply(fd, path, &text) != 0)
+		goto out;
+	if (text[0] == '\0') {
+		fprintf(stderr, "tlsgatectl: %s: the daemon closed without answering \"%s\"\n",
+			path, line);
 		goto out;
 	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *nb;
-
-			if (cap >= CTL_ANSWER_MAX) {
-				fprintf(stderr, "tlsgatectl: %s: answer over %u bytes\n", path,
-					CTL_ANSWER_MAX);
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			nb = realloc(buf, cap);
-			if (nb == NULL) {
-				fprintf(stderr, "tlsgatectl: out of memory\n");
-				goto out;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			fprintf(stderr, "tlsgatectl: %s: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (len == 0) {
-		fprintf(stderr, "tlsgatectl: %s: the daemon did not answer \"%s\"\n", path, cmd);
+	*reply = cJSON_Parse(text);
+	if (*reply == NULL || !cJSON_IsObject(*reply)) {
+		fprintf(stderr, "tlsgatectl: %s: unexpected reply: %.200s\n", path, text);
 		goto out;
 	}
-	*out = buf;
-	buf = NULL;
-	rc = 0;
+	e = cJSON_GetObjectItemCaseSensitive(*reply, "error");
+	if (cJSON_IsString(e)) {
+		fprintf(stderr, "tlsgatectl: %s\n", e->valuestring);
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+	if (raw != NULL) {
+		*raw = text;
+		text = NULL;
+	}
 out:
-	free(buf);
+	if (rc != CTL_EXIT_OK) {
+		cJSON_Delete(*reply);
+		*reply = NULL;
+	}
+	free(text);
 	if (fd != -1)
 		close(fd);
 	return rc;
 }
 
-int ctl_stats_main(int argc, char **argv)
+const char *ctl_str(const cJSON *o, const char *key)
 {
-	static const struct option opts[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = CTL_CONTROL_DEFAULT;
-	char *ans = NULL;
-	int c;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			printf("usage: tlsgatectl stats [--control PATH]   (default %s)\n",
-			       CTL_CONTROL_DEFAULT);
-			return 0;
-		default:
-			return 2;
-		}
-	}
-	if (control_ask(path, "stats", &ans) != 0)
-		return 1;
-	fputs(ans, stdout);
-	free(ans);
-	return 0;
+	return cJSON_IsString(v) ? v->valuestring : "-";
 }
 
-static void bypass_usage(FILE *f)
+double ctl_num(const cJSON *o, const char *key)
 {
-	fprintf(f,
-		"usage: tlsgatectl bypass list [--json] [--control PATH]\n"
-		"       tlsgatectl bypass flush [--control PATH]\n"
-		"  list   the dynamic bypass table: hosts learned per user or client, and\n"
-		"         clients in the ca_missing state (default control socket %s)\n"
-		"  flush  forget every entry: pinned hosts are decrypted again until re-learned\n",
-		CTL_CONTROL_DEFAULT);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* The table as lines: state, who, host, rejections, seconds left. */
-static int bypass_print(const char *ans)
+int ctl_opts_parse(int argc, char **argv, unsigned allowed, struct ctl_opts *o,
+		   void (*usage)(FILE *f))
 {
-	cJSON *root = cJSON_Parse(ans), *arr, *e;
-
-	arr = cJSON_GetObjectItemCaseSensitive(root, "bypass");
-	if (!cJSON_IsArray(arr)) {
-		fprintf(stderr, "tlsgatectl: unexpected answer from the daemon\n");
-		cJSON_Delete(root);
-		return 1;
-	}
-	printf("%-10s %-40s %-40s %10s %12s\n", "STATE", "WHO", "HOST", "REJECTIONS",
-	       "EXPIRES_IN_S");
-	cJSON_ArrayForEach(e, arr)
-	{
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "state");
-		const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "user");
-		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(e, "client");
-		const cJSON *sni = cJSON_GetObjectItemCaseSensitive(e, "sni");
-		const cJSON *rj = cJSON_GetObjectItemCaseSensitive(e, "rejections");
-		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(e, "expires_in_s");
-		char who[96];
-
-		if (cJSON_IsString(u))
-			snprintf(who, sizeof(who), "user:%s", u->valuestring);
-		else
-			snprintf(who, sizeof(who), "%s",
-				 cJSON_IsString(cl) ? cl->valuestring : "?");
-		printf("%-10s %-40s %-40s %10.0f %12.0f\n",
-		       cJSON_IsString(st) ? st->valuestring : "?", who,
-		       cJSON_IsString(sni) ? sni->valuestring : "-",
-		       cJSON_IsNumber(rj) ? rj->valuedouble : 0,
-		       cJSON_IsNumber(ex) ? ex->valuedouble : 0);
-	}
-	cJSON_Delete(root);
-	return 0;
-}
-
-int ctl_bypass_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
+	static const struct option lo[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "client", required_argument, NULL, 'a' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = CTL_CONTROL_DEFAULT, *sub;
-	bool json = false;
-	char *ans = NULL;
-	int c, rc;
+	int ch;
 
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		bypass_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "list") != 0 && strcmp(sub, "flush") != 0) {
-		fprintf(stderr, "tlsgatectl bypass: unknown subcommand \"%s\"\n", sub);
-		bypass_usage(stderr);
-		return 2;
-	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
+	memset(o, 0, sizeof(*o));
+	o->control = CTL_CONTROL_DEFAULT;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		unsigned bit = ch == 'u'   ? CTL_OPT_USER
+			       : ch == 'a' ? CTL_OPT_CLIENT
+			       : ch == 't' ? CTL_OPT_TTL
+			       : ch == 'f' ? CTL_OPT_FORMAT
+					   : 0;
+
+		if (bit != 0 && !(allowed & bit)) {
+			fprintf(stderr, "tlsgatectl: %s takes no --%s\n", argv[0],
+				lo[ch == 'u' ? 2 : ch == 'a' ? 3 : ch == 't' ? 4 : 5].name);
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+		switch (ch) {
 		case 'c':
-			path = optarg;
+			o->control = optarg;
 			break;
 		case 'j':
-			json = true;
+			o->json = true;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'a':
+			o->client = optarg;
+			break;
+		case 't':
+			o->ttl = optarg;
+			break;
+		case 'f':
+			o->format = optarg;
 			break;
 		case 'h':
-			bypass_usage(stdout);
-			return 0;
+			usage(stdout);
+			return -1;
 		default:
-			return 2;
+			usage(stderr);
+			return CTL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		bypass_usage(stderr);
-		return 2;
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (o->user != NULL && o->client != NULL) {
+		fprintf(stderr, "tlsgatectl: --user or --client, not both\n");
+		return CTL_EXIT_USAGE;
 	}
-	if (control_ask(path, strcmp(sub, "list") == 0 ? "bypass" : "bypass flush", &ans) != 0)
-		return 1;
-	if (strcmp(sub, "flush") == 0 || json) {
-		fputs(ans, stdout);
-		rc = 0;
-	} else {
-		rc = bypass_print(ans);
+	return 0;
+}
+
+/* A value the daemon's key=value arguments can carry: printable, no space, not empty. */
+int ctl_word_ok(const char *what, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~')
+			break;
+	if (*v != '\0' && *p == '\0' && strlen(v) < CONTROL_LINE_MAX / 4)
+		return 0;
+	fprintf(stderr, "tlsgatectl: %s \"%s\": expected printable characters without spaces\n",
+		what, v);
+	return -1;
+}
+
+/* Run a request without arguments; --json prints the reply, else @print does. */
+static int simple(int argc, char **argv, const char *line, void (*usage)(FILE *f),
+		  void (*print)(const cJSON *r))
+{
+	struct ctl_opts o;
+	char *raw = NULL;
+	cJSON *r;
+	int rc = ctl_opts_parse(argc, argv, 0, &o, usage);
+
+	if (rc != 0)
+		return rc == -1 ? CTL_EXIT_OK : rc;
+	if (o.nargs != 0) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
 	}
-	free(ans);
-	return rc;
+	rc = ctl_ask(o.control, line, NULL, 0, &r, &raw);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (o.json)
+		fputs(raw, stdout);
+	else
+		print(r);
+	free(raw);
+	cJSON_Delete(r);
+	return CTL_EXIT_OK;
+}
+
+/* ---- status ---- */
+
+static void status_usage(FILE *f)
+{
+	fprintf(f, "usage: tlsgatectl status [--json] [--control PATH]\n"
+		   "  the running daemon: version, uptime, the policy in force (file, SHA-256),\n"
+		   "  the last reload and how it went\n");
+}
+
+static void status_print(const cJSON *r)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "policy");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "last_reload");
+	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(l, "ok");
+
+	printf("tlsgated %s, pid %.0f, up %.0f s (since %s)\n", ctl_str(r, "version"),
+	       ctl_num(r, "pid"), ctl_num(r, "uptime_s"), ctl_str(r, "started"));
+	printf("policy:      %s%s\n", ctl_str(p, "path"),
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "pushed")) ? " (pushed)" : "");
+	printf("sha256:      %s (%.0f bytes)\n", ctl_str(p, "sha256"), ctl_num(p, "bytes"));
+	printf("content:     %s\n", ctl_str(r, "content"));
+	printf("last reload: %s at %s: %s%s\n", ctl_str(l, "trigger"), ctl_str(l, "time"),
+	       cJSON_IsTrue(ok) ? "ok" : "failed: ", cJSON_IsTrue(ok) ? "" : ctl_str(l, "error"));
+}
+
+int ctl_status_main(int argc, char **argv)
+{
+	return simple(argc, argv, "status", status_usage, status_print);
+}
+
+/* ---- reload ---- */
+
+static void reload_usage(FILE *f)
+{
+	fprintf(f, "usage: tlsgatectl reload [--json] [--control PATH]\n"
+		   "  load the policy again (a pushed one, else tlsgated's --policy) and wait for\n"
+		   "  the answer: exit 1 with the error when it does not load (the running policy\n"
+		   "  stays). scripts/tlsgated.service uses it as ExecReload.\n");
+}
+
+static void reload_print(const cJSON *r)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "policy");
+
+	printf("reloaded %s (sha256 %s)\n", ctl_str(p, "path"), ctl_str(p, "sha256"));
+}
+
+int ctl_reload_main(int argc, char **argv)
+{
+	return simple(argc, argv, "reload", reload_usage, reload_print);
+}
+
+/* ---- flows ---- */
+
+static void flows_usage(FILE *f)
+{
+	fprintf(f, "usage: tlsgatectl flows [--json] [--control PATH]\n"
+		   "  the intercepted connections the proxy holds now: client, server, SNI,\n"
+		   "  state, age, application bytes each way (updated about once a second)\n");
+}
+
+static void flows_print(const cJSON *r)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(r, "flows"), *e;
+
+	printf("%-47s %-47s %-32s %-16s %7s %12s %12s\n", "CLIENT", "SERVER", "SNI", "STATE",
+	       "AGE_S", "BYTES_UP", "BYTES_DOWN");
+	cJSON_ArrayForEach(e, arr)
+	{
+		printf("%-47s %-47s %-32s %-16s %7.0f %12.0f %12.0f\n", ctl_str(e, "client"),
+		       ctl_str(e, "server"), ctl_str(e, "sni"), ctl_str(e, "state"),
+		       ctl_num(e, "age_s"), ctl_num(e, "bytes_up"), ctl_num(e, "bytes_down"));
+	}
+}
+
+int ctl_flows_main(int argc, char **argv)
+{
+	return simple(argc, argv, "flows", flows_usage, flows_print);
+}
+
+/* ---- stats ---- */
+
+static void stats_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tlsgatectl stats [--format json|prometheus] [--json] [--control PATH]\n"
+		"  every counter of the running daemon: one JSON line (the default), or the\n"
+		"  Prometheus text format (the same as tlsgated --metrics-listen serves)\n");
+}
+
+int ctl_stats_main(int argc, char **argv)
+{
+	struct ctl_opts o;
+	const cJSON *t;
+	char *raw = NULL;
+	cJSON *r;
+	int rc = ctl_opts_parse(argc, argv, CTL_OPT_FORMAT, &o, stats_usage);
+
+	if (rc != 0)
+		return rc == -1 ? CTL_EXIT_OK : rc;
+	if (o.nargs != 0 || (o.format != NULL && strcmp(o.format, "json") != 0 &&
+			     strcmp(o.format, "prometheus") != 0)) {
+		stats_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	rc = ctl_ask(o.control,
+		     o.format != NULL && strcmp(o.format, "prometheus") == 0
+			     ? "stats format=prometheus"
+			     : "stats",
+		     NULL, 0, &r, &raw);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	t = cJSON_GetObjectItemCaseSensitive(r, "text");
+	if (o.json || !cJSON_IsString(t))
+		fputs(raw, stdout);
+	else
+		fputs(t->valuestring, stdout);
+	free(raw);
+	cJSON_Delete(r);
+	return CTL_EXIT_OK;
 }

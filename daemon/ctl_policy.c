@@ -219,14 +219,16 @@ void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_
 static int ctl_explain_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tlsgatectl explain --policy FILE [--content DIR] --src IP [--mac MAC]\n"
+		"usage: tlsgatectl explain [--policy FILE [--content DIR] | --control PATH]\n"
+		"         --src IP [--mac MAC]\n"
 		"         [--dst IP] [--dport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
 		"         --dns NAME | --quic) [--os OS] [--ech] [--user U] [--ja4 FP]\n"
 		"         [--fail FAILURE | --unparsable | --incomplete] [--upstream-excluded]\n"
 		"  --os: android ios windows macos linux chromeos other (as the passive hint), or "
 		"a\n"
 		"        hint family: apple (macos or ios), linux-family (linux, android, "
-		"chromeos)\n");
+		"chromeos)\n"
+		"  without --policy: the running daemon's decision (its policy, its bypass table)\n");
 	return f == stdout ? 0 : 2;
 }
 

@@ -15,13 +15,21 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "inspect", ctl_inspect_main,
 	  "inspect FILE.pcap [--policy P]    one JSON line per ClientHello, DNS message, HTTP "
 	  "request" },
-	{ "policy", ctl_policy_main,
-	  "policy check FILE [--content DIR]    validate a policy (errors and warnings)" },
-	{ "explain", ctl_explain_main,
-	  "explain --policy FILE --src IP --sni NAME [...]    one flow's decision as JSON" },
-	{ "stats", ctl_stats_main, "stats [--control PATH]    the running daemon's counters" },
+	{ "policy", ctl_policy_cmd_main,
+	  "policy check FILE [--content DIR]    validate a policy (errors and warnings)\n"
+	  "  policy push FILE | show | rollback    the running daemon's policy" },
+	{ "explain", ctl_explain_cmd_main,
+	  "explain [--policy FILE] --src IP --sni NAME [...]    one flow's decision as JSON\n"
+	  "                      (without --policy: the running daemon's)" },
+	{ "status", ctl_status_main,
+	  "status    the running daemon: version, uptime, policy, last reload" },
+	{ "reload", ctl_reload_main,
+	  "reload    load the policy again and say whether it loaded" },
+	{ "stats", ctl_stats_main,
+	  "stats [--format json|prometheus]    the running daemon's counters" },
+	{ "flows", ctl_flows_main, "flows    the intercepted connections the proxy holds" },
 	{ "bypass", ctl_bypass_main,
-	  "bypass list [--json]|flush [--control PATH]    the dynamic bypass table" },
+	  "bypass list|add|del|flush [HOST] [--user U | --client IP]    the dynamic bypass table" },
 	{ "ca", ctl_ca_main,
 	  "ca init|export|show [--dir DIR]    the gateway's CA: create, export for clients, show" },
 };
@@ -33,6 +41,14 @@ static int usage(FILE *f)
 	fprintf(f, "usage: tlsgatectl COMMAND [ARGS]\ncommands:\n");
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s\n", ctl_cmds[i].usage);
+	fprintf(f, "The commands that ask the running daemon (policy push|show|rollback, explain\n"
+		   "without --policy, status, reload, stats, flows, bypass) take --control PATH\n"
+		   "(default " CTL_CONTROL_DEFAULT ") and --json (the daemon's answer as one\n"
+		   "JSON line), and exit with\n"
+		   "  0  done\n"
+		   "  1  the daemon refused or failed the request (its error on stderr)\n"
+		   "  2  usage error\n"
+		   "  3  the daemon is unreachable (not running, or no such control socket)\n");
 	return 2;
 }
 
