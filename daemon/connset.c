@@ -29,6 +29,7 @@ struct client {
 	size_t in_len, in_cap;
 	char *out; /* the reply, once the request is whole */
 	size_t out_len, out_off;
+	bool draining; /* the reply is out: reading to the client's EOF, then closing */
 	uint64_t deadline_ms;
 };
 
@@ -79,12 +80,45 @@ static void client_close(struct connset *cs, struct client *c)
 	c->in = NULL;
 	c->out = NULL;
 	c->in_len = c->in_cap = c->out_len = c->out_off = 0;
+	c->draining = false;
 	cs->st.clients--;
 	if (cs->st.clients == 0)
 		timer_set(cs, false);
 }
 
-/* Send what the client will take now; close it once the reply is out. */
+/*
+ * The reply is out: end our side and read what the client still sends until it closes (or
+ * its time is up). Closing a Unix socket with unread bytes in it resets the connection, and
+ * the client could lose a reply it has not read yet, such as a refusal sent before its request.
+ */
+static void client_drain(struct connset *cs, struct client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	char buf[512];
+
+	if (!c->draining) {
+		c->draining = true;
+		if (shutdown(c->fd, SHUT_WR) == -1 ||
+		    epoll_ctl(cs->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
+			client_close(cs, c);
+			return;
+		}
+	}
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			client_close(cs, c);
+			return;
+		}
+	}
+}
+
+/* Send what the client will take now; once the reply is out, drain and close. */
 static void client_write(struct connset *cs, struct client *c)
 {
 	while (c->out_off < c->out_len) {
@@ -103,7 +137,7 @@ static void client_write(struct connset *cs, struct client *c)
 		c->out_off += (size_t)n;
 	}
 	cs->st.served++;
-	client_close(cs, c);
+	client_drain(cs, c);
 }
 
 /*
@@ -135,7 +169,6 @@ static void client_reply(struct connset *cs, struct client *c)
 		client_close(cs, c);
 		return;
 	}
-	(void)shutdown(c->fd, SHUT_RD);
 	if (epoll_ctl(cs->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
 		client_close(cs, c);
 		return;
@@ -278,6 +311,8 @@ void connset_dispatch(struct connset *cs)
 			sweep(cs);
 		} else if (c->fd == -1) {
 			continue; /* closed earlier in this batch */
+		} else if (c->draining) {
+			client_drain(cs, c);
 		} else if (c->out != NULL) {
 			client_write(cs, c);
 		} else {

@@ -739,7 +739,7 @@ int main(int argc, char **argv)
 		started++;
 	}
 	log_info("running: queues %u..%u, policy %s", o.queue_num, o.queue_num + o.queues - 1,
-		 o.policy);
+		 pstore_path(ps));
 	notify_send("READY=1");
 
 	while (running) {
