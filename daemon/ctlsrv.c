@@ -26,6 +26,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "proxy.h"
 #include "pstore.h"
@@ -42,7 +43,7 @@
 struct ctlsrv {
 	struct ctlsrv_cfg cfg;
 	const struct control *ctl;
-	const struct metrics *m;
+	const struct metrics_http *m;
 	uint64_t start_ms; /* monotonic */
 	time_t start_wall;
 	/* The last time the policy was loaded, and how it went. */
@@ -276,7 +277,7 @@ static int cmd_status(struct ctlsrv *s, int argc, char **argv, const uint8_t *bo
 		server_json(&w, "control", &cs);
 	}
 	if (s->m != NULL) {
-		metrics_stats_get(s->m, &cs);
+		metrics_http_stats_get(s->m, &cs);
 		server_json(&w, "metrics_listener", &cs);
 	}
 	jw_obj_end(&w);
@@ -335,7 +336,7 @@ void ctlsrv_snapshot(void *arg, struct metrics_snap *sn)
 		control_stats_get(s->ctl, &sn->control);
 	sn->metrics_on = s->m != NULL;
 	if (s->m != NULL)
-		metrics_stats_get(s->m, &sn->metrics);
+		metrics_http_stats_get(s->m, &sn->metrics);
 	sn->reloads_ok = s->reloads_ok;
 	sn->reloads_failed = s->reloads_failed;
 	sn->last_reload_s = (uint64_t)s->last_time;
@@ -981,7 +982,19 @@ void ctlsrv_free(struct ctlsrv *s)
 	free(s);
 }
 
-void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c, const struct metrics *m)
+void ctlsrv_metrics_write(void *arg, FILE *out)
+{
+	struct metrics_snap *sn = calloc(1, sizeof(*sn));
+
+	if (sn == NULL)
+		return;
+	ctlsrv_snapshot(arg, sn);
+	metrics_render(sn, out);
+	free(sn);
+}
+
+void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c,
+			const struct metrics_http *m)
 {
 	s->ctl = c;
 	s->m = m;

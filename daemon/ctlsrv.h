@@ -20,7 +20,7 @@
 struct control;
 struct decider;
 struct engine;
-struct metrics;
+struct metrics_http;
 struct metrics_snap;
 struct proxy;
 struct pstore;
@@ -45,7 +45,8 @@ struct ctlsrv;
 struct ctlsrv *ctlsrv_new(const struct ctlsrv_cfg *cfg);
 void ctlsrv_free(struct ctlsrv *s);
 /* The servers whose own counters the status and the metrics show (either may be NULL). */
-void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c, const struct metrics *m);
+void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c,
+			const struct metrics_http *m);
 
 /* A control_handler (control.h): one command, its reply to @out. */
 int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t body_len,
@@ -57,7 +58,9 @@ int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t 
  */
 int ctlsrv_reload(struct ctlsrv *s, const char *trigger, char *err, size_t errlen);
 
-/* Every counter now (the metrics listener's callback; @arg is the ctlsrv). */
+/* Every counter now (@arg is the ctlsrv). */
 void ctlsrv_snapshot(void *arg, struct metrics_snap *snap);
+/* The same in the Prometheus text format (the metrics listener's callback). */
+void ctlsrv_metrics_write(void *arg, FILE *out);
 
 #endif

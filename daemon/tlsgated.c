@@ -39,7 +39,7 @@
 #include "control.h"
 #include "ctlsrv.h"
 #include "load.h"
-#include "metrics.h"
+#include "metrics_http.h"
 #include "pstore.h"
 #include "proxy.h"
 #include "proxy_worker.h"
@@ -339,7 +339,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			socklen_t salen;
 			const char *why;
 
-			if (metrics_addr_parse(optarg, &sa, &salen, &why) == -1)
+			if (metrics_http_addr_parse(optarg, &sa, &salen, &why) == -1)
 				fatalx("--metrics-listen %s: %s", optarg, why);
 			o->metrics_listen = optarg;
 			break;
@@ -568,7 +568,7 @@ int main(int argc, char **argv)
 	struct pstore *ps = NULL;
 	struct ctlsrv *srv = NULL;
 	struct control *ctl = NULL;
-	struct metrics *met = NULL;
+	struct metrics_http *met = NULL;
 	struct quiesce_ctx qc;
 	struct engine *engines[TLSGATED_MAX_QUEUES];
 	struct queue *queues[TLSGATED_MAX_QUEUES];
@@ -707,10 +707,11 @@ int main(int argc, char **argv)
 				fatal("epoll_ctl");
 		}
 		if (o.metrics_listen != NULL) {
-			met = metrics_new(o.metrics_listen, ctlsrv_snapshot, srv, err, sizeof(err));
+			met = metrics_http_new(o.metrics_listen, ctlsrv_metrics_write, srv, err,
+					       sizeof(err));
 			if (met == NULL)
 				fatalx("%s", err);
-			ev.data.fd = metrics_pollfd(met);
+			ev.data.fd = metrics_http_pollfd(met);
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) == -1)
 				fatal("epoll_ctl");
 			log_info("metrics: http://%s/metrics", o.metrics_listen);
@@ -757,8 +758,8 @@ int main(int argc, char **argv)
 			control_dispatch(ctl);
 			continue;
 		}
-		if (met != NULL && ev.data.fd == metrics_pollfd(met)) {
-			metrics_dispatch(met);
+		if (met != NULL && ev.data.fd == metrics_http_pollfd(met)) {
+			metrics_http_dispatch(met);
 			continue;
 		}
 		if (ev.data.fd == hfd) {
@@ -816,7 +817,7 @@ out:
 	if (hfd != -1)
 		close(hfd);
 	control_free(ctl);
-	metrics_free(met);
+	metrics_http_free(met);
 	ctlsrv_free(srv);
 	pstore_free(ps);
 	if (sfd != -1)
