@@ -89,18 +89,18 @@
  * by connset.c from the main loop. Past each cap the client is refused and counted (tlsgatectl
  * status shows the control counters; the metrics have their own).
  */
-#define CONNSET_SWEEP_MS	  100 /* timeouts are looked at this often while clients wait */
-#define CONTROL_MAX_CLIENTS	  16 /* connected at once; one more is told "busy" and closed */
-#define CONTROL_TIMEOUT_MS	  3000 /* from connect to the reply's last byte; then closed */
-#define CONTROL_LINE_MAX	  1024 /* the command line, its newline included */
-#define CONTROL_WORDS_MAX	  16 /* words in a command line */
-#define CONTROL_BODY_MAX	  TG_CAP_POLICY_BYTES /* a pushed policy; nothing else is longer */
-#define CONTROL_EXPLAIN_MAX	  4096 /* an explain request's arguments */
-#define CONTROL_REPLY_MAX	  (64u << 20) /* the largest reply tlsgatectl reads */
-#define METRICS_MAX_CLIENTS	  8
-#define METRICS_TIMEOUT_MS	  3000
-#define METRICS_REQUEST_MAX	  4096 /* an HTTP request head */
-#define PROXY_PROGRESS_MS	  1000 /* a worker's byte counts and cache sizes, this often */
+#define CONNSET_SWEEP_MS    100 /* timeouts are looked at this often while clients wait */
+#define CONTROL_MAX_CLIENTS 16 /* connected at once; one more is told "busy" and closed */
+#define CONTROL_TIMEOUT_MS  3000 /* from connect to the reply's last byte; then closed */
+#define CONTROL_LINE_MAX    1024 /* the command line, its newline included */
+#define CONTROL_WORDS_MAX   16 /* words in a command line */
+#define CONTROL_BODY_MAX    TG_CAP_POLICY_BYTES /* a pushed policy; nothing else is longer */
+#define CONTROL_EXPLAIN_MAX 4096 /* an explain request's arguments */
+#define CONTROL_REPLY_MAX   (64u << 20) /* the largest reply tlsgatectl reads */
+#define METRICS_MAX_CLIENTS 8
+#define METRICS_TIMEOUT_MS  3000
+#define METRICS_REQUEST_MAX 4096 /* an HTTP request head */
+#define PROXY_PROGRESS_MS   1000 /* a worker's byte counts and cache sizes, this often */
 
 /*
  * The CA and forged leaves (ca.c, mint.c, ca_proc.c, leafcache.c). A mint request is bounded by

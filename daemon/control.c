@@ -251,10 +251,9 @@ struct control *control_new(const char *path, const char *group, control_handler
 			    char *err, size_t errlen)
 {
 	static const struct connset_ops ops = { control_admit, control_input };
-	const struct connset_limits lim = {
-		CONTROL_MAX_CLIENTS, CONTROL_LINE_MAX + CONTROL_BODY_MAX, CONTROL_TIMEOUT_MS,
-		"{\"error\":\"busy: too many control clients\"}\n"
-	};
+	const struct connset_limits lim = { CONTROL_MAX_CLIENTS,
+					    CONTROL_LINE_MAX + CONTROL_BODY_MAX, CONTROL_TIMEOUT_MS,
+					    "{\"error\":\"busy: too many control clients\"}\n" };
 	struct control *c = calloc(1, sizeof(*c));
 	int fd;
 

@@ -17,7 +17,8 @@ static void bypass_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tlsgatectl bypass list [--user U | --client IP] [--json]\n"
-		"       tlsgatectl bypass add HOST (--user U | --client IP) [--ttl SECONDS] [--json]\n"
+		"       tlsgatectl bypass add HOST (--user U | --client IP) [--ttl SECONDS] "
+		"[--json]\n"
 		"       tlsgatectl bypass del HOST (--user U | --client IP) [--json]\n"
 		"       tlsgatectl bypass flush [--user U | --client IP] [--json]\n"
 		"  list   the dynamic bypass table: hosts learned per user or client, and clients\n"

@@ -83,8 +83,8 @@ static int read_reply(int fd, const char *path, char **out)
 	return 0;
 }
 
-int ctl_ask(const char *path, const char *line, const uint8_t *body, size_t body_len,
-	    cJSON **reply, char **raw)
+int ctl_ask(const char *path, const char *line, const uint8_t *body, size_t body_len, cJSON **reply,
+	    char **raw)
 {
 	struct sockaddr_un sun;
 	char head[CONTROL_LINE_MAX];
@@ -191,7 +191,11 @@ int ctl_opts_parse(int argc, char **argv, unsigned allowed, struct ctl_opts *o,
 
 		if (bit != 0 && !(allowed & bit)) {
 			fprintf(stderr, "tlsgatectl: %s takes no --%s\n", argv[0],
-				lo[ch == 'u' ? 2 : ch == 'a' ? 3 : ch == 't' ? 4 : 5].name);
+				lo[ch == 'u'   ? 2
+				   : ch == 'a' ? 3
+				   : ch == 't' ? 4
+					       : 5]
+					.name);
 			usage(stderr);
 			return CTL_EXIT_USAGE;
 		}
@@ -357,10 +361,9 @@ int ctl_flows_main(int argc, char **argv)
 
 static void stats_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tlsgatectl stats [--format json|prometheus] [--json] [--control PATH]\n"
-		"  every counter of the running daemon: one JSON line (the default), or the\n"
-		"  Prometheus text format (the same as tlsgated --metrics-listen serves)\n");
+	fprintf(f, "usage: tlsgatectl stats [--format json|prometheus] [--json] [--control PATH]\n"
+		   "  every counter of the running daemon: one JSON line (the default), or the\n"
+		   "  Prometheus text format (the same as tlsgated --metrics-listen serves)\n");
 }
 
 int ctl_stats_main(int argc, char **argv)

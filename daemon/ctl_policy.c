@@ -228,7 +228,8 @@ static int ctl_explain_usage(FILE *f)
 		"a\n"
 		"        hint family: apple (macos or ios), linux-family (linux, android, "
 		"chromeos)\n"
-		"  without --policy: the running daemon's decision (its policy, its bypass table)\n");
+		"  without --policy: the running daemon's decision (its policy, its bypass "
+		"table)\n");
 	return f == stdout ? 0 : 2;
 }
 

@@ -36,8 +36,8 @@
 #define TG_VERSION "unknown"
 #endif
 
-#define CTLSRV_ERR_MAX	     512 /* an error text kept for status */
-#define CTLSRV_EXPLAIN_ARGS  64 /* explain options, each word counted */
+#define CTLSRV_ERR_MAX	      512 /* an error text kept for status */
+#define CTLSRV_EXPLAIN_ARGS   64 /* explain options, each word counted */
 #define CTLSRV_BYPASS_TTL_MAX (365u * 86400) /* bypass add ttl=, at most a year */
 
 struct ctlsrv {
@@ -140,8 +140,8 @@ static int args_known(int argc, char **argv, const char *const *keys, FILE *out)
  * queue threads moved on. Nothing changes unless everything before the swap worked.
  */
 static int policy_apply(struct ctlsrv *s, const uint8_t *buf, size_t len, const char *name,
-			const char *path, bool pushed, bool persist, const char *trigger,
-			char *err, size_t errlen)
+			const char *path, bool pushed, bool persist, const char *trigger, char *err,
+			size_t errlen)
 {
 	struct bundle *nb;
 	int rc = -1;
@@ -475,8 +475,8 @@ static int cmd_stats(struct ctlsrv *s, int argc, char **argv, const uint8_t *bod
 	return 0;
 }
 
-static int cmd_policy_show(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			   size_t len, FILE *out)
+static int cmd_policy_show(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
+			   FILE *out)
 {
 	const uint8_t *p;
 	size_t plen;
@@ -511,8 +511,8 @@ static int policy_answer(struct ctlsrv *s, const char *what, const char *before,
 	return 0;
 }
 
-static int cmd_policy_push(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			   size_t len, FILE *out)
+static int cmd_policy_push(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
+			   FILE *out)
 {
 	char err[CTLSRV_ERR_MAX], before[65];
 
@@ -616,8 +616,8 @@ static bool bypass_entry_json(const struct tg_bypass_entry *e, void *arg)
 	return true;
 }
 
-static int cmd_bypass_list(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			   size_t len, FILE *out)
+static int cmd_bypass_list(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
+			   FILE *out)
 {
 	static const char *const keys[] = { "user", "client", NULL };
 	struct bypass_list_ctx x;
@@ -655,6 +655,7 @@ static int bypass_target(int argc, char **argv, char name[static TG_CAP_NAME_LEN
 	size_t nlen;
 	int who;
 
+	memset(p, 0, sizeof(*p));
 	if (host == NULL)
 		return fail(out, "host= is required");
 	if (tg_domain_normalize((const uint8_t *)host, strlen(host), name, &nlen) != TG_OK)
@@ -665,8 +666,8 @@ static int bypass_target(int argc, char **argv, char name[static TG_CAP_NAME_LEN
 	return who == 1 ? 0 : -1;
 }
 
-static void bypass_done(FILE *out, const char *what, const char *host,
-			const struct tg_principal *p, uint64_t n)
+static void bypass_done(FILE *out, const char *what, const char *host, const struct tg_principal *p,
+			uint64_t n)
 {
 	struct jw w;
 	char a[64];
@@ -687,8 +688,8 @@ static void bypass_done(FILE *out, const char *what, const char *host,
 	jw_line_end(&w);
 }
 
-static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			  size_t len, FILE *out)
+static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
+			  FILE *out)
 {
 	static const char *const keys[] = { "host", "user", "client", "ttl", NULL };
 	char name[TG_CAP_NAME_LEN + 1], *end;
@@ -708,16 +709,16 @@ static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t
 			return fail(out, "ttl= must be 1..%u seconds", CTLSRV_BYPASS_TTL_MAX);
 	}
 	/* The main thread is the table's writer, and control commands run on it. */
-	if (tg_bypass_add(decider_bypass_writer(s->cfg.d), &p, (const uint8_t *)name,
-			  strlen(name), (uint32_t)t, mono_ms()) != TG_OK)
+	if (tg_bypass_add(decider_bypass_writer(s->cfg.d), &p, (const uint8_t *)name, strlen(name),
+			  (uint32_t)t, mono_ms()) != TG_OK)
 		return fail(out, "bypass entry refused");
 	log_info("control: bypass added for %s", name);
 	bypass_done(out, "added", name, &p, 1);
 	return 0;
 }
 
-static int cmd_bypass_del(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			  size_t len, FILE *out)
+static int cmd_bypass_del(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
+			  FILE *out)
 {
 	static const char *const keys[] = { "host", "user", "client", NULL };
 	char name[TG_CAP_NAME_LEN + 1];
@@ -778,12 +779,10 @@ static bool flow_json(void *arg, const struct proxy_flow_info *f)
 
 	jw_obj_begin(w);
 	tg_addr_format(f->job->family, f->job->client, a, sizeof(a));
-	snprintf(ep, sizeof(ep), f->job->family == 6 ? "[%s]:%u" : "%s:%u", a,
-		 f->job->client_port);
+	snprintf(ep, sizeof(ep), f->job->family == 6 ? "[%s]:%u" : "%s:%u", a, f->job->client_port);
 	jw_kv_str(w, "client", ep);
 	tg_addr_format(f->job->family, f->job->server, a, sizeof(a));
-	snprintf(ep, sizeof(ep), f->job->family == 6 ? "[%s]:%u" : "%s:%u", a,
-		 f->job->server_port);
+	snprintf(ep, sizeof(ep), f->job->family == 6 ? "[%s]:%u" : "%s:%u", a, f->job->server_port);
 	jw_kv_str(w, "server", ep);
 	jw_key(w, "sni");
 	if (f->job->sni_len > 0 && f->job->sni_len <= TG_CAP_NAME_LEN)
@@ -886,7 +885,7 @@ static int cmd_explain(struct ctlsrv *s, int argc, char **argv, const uint8_t *b
 		if (nl != NULL)
 			*nl = '\0';
 		rc = fail(out, "explain: %s",
-			  a.policy != NULL	       ? "--policy is for the offline explain"
+			  a.policy != NULL		  ? "--policy is for the offline explain"
 			  : msg != NULL && msg[0] != '\0' ? msg
 							  : "bad options");
 		goto out;
@@ -939,8 +938,7 @@ static int cmd_match(const char *name, int argc, char **argv)
 	return n;
 }
 
-int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t body_len,
-		  FILE *out)
+int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t body_len, FILE *out)
 {
 	struct ctlsrv *s = arg;
 	const struct ctlsrv_cmd *best = NULL;
@@ -993,8 +991,7 @@ void ctlsrv_metrics_write(void *arg, FILE *out)
 	free(sn);
 }
 
-void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c,
-			const struct metrics_http *m)
+void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c, const struct metrics_http *m)
 {
 	s->ctl = c;
 	s->m = m;

@@ -45,8 +45,7 @@ struct ctlsrv;
 struct ctlsrv *ctlsrv_new(const struct ctlsrv_cfg *cfg);
 void ctlsrv_free(struct ctlsrv *s);
 /* The servers whose own counters the status and the metrics show (either may be NULL). */
-void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c,
-			const struct metrics_http *m);
+void ctlsrv_set_servers(struct ctlsrv *s, const struct control *c, const struct metrics_http *m);
 
 /* A control_handler (control.h): one command, its reply to @out. */
 int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t body_len,

@@ -153,8 +153,8 @@ void decider_count_get(const struct decider *d, struct dec_counts *out);
  */
 struct tg_policy;
 struct tg_content;
-typedef void (*decider_explain_cb)(void *arg, const struct tg_policy *p,
-				   const struct tg_content *c, const struct tg_decision *dec);
+typedef void (*decider_explain_cb)(void *arg, const struct tg_policy *p, const struct tg_content *c,
+				   const struct tg_decision *dec);
 void decider_explain(const struct decider *d, const struct tg_flow_facts *f, uint64_t now_ms,
 		     decider_explain_cb cb, void *arg);
 

@@ -34,9 +34,8 @@ static void one(FILE *out, const char *name, const char *type, const char *help,
 }
 
 /* Per-queue families: @field picks the number of queue @i. */
-static void per_queue(FILE *out, const struct metrics_snap *s, const char *name,
-		      const char *type, const char *help,
-		      uint64_t (*field)(const struct metrics_queue *q))
+static void per_queue(FILE *out, const struct metrics_snap *s, const char *name, const char *type,
+		      const char *help, uint64_t (*field)(const struct metrics_queue *q))
 {
 	char l[32];
 	unsigned i;
@@ -140,16 +139,15 @@ static void render_engine(const struct metrics_snap *s, FILE *out)
 {
 	char l[64];
 
-	one(out, "tlsgate_flows_total", "counter", "Flows tracked (SYNs seen).",
-	    s->eng.flows_new);
+	one(out, "tlsgate_flows_total", "counter", "Flows tracked (SYNs seen).", s->eng.flows_new);
 	family(out, "tlsgate_adoptions_total", "counter",
 	       "Connections adopted for decryption (TCP_REPAIR), by result.");
 	sample(out, "tlsgate_adoptions_total", "result=\"ok\"", s->eng.adopt_ok);
 	sample(out, "tlsgate_adoptions_total", "result=\"failed\"", s->eng.adopt_fail);
 	family(out, "tlsgate_engine_events_total", "counter",
 	       "Every classifier engine counter, summed over the queues (README: Counters).");
-#define ENG_CTR_PROM(n)                                   \
-	snprintf(l, sizeof(l), "event=\"%s\"", #n);       \
+#define ENG_CTR_PROM(n)                             \
+	snprintf(l, sizeof(l), "event=\"%s\"", #n); \
 	sample(out, "tlsgate_engine_events_total", l, s->eng.n);
 	ENG_COUNTERS(ENG_CTR_PROM)
 #undef ENG_CTR_PROM
@@ -237,12 +235,10 @@ static void render_bypass(const struct metrics_snap *s, FILE *out)
 	sample(out, "tlsgate_bypass_evictions_total", "bound=\"per_user\"", b->evicted_user);
 	sample(out, "tlsgate_bypass_evictions_total", "bound=\"total\"", b->evicted_total);
 	sample(out, "tlsgate_bypass_evictions_total", "bound=\"candidate\"", b->evicted_cand);
-	sample(out, "tlsgate_bypass_evictions_total", "bound=\"principal\"",
-	       b->evicted_principal);
+	sample(out, "tlsgate_bypass_evictions_total", "bound=\"principal\"", b->evicted_principal);
 	one(out, "tlsgate_bypass_removed_total", "counter",
 	    "Bypass records removed by an administrator (del, flush).", b->removed);
-	one(out, "tlsgate_bypass_expired_total", "counter", "Bypass records expired.",
-	    b->expired);
+	one(out, "tlsgate_bypass_expired_total", "counter", "Bypass records expired.", b->expired);
 }
 
 static void render_server(FILE *out, const char *name, const char *help, bool on,
@@ -252,9 +248,12 @@ static void render_server(FILE *out, const char *name, const char *help, bool on
 		const char *result;
 		uint64_t v;
 	} r[] = {
-		{ "served", c->served },	    { "refused_peer", c->refused_peer },
-		{ "refused_clients", c->refused_clients }, { "refused_request", c->refused_request },
-		{ "too_large", c->too_large },	    { "timeout", c->timeouts },
+		{ "served", c->served },
+		{ "refused_peer", c->refused_peer },
+		{ "refused_clients", c->refused_clients },
+		{ "refused_request", c->refused_request },
+		{ "too_large", c->too_large },
+		{ "timeout", c->timeouts },
 		{ "aborted", c->aborted },
 	};
 	char l[48];
@@ -275,8 +274,7 @@ void metrics_render(const struct metrics_snap *s, FILE *out)
 	fprintf(out, "tlsgate_build_info{version=\"%s\"} 1\n", TG_VERSION);
 	one(out, "tlsgate_start_time_seconds", "gauge", "When tlsgated started, Unix time.",
 	    s->start_time_s);
-	one(out, "tlsgate_uptime_seconds", "gauge", "Seconds since tlsgated started.",
-	    s->uptime_s);
+	one(out, "tlsgate_uptime_seconds", "gauge", "Seconds since tlsgated started.", s->uptime_s);
 	family(out, "tlsgate_policy_reloads_total", "counter",
 	       "Policy loads after the start (reload, push, rollback, SIGHUP), by result.");
 	sample(out, "tlsgate_policy_reloads_total", "result=\"ok\"", s->reloads_ok);

@@ -17,7 +17,7 @@ struct metrics_http {
 };
 
 int metrics_http_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len,
-		       const char **why)
+			    const char **why)
 {
 	char host[64];
 	const char *colon = strrchr(s, ':'), *h = s;
@@ -59,7 +59,8 @@ int metrics_http_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_
 			return -1;
 		}
 		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127) {
-			*why = "not a loopback address: metrics are served on 127.0.0.0/8 or ::1 only";
+			*why = "not a loopback address: metrics are served on 127.0.0.0/8 or ::1 "
+			       "only";
 			return -1;
 		}
 		in->sin_family = AF_INET;
@@ -75,7 +76,8 @@ int metrics_http_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_
 			return -1;
 		}
 		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) {
-			*why = "not a loopback address: metrics are served on 127.0.0.0/8 or ::1 only";
+			*why = "not a loopback address: metrics are served on 127.0.0.0/8 or ::1 "
+			       "only";
 			return -1;
 		}
 		in6->sin6_family = AF_INET6;
@@ -140,7 +142,7 @@ static enum connset_step metrics_input(void *arg, const uint8_t *buf, size_t len
 	if (metrics_http_parse(buf, len, &status, &head) == 1)
 		return CONNSET_MORE;
 	if (status != 200) {
-		const char *text = status == 404 ? "Not Found"
+		const char *text = status == 404   ? "Not Found"
 				   : status == 405 ? "Method Not Allowed"
 						   : "Bad Request";
 
@@ -190,7 +192,8 @@ struct metrics_http *metrics_http_new(const char *addr, void (*write)(void *arg,
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (m == NULL || fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one_, sizeof(one_)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sa, salen) == -1 || listen(fd, METRICS_MAX_CLIENTS) == -1) {
+	    bind(fd, (struct sockaddr *)&sa, salen) == -1 ||
+	    listen(fd, METRICS_MAX_CLIENTS) == -1) {
 		snprintf(err, errlen, "--metrics-listen %s: %s", addr, strerror(errno));
 		goto fail;
 	}

@@ -793,8 +793,7 @@ void proxy_stats_get(struct proxy *p, struct proxy_stats *out)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void proxy_flows(struct proxy *p, bool (*cb)(void *arg, const struct proxy_flow_info *f),
-		 void *arg)
+void proxy_flows(struct proxy *p, bool (*cb)(void *arg, const struct proxy_flow_info *f), void *arg)
 {
 	uint64_t now = mono_ms();
 	uint32_t i;

@@ -80,8 +80,7 @@ int pstore_source(const struct pstore *ps, uint8_t **buf, size_t *len, const cha
 	return load_file(*path, TG_CAP_POLICY_BYTES, buf, len, err, errlen);
 }
 
-int pstore_previous(const struct pstore *ps, uint8_t **buf, size_t *len, char *err,
-		    size_t errlen)
+int pstore_previous(const struct pstore *ps, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
 	if (access(ps->prev_path, F_OK) == -1) {
 		snprintf(err, errlen, "no previous policy to roll back to (%s)", ps->prev_path);
@@ -91,8 +90,7 @@ int pstore_previous(const struct pstore *ps, uint8_t **buf, size_t *len, char *e
 }
 
 /* Replace @path by @len bytes at @buf: a temporary file, fsync, rename. 0 or -1 (@err). */
-static int write_atomic(const char *path, const uint8_t *buf, size_t len, char *err,
-			size_t errlen)
+static int write_atomic(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 48];
 	const char *what = tmp;

@@ -37,8 +37,7 @@ void pstore_free(struct pstore *ps);
 int pstore_source(const struct pstore *ps, uint8_t **buf, size_t *len, const char **path,
 		  bool *pushed, char *err, size_t errlen);
 /* The previous policy (for rollback): 0, or -1 with @err (none: "no previous policy"). */
-int pstore_previous(const struct pstore *ps, uint8_t **buf, size_t *len, char *err,
-		    size_t errlen);
+int pstore_previous(const struct pstore *ps, uint8_t **buf, size_t *len, char *err, size_t errlen);
 /*
  * Keep @len bytes at @buf as the pushed policy, and the policy in force now as the previous
  * one. 0, or -1 with @err (then the files may hold the previous policy already updated, never

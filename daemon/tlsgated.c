@@ -690,8 +690,18 @@ int main(int argc, char **argv)
 		qc.qs = qs;
 		qc.n = opened;
 		{
-			const struct ctlsrv_cfg scfg = { d,	  proxy,   ps,	    o.content, opened,
-							 qnums,	  engines, queues, quiesce, &qc };
+			const struct ctlsrv_cfg scfg = {
+				.d = d,
+				.proxy = proxy,
+				.ps = ps,
+				.content = o.content,
+				.nq = opened,
+				.queue_nums = qnums,
+				.engines = engines,
+				.queues = queues,
+				.quiesce = quiesce,
+				.quiesce_arg = &qc,
+			};
 
 			srv = ctlsrv_new(&scfg);
 			if (srv == NULL)

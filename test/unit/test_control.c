@@ -20,8 +20,7 @@
 #include "control.h"
 #include "tg_test.h"
 
-static enum control_parse parse(const char *s, size_t len, struct control_req *r,
-				const char **why)
+static enum control_parse parse(const char *s, size_t len, struct control_req *r, const char **why)
 {
 	return control_req_parse((const uint8_t *)s, len, r, why);
 }
