@@ -70,6 +70,20 @@ static void timer_set(struct connset *cs, bool on)
 	cs->timer_on = on;
 }
 
+/* What a non-blocking send or recv that returned @n means. */
+enum io_step { IO_OK, IO_RETRY, IO_WAIT, IO_GONE };
+
+static enum io_step io_step(ssize_t n)
+{
+	if (n > 0)
+		return IO_OK;
+	if (n == -1 && errno == EINTR)
+		return IO_RETRY;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return IO_WAIT;
+	return IO_GONE;
+}
+
 static void client_close(struct connset *cs, struct client *c)
 {
 	(void)epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -105,13 +119,11 @@ static void client_drain(struct connset *cs, struct client *c)
 		}
 	}
 	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		enum io_step st = io_step(recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT));
 
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (st == IO_WAIT)
 			return;
-		if (n <= 0) {
+		if (st == IO_GONE) {
 			client_close(cs, c);
 			return;
 		}
@@ -125,16 +137,20 @@ static void client_write(struct connset *cs, struct client *c)
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		switch (io_step(n)) {
+		case IO_OK:
+			c->out_off += (size_t)n;
+			break;
+		case IO_RETRY:
+			break;
+		case IO_WAIT:
 			return;
-		if (n <= 0) {
+		case IO_GONE:
+		default:
 			cs->st.aborted++;
 			client_close(cs, c);
 			return;
 		}
-		c->out_off += (size_t)n;
 	}
 	cs->st.served++;
 	client_drain(cs, c);
@@ -205,11 +221,15 @@ static void client_read(struct connset *cs, struct client *c)
 			c->in_cap = cap;
 		}
 		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
+		switch (io_step(n)) {
+		case IO_OK:
+			break;
+		case IO_RETRY:
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		case IO_WAIT:
 			return;
-		if (n <= 0) {
+		case IO_GONE:
+		default:
 			/* Gone before its request was whole. */
 			cs->st.aborted++;
 			client_close(cs, c);

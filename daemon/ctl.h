@@ -12,9 +12,8 @@
 int ctl_inspect_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
 int ctl_bypass_main(int argc, char **argv);
-int ctl_status_main(int argc, char **argv);
-int ctl_reload_main(int argc, char **argv);
-int ctl_flows_main(int argc, char **argv);
+/* status, reload, flows (by argv[0]). */
+int ctl_daemon_main(int argc, char **argv);
 /* policy push|show|rollback (the daemon's), else policy check (ctl_policy_main). */
 int ctl_policy_cmd_main(int argc, char **argv);
 /* explain: without --policy, against the running daemon; with it, ctl_explain_main. */

@@ -302,11 +302,6 @@ static void status_print(const cJSON *r)
 	       cJSON_IsTrue(ok) ? "ok" : "failed: ", cJSON_IsTrue(ok) ? "" : ctl_str(l, "error"));
 }
 
-int ctl_status_main(int argc, char **argv)
-{
-	return simple(argc, argv, "status", status_usage, status_print);
-}
-
 /* ---- reload ---- */
 
 static void reload_usage(FILE *f)
@@ -322,11 +317,6 @@ static void reload_print(const cJSON *r)
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "policy");
 
 	printf("reloaded %s (sha256 %s)\n", ctl_str(p, "path"), ctl_str(p, "sha256"));
-}
-
-int ctl_reload_main(int argc, char **argv)
-{
-	return simple(argc, argv, "reload", reload_usage, reload_print);
 }
 
 /* ---- flows ---- */
@@ -352,9 +342,24 @@ static void flows_print(const cJSON *r)
 	}
 }
 
-int ctl_flows_main(int argc, char **argv)
+/* status, reload and flows: a request without arguments, its answer printed. */
+int ctl_daemon_main(int argc, char **argv)
 {
-	return simple(argc, argv, "flows", flows_usage, flows_print);
+	static const struct {
+		const char *name;
+		void (*usage)(FILE *f);
+		void (*print)(const cJSON *r);
+	} cmds[] = {
+		{ "status", status_usage, status_print },
+		{ "reload", reload_usage, reload_print },
+		{ "flows", flows_usage, flows_print },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return simple(argc, argv, cmds[i].name, cmds[i].usage, cmds[i].print);
+	return CTL_EXIT_USAGE;
 }
 
 /* ---- stats ---- */

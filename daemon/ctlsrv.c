@@ -54,10 +54,21 @@ struct ctlsrv {
 	uint64_t reloads_ok, reloads_failed;
 };
 
+/* A request as a command sees it: the words after the command's own, the body if any. */
+struct ctlsrv_req {
+	int argc;
+	char **argv;
+	const uint8_t *body; /* NULL: none */
+	size_t len;
+};
+
+#define CMD_ARGS 1u /* takes key=value words */
+#define CMD_BODY 2u /* takes a body */
+
 struct ctlsrv_cmd {
 	const char *name; /* the command's words */
-	int (*run)(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		   FILE *out);
+	unsigned takes; /* CMD_*; what it does not take is refused before it runs */
+	int (*run)(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out);
 };
 
 static uint64_t mono_ms(void)
@@ -233,18 +244,13 @@ static void server_json(struct jw *w, const char *key, const struct connset_stat
 	jw_obj_end(w);
 }
 
-static int cmd_status(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		      FILE *out)
+static int cmd_status(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	struct connset_stats cs;
 	struct jw w;
 	unsigned i;
 
-	(void)argv;
-	(void)body;
-	(void)len;
-	if (argc != 0)
-		return fail(out, "status takes no argument");
+	(void)rq; /* takes nothing (ctlsrv_cmds) */
 	jw_init(&w, out);
 	jw_obj_begin(&w);
 	jw_kv_str(&w, "version", TG_VERSION);
@@ -285,17 +291,12 @@ static int cmd_status(struct ctlsrv *s, int argc, char **argv, const uint8_t *bo
 	return 0;
 }
 
-static int cmd_reload(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		      FILE *out)
+static int cmd_reload(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	char err[CTLSRV_ERR_MAX];
 	struct jw w;
 
-	(void)argv;
-	(void)body;
-	(void)len;
-	if (argc != 0)
-		return fail(out, "reload takes no argument");
+	(void)rq; /* takes nothing (ctlsrv_cmds) */
 	if (ctlsrv_reload(s, "reload", err, sizeof(err)) == -1)
 		return fail(out, "reload failed, the running policy stays: %s", err);
 	jw_init(&w, out);
@@ -427,8 +428,7 @@ static void stats_json(const struct metrics_snap *sn, FILE *out)
 	jw_line_end(&w);
 }
 
-static int cmd_stats(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		     FILE *out)
+static int cmd_stats(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	static const char *const keys[] = { "format", NULL };
 	const char *format;
@@ -438,11 +438,9 @@ static int cmd_stats(struct ctlsrv *s, int argc, char **argv, const uint8_t *bod
 	FILE *tf;
 	struct jw w;
 
-	(void)body;
-	(void)len;
-	if (args_known(argc, argv, keys, out) == -1)
+	if (args_known(rq->argc, rq->argv, keys, out) == -1)
 		return -1;
-	format = arg(argc, argv, "format");
+	format = arg(rq->argc, rq->argv, "format");
 	if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "prometheus") != 0)
 		return fail(out, "unknown format \"%s\" (json or prometheus)", format);
 	sn = calloc(1, sizeof(*sn));
@@ -475,18 +473,13 @@ static int cmd_stats(struct ctlsrv *s, int argc, char **argv, const uint8_t *bod
 	return 0;
 }
 
-static int cmd_policy_show(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-			   FILE *out)
+static int cmd_policy_show(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	const uint8_t *p;
 	size_t plen;
 	struct jw w;
 
-	(void)argv;
-	(void)body;
-	(void)len;
-	if (argc != 0)
-		return fail(out, "policy show takes no argument");
+	(void)rq; /* takes nothing (ctlsrv_cmds) */
 	p = pstore_current(s->cfg.ps, &plen);
 	jw_init(&w, out);
 	jw_obj_begin(&w);
@@ -511,34 +504,27 @@ static int policy_answer(struct ctlsrv *s, const char *what, const char *before,
 	return 0;
 }
 
-static int cmd_policy_push(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-			   FILE *out)
+static int cmd_policy_push(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	char err[CTLSRV_ERR_MAX], before[65];
 
-	(void)argv;
-	if (argc != 0 || body == NULL)
+	if (rq->body == NULL)
 		return fail(out, "policy push takes the policy as the request's body");
 	snprintf(before, sizeof(before), "%s", pstore_sha256(s->cfg.ps));
-	if (policy_apply(s, body, len, "pushed policy", pstore_pushed_path(s->cfg.ps), true, true,
-			 "push", err, sizeof(err)) == -1)
+	if (policy_apply(s, rq->body, rq->len, "pushed policy", pstore_pushed_path(s->cfg.ps), true,
+			 true, "push", err, sizeof(err)) == -1)
 		return fail(out, "policy refused, nothing changed: %s", err);
 	return policy_answer(s, "pushed", before, out);
 }
 
-static int cmd_policy_rollback(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			       size_t len, FILE *out)
+static int cmd_policy_rollback(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	char err[CTLSRV_ERR_MAX], before[65];
 	uint8_t *prev = NULL;
 	size_t plen;
 	int rc;
 
-	(void)argv;
-	(void)body;
-	(void)len;
-	if (argc != 0)
-		return fail(out, "policy rollback takes no argument");
+	(void)rq; /* takes nothing (ctlsrv_cmds) */
 	if (pstore_previous(s->cfg.ps, &prev, &plen, err, sizeof(err)) == -1)
 		return fail(out, "%s", err);
 	snprintf(before, sizeof(before), "%s", pstore_sha256(s->cfg.ps));
@@ -583,6 +569,15 @@ static int principal_arg(int argc, char **argv, struct tg_principal *p, FILE *ou
 	return 1;
 }
 
+/* Only @keys among the arguments, and user= or client= into @p: as principal_arg(). */
+static int principal_only(int argc, char **argv, const char *const *keys, struct tg_principal *p,
+			  FILE *out)
+{
+	if (args_known(argc, argv, keys, out) == -1)
+		return -1;
+	return principal_arg(argc, argv, p, out);
+}
+
 struct bypass_list_ctx {
 	struct jw *w;
 	uint64_t now_ms;
@@ -616,8 +611,7 @@ static bool bypass_entry_json(const struct tg_bypass_entry *e, void *arg)
 	return true;
 }
 
-static int cmd_bypass_list(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-			   FILE *out)
+static int cmd_bypass_list(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	static const char *const keys[] = { "user", "client", NULL };
 	struct bypass_list_ctx x;
@@ -625,11 +619,7 @@ static int cmd_bypass_list(struct ctlsrv *s, int argc, char **argv, const uint8_
 	struct jw w;
 	int who;
 
-	(void)body;
-	(void)len;
-	if (args_known(argc, argv, keys, out) == -1)
-		return -1;
-	who = principal_arg(argc, argv, &p, out);
+	who = principal_only(rq->argc, rq->argv, keys, &p, out);
 	if (who == -1)
 		return -1;
 	jw_init(&w, out);
@@ -688,8 +678,7 @@ static void bypass_done(FILE *out, const char *what, const char *host, const str
 	jw_line_end(&w);
 }
 
-static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-			  FILE *out)
+static int cmd_bypass_add(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	static const char *const keys[] = { "host", "user", "client", "ttl", NULL };
 	char name[TG_CAP_NAME_LEN + 1], *end;
@@ -697,11 +686,10 @@ static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t
 	struct tg_principal p;
 	unsigned long t = 0;
 
-	(void)body;
-	(void)len;
-	if (args_known(argc, argv, keys, out) == -1 || bypass_target(argc, argv, name, &p, out))
+	if (args_known(rq->argc, rq->argv, keys, out) == -1 ||
+	    bypass_target(rq->argc, rq->argv, name, &p, out))
 		return -1;
-	ttl = arg(argc, argv, "ttl");
+	ttl = arg(rq->argc, rq->argv, "ttl");
 	if (ttl != NULL) {
 		errno = 0;
 		t = strtoul(ttl, &end, 10);
@@ -717,17 +705,15 @@ static int cmd_bypass_add(struct ctlsrv *s, int argc, char **argv, const uint8_t
 	return 0;
 }
 
-static int cmd_bypass_del(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-			  FILE *out)
+static int cmd_bypass_del(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	static const char *const keys[] = { "host", "user", "client", NULL };
 	char name[TG_CAP_NAME_LEN + 1];
 	struct tg_principal p;
 	enum tg_err e;
 
-	(void)body;
-	(void)len;
-	if (args_known(argc, argv, keys, out) == -1 || bypass_target(argc, argv, name, &p, out))
+	if (args_known(rq->argc, rq->argv, keys, out) == -1 ||
+	    bypass_target(rq->argc, rq->argv, name, &p, out))
 		return -1;
 	e = tg_bypass_remove(decider_bypass_writer(s->cfg.d), &p, (const uint8_t *)name,
 			     strlen(name));
@@ -741,8 +727,7 @@ static int cmd_bypass_del(struct ctlsrv *s, int argc, char **argv, const uint8_t
 	return 0;
 }
 
-static int cmd_bypass_flush(struct ctlsrv *s, int argc, char **argv, const uint8_t *body,
-			    size_t len, FILE *out)
+static int cmd_bypass_flush(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	static const char *const keys[] = { "user", "client", NULL };
 	struct tg_bypass *t = decider_bypass_writer(s->cfg.d);
@@ -751,11 +736,7 @@ static int cmd_bypass_flush(struct ctlsrv *s, int argc, char **argv, const uint8
 	uint64_t n;
 	int who;
 
-	(void)body;
-	(void)len;
-	if (args_known(argc, argv, keys, out) == -1)
-		return -1;
-	who = principal_arg(argc, argv, &p, out);
+	who = principal_only(rq->argc, rq->argv, keys, &p, out);
 	if (who == -1)
 		return -1;
 	if (who == 1) {
@@ -801,16 +782,11 @@ static bool flow_json(void *arg, const struct proxy_flow_info *f)
 	return true;
 }
 
-static int cmd_flows(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		     FILE *out)
+static int cmd_flows(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	struct jw w;
 
-	(void)argv;
-	(void)body;
-	(void)len;
-	if (argc != 0)
-		return fail(out, "flows takes no argument");
+	(void)rq; /* takes nothing (ctlsrv_cmds) */
 	jw_init(&w, out);
 	jw_obj_begin(&w);
 	jw_kv_bool(&w, "proxy", s->cfg.proxy != NULL);
@@ -844,8 +820,7 @@ static void explain_print(void *arg, const struct tg_policy *p, const struct tg_
 }
 
 /* The body: explain's command-line options, each ended by a NUL. */
-static int cmd_explain(struct ctlsrv *s, int argc, char **argv, const uint8_t *body, size_t len,
-		       FILE *out)
+static int cmd_explain(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	char *buf = NULL, *eargv[CTLSRV_EXPLAIN_ARGS + 2], *msg = NULL, *nl, name[] = "explain";
 	struct explain_ctx x = { out, false };
@@ -854,20 +829,19 @@ static int cmd_explain(struct ctlsrv *s, int argc, char **argv, const uint8_t *b
 	int n = 1, rc = -1;
 	FILE *ef = NULL;
 
-	(void)argv;
-	if (argc != 0 || body == NULL || len == 0 || len > CONTROL_EXPLAIN_MAX ||
-	    body[len - 1] != '\0')
+	if (rq->body == NULL || rq->len == 0 || rq->len > CONTROL_EXPLAIN_MAX ||
+	    rq->body[rq->len - 1] != '\0')
 		return fail(out, "explain takes its options as the body (at most %d bytes)",
 			    CONTROL_EXPLAIN_MAX);
-	buf = malloc(len);
+	buf = malloc(rq->len);
 	ef = open_memstream(&msg, &mlen);
 	if (buf == NULL || ef == NULL) {
 		rc = fail(out, "out of memory");
 		goto out;
 	}
-	memcpy(buf, body, len);
+	memcpy(buf, rq->body, rq->len);
 	eargv[0] = name;
-	for (i = 0; i < len; i += strlen(buf + i) + 1) {
+	for (i = 0; i < rq->len; i += strlen(buf + i) + 1) {
 		if (n > CTLSRV_EXPLAIN_ARGS) {
 			rc = fail(out, "explain: more than %d options", CTLSRV_EXPLAIN_ARGS);
 			goto out;
@@ -905,20 +879,20 @@ out:
  * over "bypass"). "bypass" alone lists, as it always has.
  */
 static const struct ctlsrv_cmd ctlsrv_cmds[] = {
-	{ "status", cmd_status },
-	{ "reload", cmd_reload },
-	{ "stats", cmd_stats },
-	{ "policy show", cmd_policy_show },
-	{ "policy push", cmd_policy_push },
-	{ "policy rollback", cmd_policy_rollback },
-	{ "bypass", cmd_bypass_list },
-	{ "bypass list", cmd_bypass_list },
-	{ "bypass add", cmd_bypass_add },
-	{ "bypass del", cmd_bypass_del },
-	{ "bypass flush", cmd_bypass_flush },
-	{ "flows", cmd_flows },
-	{ "explain", cmd_explain },
-	/* { "log reopen", ... }: the decision log's reopen, added with log rotation. */
+	{ "status", 0, cmd_status },
+	{ "reload", 0, cmd_reload },
+	{ "stats", CMD_ARGS, cmd_stats },
+	{ "policy show", 0, cmd_policy_show },
+	{ "policy push", CMD_BODY, cmd_policy_push },
+	{ "policy rollback", 0, cmd_policy_rollback },
+	{ "bypass", CMD_ARGS, cmd_bypass_list },
+	{ "bypass list", CMD_ARGS, cmd_bypass_list },
+	{ "bypass add", CMD_ARGS, cmd_bypass_add },
+	{ "bypass del", CMD_ARGS, cmd_bypass_del },
+	{ "bypass flush", CMD_ARGS, cmd_bypass_flush },
+	{ "flows", 0, cmd_flows },
+	{ "explain", CMD_BODY, cmd_explain },
+	/* { "log reopen", 0, cmd_log_reopen }: the decision log's reopen, with log rotation. */
 };
 
 /* How many of @argv's first words are @name's words; 0 if @name does not start @argv. */
@@ -942,6 +916,7 @@ int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t 
 {
 	struct ctlsrv *s = arg;
 	const struct ctlsrv_cmd *best = NULL;
+	struct ctlsrv_req rq;
 	int words = 0;
 	size_t i;
 
@@ -955,9 +930,15 @@ int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t 
 	}
 	if (best == NULL)
 		return fail(out, "unknown command \"%s\"", argv[0]);
-	if (body != NULL && best->run != cmd_policy_push && best->run != cmd_explain)
+	if (body != NULL && !(best->takes & CMD_BODY))
 		return fail(out, "%s takes no body", best->name);
-	return best->run(s, argc - words, argv + words, body, body_len, out);
+	if (argc > words && !(best->takes & CMD_ARGS))
+		return fail(out, "%s takes no argument", best->name);
+	rq.argc = argc - words;
+	rq.argv = argv + words;
+	rq.body = body;
+	rq.len = body_len;
+	return best->run(s, &rq, out);
 }
 
 struct ctlsrv *ctlsrv_new(const struct ctlsrv_cfg *cfg)
