@@ -513,7 +513,7 @@ static int cmd_policy_push(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *
 	snprintf(before, sizeof(before), "%s", pstore_sha256(s->cfg.ps));
 	if (policy_apply(s, rq->body, rq->len, "pushed policy", pstore_pushed_path(s->cfg.ps), true,
 			 true, "push", err, sizeof(err)) == -1)
-		return fail(out, "policy refused, nothing changed: %s", err);
+		return fail(out, "policy not taken, nothing changed: %s", err);
 	return policy_answer(s, "pushed", before, out);
 }
 

@@ -280,7 +280,7 @@ PY
 for f in bad-json bad-field empty; do
 	run 1 tgc policy push "$work/$f.json"
 	check "bad push ($f): refused with exit 1 and the reason ($err)" \
-		bash -c '[[ $1 == *"policy refused, nothing changed: pushed policy"* ]]' _ "$err"
+		bash -c '[[ $1 == *"policy not taken, nothing changed: pushed policy"* ]]' _ "$err"
 done
 check "bad push: the error says where ($(tgc policy push "$work/bad-field.json" 2>&1))" \
 	bash -c "'$bin/tlsgatectl' policy push '$work/bad-field.json' --control '$ctl' 2>&1 | grep -q 'decryption\[0\].match.sni'"
