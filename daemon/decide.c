@@ -46,6 +46,7 @@ struct decider {
 	 * by the queue threads (relaxed atomics) through the const decider they hold.
 	 */
 	struct dec_counts *counts;
+	const struct datapath *dp; /* what is queued; NULL: not checked (decider_datapath) */
 };
 
 static void bundle_free(struct bundle *b)
@@ -174,11 +175,19 @@ int decider_reload(struct decider *d, const char *policy, const char *content, c
 struct bundle *decider_prepare(const struct decider *d, const uint8_t *policy, size_t len,
 			       const char *name, const char *content, char *err, size_t errlen)
 {
+	struct bundle *nb;
+
 	if (d->n_retired >= DECIDE_RETIRED_MAX) {
 		snprintf(err, errlen, "too many reloads in progress; try again in a second");
 		return NULL;
 	}
-	return bundle_load(policy, len, name, content, d->key, err, errlen);
+	nb = bundle_load(policy, len, name, content, d->key, err, errlen);
+	if (nb != NULL && d->dp != NULL &&
+	    datapath_check_policy(d->dp, tg_policy_settings(nb->policy), err, errlen) == -1) {
+		bundle_free(nb);
+		return NULL;
+	}
+	return nb;
 }
 
 void decider_commit(struct decider *d, struct bundle *nb)
@@ -471,6 +480,33 @@ void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec
 
 	facts_of(&f, fl, TG_FLOW_QUIC);
 	classify(d, &f, 0, out);
+}
+
+bool decider_port_is(const struct decider *d, enum dp_class c, uint16_t port)
+{
+	const struct tg_policy_settings *s = tg_policy_settings(cur(d)->policy);
+
+	switch (c) {
+	case DP_TLS:
+		return dp_ports_has(s->inspected_ports, s->n_inspected_ports, port);
+	case DP_HTTP:
+		return dp_ports_has(s->http_ports, s->n_http_ports, port);
+	case DP_DNS:
+		return dp_ports_has(s->dns_ports, s->n_dns_ports, port);
+	case DP_QUIC:
+		return dp_ports_has(s->quic_ports, s->n_quic_ports, port);
+	case DP__COUNT:
+	default:
+		return false;
+	}
+}
+
+int decider_datapath(struct decider *d, const struct datapath *dp, char *err, size_t errlen)
+{
+	if (datapath_check_policy(dp, tg_policy_settings(cur(d)->policy), err, errlen) == -1)
+		return -1;
+	d->dp = dp;
+	return 0;
 }
 
 bool decider_ech_strip(const struct decider *d)

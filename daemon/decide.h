@@ -15,6 +15,8 @@
 #include "tlsgate/classify.h"
 #include "tlsgate/upstream.h"
 
+#include "datapath.h"
+
 struct tg_ch;
 struct decider;
 
@@ -108,6 +110,17 @@ void decider_failed(const struct decider *d, const struct dec_flow *fl, enum tg_
 /* IP filtering at the SYN, and QUIC. */
 void decider_ip(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
 void decider_quic(const struct decider *d, const struct dec_flow *fl, struct dec_result *out);
+/*
+ * True when @port is in the running policy's ports of class @c (settings.inspected_ports,
+ * http_ports, dns_ports, quic_ports), which match what tlsgate-setup queues (datapath.h).
+ */
+bool decider_port_is(const struct decider *d, enum dp_class c, uint16_t port);
+/*
+ * Check the running policy's ports against what is queued, and keep @dp (which must outlive
+ * @d) to check every reload against: a policy whose ports differ is refused. 0, or -1 with
+ * what differs in @err.
+ */
+int decider_datapath(struct decider *d, const struct datapath *dp, char *err, size_t errlen);
 /* True when the policy says to strip ech from DNS HTTPS/SVCB answers. */
 bool decider_ech_strip(const struct decider *d);
 const char *dec_action_name(enum dec_action a);

@@ -99,7 +99,7 @@ void engine_free(struct engine *e)
 
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision)
 {
-	uint32_t mark = (pmark & ~(TG_MARK_DECISION_MASK | TG_MARK_DROP)) | decision;
+	uint32_t mark = (pmark & ~(e->cfg.marks.decision_mask | e->cfg.marks.drop)) | decision;
 
 	if (queue_verdict(e->q, id, v, decision != 0, mark) == -1)
 		CTR_INC(e, verdict_fail);
@@ -146,7 +146,7 @@ void eng_flow_block(struct engine *e, struct eflow *fl, uint64_t now_ms)
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block: RST", e->cfg.queue);
 	}
-	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, e->cfg.marks.block | e->cfg.marks.drop, true, now_ms);
 	CTR_INC(e, block);
 }
 
@@ -160,13 +160,13 @@ static void flow_block_http(struct engine *e, struct eflow *fl, const char *rule
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: block page", e->cfg.queue);
 	}
-	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_BLOCK | TG_MARK_DROP, true, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, e->cfg.marks.block | e->cfg.marks.drop, true, now_ms);
 	CTR_INC(e, block);
 }
 
 static void flow_pass(struct engine *e, struct eflow *fl, uint64_t now_ms)
 {
-	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, e->cfg.marks.pass, false, now_ms);
 	CTR_INC(e, pass);
 }
 
@@ -305,7 +305,7 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 	}
 	CTR_INC(e, adopt_ok);
 	/* The held segment now reaches the adopted socket through the socket match. */
-	eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_ADOPT, false, now_ms);
+	eng_flow_settle(e, fl, NF_REPEAT, e->cfg.marks.adopt, false, now_ms);
 	if (adopt_reset_server(eng_raw_fd(e, fl->f.family), &fl->f) == -1) {
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
@@ -503,7 +503,9 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 			fl->data_ms = now_ms;
 			flowtab_part_add(e, fl);
 		}
-		tg_flow_examine(s.p, s.len, fl->f.server_port == 53, e->scratch, &e->exam);
+		tg_flow_examine(s.p, s.len,
+				decider_port_is(e->cfg.decider, DP_DNS, fl->f.server_port),
+				e->scratch, &e->exam);
 		if (e->exam.kind == TG_EXAM_NEED_MORE && err == TG_ERR_CAP) {
 			e->exam.kind = TG_EXAM_FAIL;
 			e->exam.fail = TG_FLOW_FAIL_REASM_WINDOW;
@@ -550,7 +552,7 @@ static void tcp_client_data(struct engine *e, struct eflow *fl, const struct que
 		fl->n_held = 0;
 		flowtab_part_del(fl);
 		if (e->exam.kind == TG_EXAM_HTTP)
-			fl->stream_mark = TG_MARK_STREAM;
+			fl->stream_mark = e->cfg.marks.stream;
 		flowtab_state(e, fl, EF_STREAM, now_ms);
 		err = TG_OK;
 		if (tg_reasm_contig(fl->reasm).len == 0) {
@@ -613,7 +615,8 @@ static bool tcp_dns_answer_ok(struct engine *e, struct eflow *fl, const struct t
 	unsigned n;
 	enum tg_err err;
 
-	if (fl->f.server_port != 53 || p->payload.len == 0 || !decider_ech_strip(e->cfg.decider))
+	if (!decider_port_is(e->cfg.decider, DP_DNS, fl->f.server_port) || p->payload.len == 0 ||
+	    !decider_ech_strip(e->cfg.decider))
 		return true;
 	if (fl->sreasm == NULL) {
 		fl->sreasm = tg_reasm_new(fl->f.server_isn);
@@ -673,9 +676,9 @@ static void tcp_midstream(struct engine *e, const struct queue_pkt *np, const st
 	/* Logged once: the decision's mark keeps the flow's later packets away. */
 	eng_pkt_failed(e, p, TG_FLOW_FAIL_MIDSTREAM, p->payload.len > 0, now_ms, &r);
 	if (r.action == DEC_BLOCK)
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, e->cfg.marks.block | e->cfg.marks.drop);
 	else
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, e->cfg.marks.pass);
 }
 
 static void tcp_other(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,

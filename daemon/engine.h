@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "marks.h"
 #include "queue.h"
 
 struct decider;
@@ -87,7 +88,8 @@ struct engine_cfg {
 	const struct decider *decider;
 	struct proxy *proxy; /* NULL: no CA or no proxy, decrypt decisions fail (cert-mint) */
 	struct names *names; /* learned address -> name pairs, shared by all queues */
-	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
+	int raw4, raw6; /* raw sockets with SO_MARK = marks.rst */
+	struct tg_marks marks; /* the marks in force (datapath.h) */
 	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */
 };
 

@@ -55,10 +55,10 @@ static void tcp_syn_data(struct engine *e, struct eflow *fl, const struct queue_
 		return;
 	}
 	if (fl != NULL && fl->state != EF_DECIDED) {
-		eng_flow_settle(e, fl, NF_REPEAT, TG_MARK_PASS, false, now_ms);
+		eng_flow_settle(e, fl, NF_REPEAT, e->cfg.marks.pass, false, now_ms);
 		CTR_INC(e, pass);
 	}
-	eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+	eng_verdict(e, np->id, NF_REPEAT, np->mark, e->cfg.marks.pass);
 }
 
 /* The flow table or the kernel cannot take a new flow: policy's queue_full (fail-overload). */
@@ -73,7 +73,7 @@ static void tcp_syn_overload(struct engine *e, const struct queue_pkt *np, const
 	if (r.action == DEC_BLOCK)
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
 	else
-		eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+		eng_verdict(e, np->id, NF_REPEAT, np->mark, e->cfg.marks.pass);
 }
 
 void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pkt *p,

@@ -33,8 +33,6 @@
 #include "marks.h"
 #include "names.h"
 
-#define DNS_PORT 53
-
 #define CTR_ADD(e, name, n) __atomic_fetch_add(&(e)->c.name, (n), __ATOMIC_RELAXED)
 
 bool eng_dns_query_decide(struct engine *e, const struct dec_flow *df, const uint8_t *msg,
@@ -230,18 +228,19 @@ static void dns_query(struct engine *e, const struct queue_pkt *np, const struct
 }
 
 /*
- * Which way a datagram on the DNS port goes. From port 53 to another port: a response. To
- * port 53 from another port: a query. Port 53 to port 53 (resolvers with a fixed query port):
+ * Which way a datagram on a DNS port (settings.dns_ports) goes. From a DNS port to another
+ * port: a response. To a DNS port from another port: a query. DNS port to DNS port (resolvers
+ * with a fixed query port):
  * the header's QR bit says; a message too short for it is a query (filtering decides).
  */
-static bool dns_is_response(const struct tg_pkt *p)
+static bool dns_is_response(const struct decider *d, const struct tg_pkt *p)
 {
 	struct tg_cur c;
 	uint16_t flags;
 
-	if (p->sport != DNS_PORT)
+	if (!decider_port_is(d, DP_DNS, p->sport))
 		return false;
-	if (p->dport != DNS_PORT)
+	if (!decider_port_is(d, DP_DNS, p->dport))
 		return true;
 	tg_cur_init(&c, p->payload.p, p->payload.len);
 	(void)tg_cur_u16(&c);
@@ -259,23 +258,24 @@ void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	eng_facts_of_pkt(&f, p);
 	/* As before: UDP decisions are made on the packet alone, no learned name. */
 	eng_dec_flow_of_pkt(e, &df, p, false, now_ms);
-	if (p->dport == 443) {
+	if (decider_port_is(e->cfg.decider, DP_QUIC, p->dport)) {
 		decider_quic(e->cfg.decider, &df, &r);
 		declog_decision(e, &f, "quic", NULL, NULL, 0, &r);
 		if (r.action == DEC_BLOCK) {
 			CTR_INC(e, quic_blocked);
-			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_BLOCK | TG_MARK_DROP);
+			eng_verdict(e, np->id, NF_REPEAT, np->mark,
+				    e->cfg.marks.block | e->cfg.marks.drop);
 		} else {
 			CTR_INC(e, quic_passed);
-			eng_verdict(e, np->id, NF_REPEAT, np->mark, TG_MARK_PASS);
+			eng_verdict(e, np->id, NF_REPEAT, np->mark, e->cfg.marks.pass);
 		}
 		return;
 	}
-	if (dns_is_response(p)) {
+	if (dns_is_response(e->cfg.decider, p)) {
 		dns_response(e, np, p, now_ms);
 		return;
 	}
-	if (p->dport == DNS_PORT) {
+	if (decider_port_is(e->cfg.decider, DP_DNS, p->dport)) {
 		dns_query(e, np, p, &f, &df, now_ms);
 		return;
 	}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * marks.h - the nfmark/connmark bit layout shared with scripts/tlsgate-setup, which reads the
- * same values from scripts/tlsgate-marks.env (test/test_marks.sh checks both agree).
+ * marks.h - the nfmark/connmark bit layout shared with scripts/tlsgate-setup. The defines are
+ * the defaults, the same values as scripts/tlsgate-marks.env (test/test_marks.sh checks both
+ * agree); the values in force are a struct tg_marks, which tlsgated takes from what
+ * tlsgate-setup installed (datapath.h), so an override reaches both programs.
  *
  * A decision is recorded by answering NF_REPEAT with
  *   mark = (packet mark & ~(DECISION_MASK | DROP)) | decision [| DROP]
@@ -23,5 +25,28 @@
 #define TG_MARK_STREAM	      0x00400000u /* HTTP flow judged per request: replies not queued */
 #define TG_ROUTE_TABLE	      1443
 #define TG_RULE_PREF	      1443
+
+#include <stdint.h>
+
+/* The marks in force (datapath.c fills them; the engine and the raw sockets use them). */
+struct tg_marks {
+	uint32_t decision_mask, pass, block, adopt, drop, inspect, local, rst, stream;
+	uint32_t route_table, rule_pref;
+};
+
+static inline void tg_marks_default(struct tg_marks *m)
+{
+	m->decision_mask = TG_MARK_DECISION_MASK;
+	m->pass = TG_MARK_PASS;
+	m->block = TG_MARK_BLOCK;
+	m->adopt = TG_MARK_ADOPT;
+	m->drop = TG_MARK_DROP;
+	m->inspect = TG_MARK_INSPECT;
+	m->local = TG_MARK_LOCAL;
+	m->rst = TG_MARK_RST;
+	m->stream = TG_MARK_STREAM;
+	m->route_table = TG_ROUTE_TABLE;
+	m->rule_pref = TG_RULE_PREF;
+}
 
 #endif

@@ -32,6 +32,7 @@
 #include "engine.h"
 #include "log.h"
 #include "marks.h"
+#include "datapath.h"
 #include "queue.h"
 #include "names.h"
 #include "notify.h"
@@ -49,9 +50,10 @@
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
-	const char *trust, *keylog, *proxy_user;
+	const char *trust, *keylog, *proxy_user, *setup_state;
 	const char *control_group, *metrics_listen; /* NULL: none */
 	unsigned queue_num, queues, proxy_workers;
+	bool queue_num_set, queues_set; /* given as options: must match tlsgate-setup's */
 	bool foreground, check_config;
 	int verbose;
 };
@@ -208,31 +210,38 @@ static void qthread_stop(struct qthread *t)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tlsgated [options]\n"
-		   "  --policy FILE       policy JSON (default /etc/tlsgate/policy.json)\n"
-		   "  --content DIR       content package (default /usr/share/tlsgate/content)\n"
-		   "  --queue-num N       first NFQUEUE number (default 0)\n"
-		   "  --queues N          number of queues, one thread each (default 1)\n"
-		   "  --state-dir DIR     state (default /var/lib/tlsgate)\n"
-		   "  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca;\n"
-		   "                      tlsgatectl ca init makes them). Without a CA, decrypt\n"
-		   "                      decisions fail (settings.fail.cert_mint_failure)\n"
-		   "  --trust FILE        PEM bundle upstream servers are verified against\n"
-		   "                      (default /etc/ssl/certs/ca-certificates.crt)\n"
-		   "  --proxy-workers N   proxy worker processes (default: online CPUs, max 16)\n"
-		   "  --proxy-user USER   the proxy workers' and the CA process's user (default "
-		   "nobody)\n"
-		   "  --keylog FILE       SSLKEYLOGFILE lines of both legs (for Wireshark)\n"
-		   "  --control PATH      control socket (default /run/tlsgate/control)\n"
-		   "  --control-group GROUP  members of GROUP may use the control socket too\n"
-		   "                      (root always may)\n"
-		   "  --metrics-listen ADDR:PORT  serve Prometheus metrics over HTTP at /metrics\n"
-		   "                      (loopback only: 127.0.0.1:9309 or [::1]:9309)\n"
-		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
-		   "stdout)\n"
-		   "  --foreground        stay in the foreground (the default under systemd)\n"
-		   "  --check-config      load and validate policy and content, then exit\n"
-		   "  -v, --verbose       debug messages\n");
+	fprintf(f,
+		"usage: tlsgated [options]\n"
+		"  --policy FILE       policy JSON (default /etc/tlsgate/policy.json)\n"
+		"  --content DIR       content package (default /usr/share/tlsgate/content)\n"
+		"  --queue-num N       first NFQUEUE number (default: tlsgate-setup's, else 0)\n"
+		"  --queues N          number of queues, one thread each (default: "
+		"tlsgate-setup's,\n"
+		"                      else 1); given, they must match what tlsgate-setup queues\n"
+		"  --setup-state FILE  what tlsgate-setup up installed: queues, ports, marks\n"
+		"                      (default $TLSGATE_SETUP_STATE, else\n"
+		"                      /run/tlsgate-setup/netns-INODE.env for this namespace)\n"
+		"  --state-dir DIR     state (default /var/lib/tlsgate)\n"
+		"  --ca-dir DIR        CA certificate and key (default /var/lib/tlsgate/ca;\n"
+		"                      tlsgatectl ca init makes them). Without a CA, decrypt\n"
+		"                      decisions fail (settings.fail.cert_mint_failure)\n"
+		"  --trust FILE        PEM bundle upstream servers are verified against\n"
+		"                      (default /etc/ssl/certs/ca-certificates.crt)\n"
+		"  --proxy-workers N   proxy worker processes (default: online CPUs, max 16)\n"
+		"  --proxy-user USER   the proxy workers' and the CA process's user (default "
+		"nobody)\n"
+		"  --keylog FILE       SSLKEYLOGFILE lines of both legs (for Wireshark)\n"
+		"  --control PATH      control socket (default /run/tlsgate/control)\n"
+		"  --control-group GROUP  members of GROUP may use the control socket too\n"
+		"                      (root always may)\n"
+		"  --metrics-listen ADDR:PORT  serve Prometheus metrics over HTTP at /metrics\n"
+		"                      (loopback only: 127.0.0.1:9309 or [::1]:9309)\n"
+		"  --log FILE|-        decision log, one JSON line per decision (default -: "
+		"stdout)\n"
+		"  --foreground        accepted and ignored: tlsgated never forks into the\n"
+		"                      background (systemd's Type=notify supervises it)\n"
+		"  --check-config      load and validate policy and content, then exit\n"
+		"  -v, --verbose       debug messages\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -255,6 +264,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "content", required_argument, NULL, 'c' },
 		{ "queue-num", required_argument, NULL, 'n' },
 		{ "queues", required_argument, NULL, 'q' },
+		{ "setup-state", required_argument, NULL, 'S' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "ca-dir", required_argument, NULL, 'a' },
 		{ "trust", required_argument, NULL, 't' },
@@ -300,12 +310,17 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'n':
 			if (parse_uint(optarg, 65535, &o->queue_num) == -1)
 				fatalx("--queue-num: expected 0..65535, got \"%s\"", optarg);
+			o->queue_num_set = true;
+			break;
+		case 'S':
+			o->setup_state = optarg;
 			break;
 		case 'q':
 			if (parse_uint(optarg, TLSGATED_MAX_QUEUES, &o->queues) == -1 ||
 			    o->queues == 0)
 				fatalx("--queues: expected 1..%d, got \"%s\"", TLSGATED_MAX_QUEUES,
 				       optarg);
+			o->queues_set = true;
 			break;
 		case 's':
 			o->state_dir = optarg;
@@ -554,8 +569,58 @@ static void privs_drop(void)
 	log_info("capabilities: kept%s, dropped the rest", names);
 }
 
+/*
+ * What tlsgate-setup installed (datapath.h): the marks and queues come from it, and the
+ * policy's ports must match it (now and on every reload). Without a state file the compiled
+ * defaults are used and nothing can be checked: say so.
+ */
+static void datapath_setup(struct opts *o, struct decider *d, struct datapath *dp)
+{
+	const char *path = o->setup_state;
+	char buf[256], err[1024];
+	int r;
+
+	memset(dp, 0, sizeof(*dp));
+	tg_marks_default(&dp->marks);
+	if (path == NULL || path[0] == '\0')
+		path = getenv("TLSGATE_SETUP_STATE");
+	if (path == NULL || path[0] == '\0') {
+		if (datapath_default_path(buf, sizeof(buf)) == -1)
+			fatal("the network namespace's inode");
+		path = buf;
+	}
+	r = datapath_read(path, dp, err, sizeof(err));
+	if (r == -1)
+		fatalx("tlsgate-setup's state: %s", err);
+	if (r == 1) {
+		log_warnx("no tlsgate-setup state at %s: were the rules installed with "
+			  "tlsgate-setup up in this network namespace? Queues, ports and marks "
+			  "are not checked against them (built-in marks, queues %u..%u)",
+			  path, o->queue_num, o->queue_num + o->queues - 1);
+		return;
+	}
+	if ((o->queue_num_set && o->queue_num != dp->queue_num) ||
+	    (o->queues_set && o->queues != dp->queues))
+		fatalx("tlsgated would listen on queues %u..%u but tlsgate-setup queues to %u..%u "
+		       "(%s): give both the same TLSGATE_QUEUE_NUM and TLSGATE_QUEUES, or leave "
+		       "--queue-num and --queues out (tlsgated then takes the setup's)",
+		       o->queue_num, o->queue_num + o->queues - 1, dp->queue_num,
+		       dp->queue_num + dp->queues - 1, path);
+	if (dp->queues > TLSGATED_MAX_QUEUES)
+		fatalx("tlsgate-setup queues to %u queues; tlsgated runs at most %d", dp->queues,
+		       TLSGATED_MAX_QUEUES);
+	o->queue_num = dp->queue_num;
+	o->queues = dp->queues;
+	if (decider_datapath(d, dp, err, sizeof(err)) == -1)
+		fatalx("policy %s: %s", o->policy, err);
+	log_info("datapath from %s: queues %u..%u, marks pass 0x%x block 0x%x adopt 0x%x", path,
+		 o->queue_num, o->queue_num + o->queues - 1, dp->marks.pass, dp->marks.block,
+		 dp->marks.adopt);
+}
+
 int main(int argc, char **argv)
 {
+	static struct datapath dp; /* read by the decider on every reload */
 	struct opts o;
 	struct decider *d = NULL;
 	struct proxy *proxy = NULL;
@@ -595,23 +660,25 @@ int main(int argc, char **argv)
 
 	if (o.check_config) {
 		d = decider_load(o.policy, o.content, err, sizeof(err));
-		if (d == NULL) {
+		if (d == NULL)
 			log_warnx("%s", err);
-			return 1;
-		}
-		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
-		decider_free(d);
-		return 0;
+	} else {
+		ps = pstore_new(o.state_dir, o.policy, err, sizeof(err));
+		if (ps == NULL)
+			fatalx("%s", err);
+		if (pstore_mkdir(ps, err, sizeof(err)) == -1)
+			log_warnx("%s: pushed policies cannot be kept", err);
+		d = policy_start(&o, ps);
 	}
-	ps = pstore_new(o.state_dir, o.policy, err, sizeof(err));
-	if (ps == NULL)
-		fatalx("%s", err);
-	if (pstore_mkdir(ps, err, sizeof(err)) == -1)
-		log_warnx("%s: pushed policies cannot be kept", err);
-	d = policy_start(&o, ps);
 	if (d == NULL) {
 		pstore_free(ps);
 		return 1;
+	}
+	datapath_setup(&o, d, &dp);
+	if (o.check_config) {
+		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
+		decider_free(d);
+		return 0;
 	}
 	if (strcmp(o.log_path, "-") == 0) {
 		log = stdout;
@@ -638,8 +705,9 @@ int main(int argc, char **argv)
 	memset(&ecfg, 0, sizeof(ecfg));
 	ecfg.decider = d;
 	ecfg.log = log;
-	ecfg.raw4 = adopt_raw_open(4, TG_MARK_RST);
-	ecfg.raw6 = adopt_raw_open(6, TG_MARK_RST);
+	ecfg.marks = dp.marks;
+	ecfg.raw4 = adopt_raw_open(4, dp.marks.rst);
+	ecfg.raw6 = adopt_raw_open(6, dp.marks.rst);
 	if (ecfg.raw4 == -1 || ecfg.raw6 == -1)
 		fatal("raw socket (needs CAP_NET_RAW)");
 	{

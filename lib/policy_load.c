@@ -162,6 +162,8 @@ static const struct ld_set ld_set_settings[] = {
 	{ LD_OBJ("fail", ld_set_fail, NULL) },
 	{ LD_PORTS("inspected_ports", inspected_ports) },
 	{ LD_PORTS("http_ports", http_ports) },
+	{ LD_PORTS("dns_ports", dns_ports) },
+	{ LD_PORTS("quic_ports", quic_ports) },
 	{ LD_OBJ("dns", ld_set_dns, NULL) },
 	{ LD_OBJ("os_hint", ld_set_os_hint, NULL) },
 	{ NULL },
@@ -200,10 +202,16 @@ static void ld_settings_defaults(struct tg_policy_settings *s)
 	s->fail[TG_FAIL_UPSTREAM_UNSUPPORTED] = TG_ACTION_PASS;
 	s->fail[TG_FAIL_MIDSTREAM] = TG_ACTION_PASS;
 	s->fail[TG_FAIL_NON_TLS] = TG_ACTION_PASS;
+	/* What tlsgate-setup queues by default: TLS 443 and DNS-over-TLS 853, which is TLS too. */
 	s->inspected_ports[0] = 443;
-	s->n_inspected_ports = 1;
+	s->inspected_ports[1] = 853;
+	s->n_inspected_ports = 2;
 	s->http_ports[0] = 80;
 	s->n_http_ports = 1;
+	s->dns_ports[0] = 53;
+	s->n_dns_ports = 1;
+	s->quic_ports[0] = 443;
+	s->n_quic_ports = 1;
 	s->dns_answer = TG_DNS_NXDOMAIN;
 	s->os_hint = true;
 	s->os_hint_min_confidence = 60;

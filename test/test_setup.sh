@@ -41,6 +41,8 @@ cleanup() {
 	done
 	wait 2>/dev/null || true
 	for ns in "$R" "$C" "$S" "$P"; do
+		# tlsgate-setup's state file for the namespace (the next namespace may get its inode).
+		rm -f "/run/tlsgate-setup/netns-$(ip netns exec "$ns" stat -L -c %i /proc/self/ns/net 2>/dev/null).env"
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$tmp"
@@ -510,7 +512,11 @@ check "down after up --no-ipv6 restores the ruleset" cmp -s "$tmp/before" "$tmp/
 # up creates the nf_tables tables; down must remove them again (needs nft to see them).
 ip link add tgp$$ netns "$P" type veth peer name lan1 netns "$P"
 ip netns exec "$P" "$setup" up --lan lan1 >/dev/null
+pstate=/run/tlsgate-setup/netns-$(ip netns exec "$P" stat -L -c %i /proc/self/ns/net).env
+check "bare namespace: up records what it installed for tlsgated ($pstate)" \
+	grep -qx "TLSGATE_QUEUE_NUM=0" "$pstate"
 ip netns exec "$P" "$setup" down >/dev/null
+check "bare namespace: down removes that record" test ! -e "$pstate"
 check "bare namespace: iptables-save and ip6tables-save empty after up + down" \
 	test -z "$(ip netns exec "$P" iptables-save)$(ip netns exec "$P" ip6tables-save)"
 if command -v nft >/dev/null; then

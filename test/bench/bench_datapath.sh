@@ -30,7 +30,7 @@ for _ in $(seq 300); do [ -f "$work/servers.ready" ] && break; sleep 0.1; done
 ip netns exec "$NS_S" iperf3 -s -B "$S4" -p 5443 -D >/dev/null
 # iperf3 on 443 would collide with the HTTPS server: DNAT is not wanted either, so the bench
 # policy inspects port 5443 too.
-sed 's/"inspected_ports": \[443\]/"inspected_ports": [443, 5443]/' "$src/test/e2e/policy.json" \
+sed 's/"inspected_ports": \[443, 853\]/"inspected_ports": [443, 853, 5443]/' "$src/test/e2e/policy.json" \
 	>"$work/policy.json"
 
 throughput() { ip netns exec "$NS_C" iperf3 -c "$S4" -p 5443 -t "$secs" -J |

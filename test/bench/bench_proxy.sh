@@ -136,7 +136,7 @@ start_tlsgate()
 		{
 		 "version": 1,
 		 "description": "bench_proxy.sh: decrypt the bench name, pass the rest.",
-		 "settings": {"default_action": "no-decrypt", "inspected_ports": [443]},
+		 "settings": {"default_action": "no-decrypt", "inspected_ports": [443, 853]},
 		 "decryption": [{"name": "bench", "match": {"sni": [".bench.test"]}, "action": "decrypt"}]
 		}
 	EOF

@@ -6,7 +6,7 @@
   client.py dnstcp SERVER NAME TYPE      the same over TCP ("reset" when the gateway resets it)
   client.py dnsjunk SERVER NAME TYPE      the same query with a trailing byte ("timeout": no answer)
   client.py dnsforge SERVER NAME ADDR    send, from port 53, an unasked response: NAME A ADDR
-  client.py quic SERVER COUNT            send COUNT UDP datagrams to SERVER:443
+  client.py quic SERVER COUNT [PORT]     send COUNT UDP datagrams to SERVER:PORT (443)
   client.py rate SERVER SNI SECONDS      new TLS connections per second for SECONDS: connect, send a
                                          ClientHello for SNI, wait for the server's first bytes,
                                          close; prints "N connections/s"
@@ -136,11 +136,11 @@ def splitch(server, sni, mode):
         print("timeout")
 
 
-def quic(server, count):
+def quic(server, count, port="443"):
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     for _ in range(int(count)):
-        s.sendto(b"\xc0\x00\x00\x00\x01" + os.urandom(1200), (server, 443))
+        s.sendto(b"\xc0\x00\x00\x00\x01" + os.urandom(1200), (server, int(port)))
         time.sleep(0.01)
 
 
@@ -250,7 +250,7 @@ elif cmd == "dnsjunk":
 elif cmd == "dnsforge":
     dnsforge(*sys.argv[2:5])
 elif cmd == "quic":
-    quic(*sys.argv[2:4])
+    quic(*sys.argv[2:5])
 elif cmd == "rate":
     rate(*sys.argv[2:5])
 elif cmd == "splitch":

@@ -55,6 +55,8 @@ lab_down()
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null || true
 		done
+		# tlsgate-setup's state file for the namespace (the next namespace may get its inode).
+		rm -f "/run/tlsgate-setup/netns-$(ip netns exec "$ns" stat -L -c %i /proc/self/ns/net 2>/dev/null).env"
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }

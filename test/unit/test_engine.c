@@ -65,6 +65,7 @@ static bool rig_open_cfg(struct rig *r, bool with_proxy)
 	cfg.raw4 = -1;
 	cfg.raw6 = -1;
 	cfg.log = r->log;
+	tg_marks_default(&cfg.marks);
 	r->e = engine_new(&cfg, NULL);
 	r->next_id = 1;
 	return r->e != NULL;

@@ -69,9 +69,15 @@ static void test_defaults_and_settings(void)
 	CHECK_INT(s->fail[TG_FAIL_QUEUE_FULL], TG_ACTION_PASS);
 	CHECK_INT(s->fail[TG_FAIL_UPSTREAM_UNTRUSTED], TG_ACTION_BLOCK);
 	CHECK_INT(s->fail[TG_FAIL_CERT_MINT], TG_ACTION_BLOCK);
-	CHECK_INT(s->n_inspected_ports, 1);
+	/* The defaults are what tlsgate-setup queues by default (TLS and DoT, HTTP, DNS, QUIC). */
+	CHECK_INT(s->n_inspected_ports, 2);
 	CHECK_INT(s->inspected_ports[0], 443);
+	CHECK_INT(s->inspected_ports[1], 853);
 	CHECK_INT(s->http_ports[0], 80);
+	CHECK_INT(s->n_dns_ports, 1);
+	CHECK_INT(s->dns_ports[0], 53);
+	CHECK_INT(s->n_quic_ports, 1);
+	CHECK_INT(s->quic_ports[0], 443);
 	CHECK_INT(s->dns_answer, TG_DNS_NXDOMAIN);
 	CHECK(s->os_hint);
 	CHECK_INT(s->os_hint_min_confidence, 60);
@@ -86,7 +92,8 @@ static void test_defaults_and_settings(void)
 		       "\"ech\":\"allow\",\"quic\":\"allow\",\"m365\":\"inspect\","
 		       "\"fail\":{\"queue_full\":\"block\",\"upstream_untrusted\":\"pass\"},"
 		       "\"inspected_ports\":[443,8443,993],\"http_ports\":[80,8080],"
-		       "\"dns\":{\"block_answer\":\"sinkhole\",\"sinkhole_ipv4\":\"192.0.2.1\","
+		       "\"dns_ports\":[53,5353],\"quic_ports\":[443,8443],\"dns\":{\"block_"
+		       "answer\":\"sinkhole\",\"sinkhole_ipv4\":\"192.0.2.1\","
 		       "\"sinkhole_ipv6\":\"2001:db8::1\"},\"os_hint\":{\"enabled\":false,"
 		       "\"min_confidence\":0}}}",
 		       &p),
@@ -114,6 +121,10 @@ static void test_defaults_and_settings(void)
 	CHECK_INT(s->n_inspected_ports, 3);
 	CHECK_INT(s->inspected_ports[2], 993);
 	CHECK_INT(s->n_http_ports, 2);
+	CHECK_INT(s->n_dns_ports, 2);
+	CHECK_INT(s->dns_ports[1], 5353);
+	CHECK_INT(s->n_quic_ports, 2);
+	CHECK_INT(s->quic_ports[1], 8443);
 	CHECK_INT(s->dns_answer, TG_DNS_SINKHOLE);
 	CHECK(memcmp(s->sinkhole_ipv4, "\xc0\x00\x02\x01", 4) == 0);
 	CHECK_INT(s->sinkhole_ipv6[0], 0x20);

@@ -102,6 +102,10 @@ struct tg_policy_settings {
 	size_t n_inspected_ports;
 	uint16_t http_ports[TG_CAP_PORTS];
 	size_t n_http_ports;
+	uint16_t dns_ports[TG_CAP_PORTS]; /* UDP and TCP */
+	size_t n_dns_ports;
+	uint16_t quic_ports[TG_CAP_PORTS]; /* UDP */
+	size_t n_quic_ports;
 	enum tg_dns_answer dns_answer;
 	uint8_t sinkhole_ipv4[4];
 	uint8_t sinkhole_ipv6[16];
