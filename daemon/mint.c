@@ -12,7 +12,6 @@
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ecp.h>
-#include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/x509_crt.h>
@@ -762,12 +761,8 @@ enum mint_status mint_sign(struct ca *ca, const struct mint_req *req,
 	*len = (size_t)ret;
 	st = MINT_OK;
 	goto out;
-mbed_err : {
-	char m[128];
-
-	mbedtls_strerror(ret, m, sizeof(m));
-	snprintf(err, errlen, "%s: %s (-0x%04x)", what, m, (unsigned)-ret);
-}
+mbed_err:
+	ca_mbed_err(err, errlen, what, ret);
 out:
 	free(san);
 	mbedtls_mpi_free(&serial);
