@@ -25,23 +25,26 @@ if [ "${#files[@]}" -lt 50 ]; then
 	exit 1
 fi
 
-long_files=()
-for f in "${files[@]}"; do
-	n=$(wc -l <"$f")
-	[ "$n" -gt "$MAX_FILE" ] && long_files+=("$f:$n")
-done
-news=() stale=()
-for e in "${long_files[@]}"; do listed "${e%%:*}" "$file_exceptions" || news+=("$e"); done
-for x in $file_exceptions; do
-	printf '%s\n' "${long_files[@]}" | grep -q "^$x:" || stale+=("$x")
-done
-if [ "${#news[@]}" -eq 0 ]; then
-	ok "files: none over $MAX_FILE lines but the ${file_exceptions// /, } (of ${#files[@]})"
-else
-	bad "files over $MAX_FILE lines: ${news[*]} (split them along their seams)"
-fi
-[ "${#stale[@]}" -eq 0 ] ||
-	echo "note: file exceptions no longer needed, take them off the list: ${stale[*]}"
+# judge WHAT MAX EXCEPTIONS ADVICE: stdin has "LINES NAME" lines; any over MAX not among the
+# EXCEPTIONS fails; an exception not over MAX is named.
+judge() {
+	local what=$1 max=$2 exceptions=$3 advice=$4 long news=() stale=() e x
+	mapfile -t long < <(awk -v max="$max" '$1 > max { print $2 "(" $1 ")" }')
+	for e in "${long[@]}"; do listed "${e%%(*}" "$exceptions" || news+=("$e"); done
+	for x in $exceptions; do
+		printf '%s\n' "${long[@]}" | grep -q "^$x(" || stale+=("$x")
+	done
+	if [ "${#news[@]}" -eq 0 ]; then
+		ok "$what: none over $max lines but ${exceptions// /, }"
+	else
+		bad "$what over $max lines: ${news[*]} ($advice)"
+	fi
+	[ "${#stale[@]}" -eq 0 ] ||
+		echo "note: no longer over $max lines, take them off the $what exceptions: ${stale[*]}"
+}
+
+judge files "$MAX_FILE" "$file_exceptions" "split them along their seams" \
+	< <(wc -l "${files[@]}" | grep -v ' total$')
 
 # "LINES FILE:NAME" for every function definition.
 lens=$(awk '
@@ -55,21 +58,12 @@ FNR == 1 { sig = ""; inbody = 0 }
 inbody && /^}/ { print FNR - start + 1, FILENAME ":" name; inbody = 0; sig = "" }
 ' "${files[@]}")
 nfuncs=$(printf '%s\n' "$lens" | wc -l)
-long_funcs=$(printf '%s\n' "$lens" | awk -v max="$MAX_FUNC" '$1 > max {print $2 "(" $1 ")"}')
-news=() stale=()
-for e in $long_funcs; do listed "${e%%(*}" "$func_exceptions" || news+=("$e"); done
-for x in $func_exceptions; do
-	printf '%s\n' "$long_funcs" | grep -q "^$x(" || stale+=("$x")
-done
 if [ "$nfuncs" -lt 500 ]; then
-	bad "functions: only $nfuncs found (the brace counter lost its way)"
-elif [ "${#news[@]}" -eq 0 ]; then
-	ok "functions: none over $MAX_FUNC lines but ${func_exceptions// /, } (of $nfuncs)"
+	bad "functions: only $nfuncs found in ${#files[@]} files (the brace counter lost its way)"
 else
-	bad "functions over $MAX_FUNC lines: ${news[*]} (split them at their steps)"
+	judge functions "$MAX_FUNC" "$func_exceptions" "split them at their steps" \
+		< <(printf '%s\n' "$lens")
 fi
-[ "${#stale[@]}" -eq 0 ] ||
-	echo "note: function exceptions no longer needed, take them off the list: ${stale[*]}"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
