@@ -112,6 +112,11 @@ void proxy_worker_conn_end(struct worker *w, struct conn *c, enum proxy_outcome 
 	free(c->c2u.buf);
 	free(c->u2c.buf);
 	free(c->ch);
+	/* @c stays reachable until the batch is done: nothing in it may point at what went. */
+	c->cl = c->up = NULL;
+	c->leaf = NULL;
+	c->cfd = c->ufd = -1;
+	c->c2u.buf = c->u2c.buf = c->ch = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
