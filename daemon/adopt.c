@@ -65,29 +65,25 @@ static int setint(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
-int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t prefix_len,
-		 uint32_t fwmark, uint64_t now_ms, const char **step)
+/*
+ * Steps 1 to 4 on a fresh TCP socket @fd: repair mode, the server's address, both sequence
+ * numbers and the MSS while closed, then connect() (no SYN). Returns 0, or -1 with errno and
+ * *@step naming the step that failed.
+ */
+static int adopt_closed(int fd, const struct adopt_facts *f, uint16_t mss, uint32_t fwmark,
+			const char **step)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	struct tcp_repair_opt opts[4];
-	struct tcp_repair_window win;
-	unsigned nopts = 0;
-	int fd = -1, saved;
-	uint16_t mss = f->client_mss ? f->client_mss : (f->family == 4 ? 536 : 1220);
 
-	*step = "socket";
-	fd = socket(f->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		goto fail;
 	/* 1. Repair mode first; transparent, else bind to a foreign address is EADDRNOTAVAIL. */
 	*step = "TCP_REPAIR on";
 	if (setint(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON) == -1)
-		goto fail;
+		return -1;
 	*step = "IP_TRANSPARENT";
 	if (f->family == 4 ? setint(fd, IPPROTO_IP, IP_TRANSPARENT, 1) == -1
 			   : setint(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1) == -1)
-		goto fail;
+		return -1;
 	/*
 	 * Every adopted socket of a server binds the same server ip:port; each is connected to
 	 * a different client. SO_REUSEADDR alone refuses the second bind (EADDRINUSE, measured).
@@ -95,32 +91,101 @@ int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t pref
 	*step = "SO_REUSEADDR";
 	if (setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
 	    setint(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
-		goto fail;
+		return -1;
 	/* Our own packets carry the fwmark that routes replies the local way. */
 	*step = "SO_MARK";
 	if (fwmark && setint(fd, SOL_SOCKET, SO_MARK, (int)fwmark) == -1)
-		goto fail;
+		return -1;
 	*step = "bind";
 	if (sockaddr_of(f->family, f->server, f->server_port, &ss, &sslen) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, sslen) == -1)
-		goto fail;
+		return -1;
 	/* 2. Sequence numbers only while closed: after connect they are EPERM. */
 	*step = "TCP_QUEUE_SEQ send";
 	if (setint(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) == -1 ||
 	    setint(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(f->server_isn + 1)) == -1)
-		goto fail;
+		return -1;
 	*step = "TCP_QUEUE_SEQ recv";
 	if (setint(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) == -1 ||
 	    setint(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(f->client_isn + 1)) == -1)
-		goto fail;
+		return -1;
 	/* 3. Before connect, or the send MSS stays at 524. */
 	*step = "TCP_MAXSEG";
 	if (setint(fd, IPPROTO_TCP, TCP_MAXSEG, mss) == -1)
-		goto fail;
+		return -1;
 	/* 4. In repair mode connect() sends no SYN: the socket is ESTABLISHED at once. */
 	*step = "connect";
 	if (sockaddr_of(f->family, f->client, f->client_port, &ss, &sslen) == -1 ||
 	    connect(fd, (struct sockaddr *)&ss, sslen) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Steps 5 to 7 on the connected socket still in repair mode: the negotiated options, the
+ * server's timestamp clock, the window state (@prefix_len: bytes already in the receive
+ * queue). Returns 0, or -1 with errno and *@step naming the step that failed.
+ */
+static int adopt_repair_state(int fd, const struct adopt_facts *f, uint16_t mss, size_t prefix_len,
+			      uint64_t now_ms, const char **step)
+{
+	struct tcp_repair_opt opts[4];
+	struct tcp_repair_window win;
+	unsigned nopts = 0;
+
+	/* 5. Options only after connect. Window scale: the peer's shift in the low half. */
+	opts[nopts].opt_code = TCPOPT_MAXSEG;
+	opts[nopts++].opt_val = mss;
+	if (f->wscale_ok) {
+		opts[nopts].opt_code = TCPOPT_WINDOW;
+		opts[nopts++].opt_val = f->client_wscale | (uint32_t)f->server_wscale << 16;
+	}
+	if (f->sack_ok) {
+		opts[nopts].opt_code = TCPOPT_SACK_PERMITTED;
+		opts[nopts++].opt_val = 0;
+	}
+	if (f->ts_ok) {
+		opts[nopts].opt_code = TCPOPT_TIMESTAMP;
+		opts[nopts++].opt_val = 0;
+	}
+	*step = "TCP_REPAIR_OPTIONS";
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, opts, nopts * sizeof(opts[0])) == -1)
+		return -1;
+	/*
+	 * 6. Continue the server's timestamp clock, else PAWS drops our segments. The low bit is
+	 * cleared: on kernels >= 6.7 an odd value selects microsecond timestamps.
+	 */
+	if (f->ts_ok) {
+		uint32_t ts = f->server_tsval + (uint32_t)(now_ms - f->server_tsval_ms);
+
+		*step = "TCP_TIMESTAMP";
+		if (setint(fd, IPPROTO_TCP, TCP_TIMESTAMP, (int)(ts & ~1u)) == -1)
+			return -1;
+	}
+	/* 7. Without the window state, clients whose ISN has bit 31 set stalled forever. */
+	memset(&win, 0, sizeof(win));
+	win.snd_wl1 = f->client_isn + 1;
+	win.snd_wnd = (uint32_t)f->client_window << (f->wscale_ok ? f->client_wscale : 0);
+	win.max_window = win.snd_wnd;
+	win.rcv_wnd = f->synack_window;
+	win.rcv_wup = f->client_isn + 1 + (uint32_t)prefix_len;
+	*step = "TCP_REPAIR_WINDOW";
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) == -1)
+		return -1;
+	return 0;
+}
+
+int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t prefix_len,
+		 uint32_t fwmark, uint64_t now_ms, const char **step)
+{
+	int fd = -1, saved;
+	uint16_t mss = f->client_mss ? f->client_mss : (f->family == 4 ? 536 : 1220);
+
+	*step = "socket";
+	fd = socket(f->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (adopt_closed(fd, f, mss, fwmark, step) == -1)
 		goto fail;
 	/*
 	 * 4b. The bytes the server already acknowledged go into the receive queue (in repair
@@ -141,44 +206,7 @@ int adopt_socket(const struct adopt_facts *f, const uint8_t *prefix, size_t pref
 			goto fail;
 		}
 	}
-	/* 5. Options only after connect. Window scale: the peer's shift in the low half. */
-	opts[nopts].opt_code = TCPOPT_MAXSEG;
-	opts[nopts++].opt_val = mss;
-	if (f->wscale_ok) {
-		opts[nopts].opt_code = TCPOPT_WINDOW;
-		opts[nopts++].opt_val = f->client_wscale | (uint32_t)f->server_wscale << 16;
-	}
-	if (f->sack_ok) {
-		opts[nopts].opt_code = TCPOPT_SACK_PERMITTED;
-		opts[nopts++].opt_val = 0;
-	}
-	if (f->ts_ok) {
-		opts[nopts].opt_code = TCPOPT_TIMESTAMP;
-		opts[nopts++].opt_val = 0;
-	}
-	*step = "TCP_REPAIR_OPTIONS";
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, opts, nopts * sizeof(opts[0])) == -1)
-		goto fail;
-	/*
-	 * 6. Continue the server's timestamp clock, else PAWS drops our segments. The low bit is
-	 * cleared: on kernels >= 6.7 an odd value selects microsecond timestamps.
-	 */
-	if (f->ts_ok) {
-		uint32_t ts = f->server_tsval + (uint32_t)(now_ms - f->server_tsval_ms);
-
-		*step = "TCP_TIMESTAMP";
-		if (setint(fd, IPPROTO_TCP, TCP_TIMESTAMP, (int)(ts & ~1u)) == -1)
-			goto fail;
-	}
-	/* 7. Without the window state, clients whose ISN has bit 31 set stalled forever. */
-	memset(&win, 0, sizeof(win));
-	win.snd_wl1 = f->client_isn + 1;
-	win.snd_wnd = (uint32_t)f->client_window << (f->wscale_ok ? f->client_wscale : 0);
-	win.max_window = win.snd_wnd;
-	win.rcv_wnd = f->synack_window;
-	win.rcv_wup = f->client_isn + 1 + (uint32_t)prefix_len;
-	*step = "TCP_REPAIR_WINDOW";
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) == -1)
+	if (adopt_repair_state(fd, f, mss, prefix_len, now_ms, step) == -1)
 		goto fail;
 	/* 8. Repair off: the kernel sends a window probe; the client's answer syncs the rest. */
 	*step = "TCP_REPAIR off";

@@ -89,6 +89,12 @@ int64_t ca_time_epoch(const mbedtls_x509_time *t);
 int ca_time_x509(int64_t t, char out[static 15]);
 
 /*
+ * ca_mbed_err() - "@what: mbedTLS's text for @ret (-0xNNNN)" into @err (@ret a negative mbedTLS
+ * error code), the form of every mbedTLS failure the CA's files and the mint report.
+ */
+void ca_mbed_err(char *err, size_t errlen, const char *what, int ret);
+
+/*
  * ca_drbg_seed() - initialize and seed @drbg from getrandom(2), personalized with @pers.
  * Returns 0 or an mbedTLS error; free with mbedtls_ctr_drbg_free() either way.
  */

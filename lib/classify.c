@@ -479,6 +479,128 @@ static void cl_facts(const struct tg_policy *p, const struct tg_content *c,
 	x->activity = POL_ACTIVITIES;
 }
 
+/*
+ * 1. Filtering (first match: a block wins over everything after), then what decides before any
+ * list: a failure (its own class), QUIC, not TLS, a port not inspected, ECH when blocked. True
+ * when @out is decided.
+ */
+static bool cl_gate(const struct tg_policy *p, const struct tg_flow_facts *f,
+		    const struct cl_ctx *x, struct tg_decision *out)
+{
+	const struct tg_policy_settings *s = &p->set;
+	int32_t fr = cl_first(p, TG_RULES_FILTERING, x);
+
+	if (fr >= 0) {
+		const struct pol_rule *r = &p->lists[TG_RULES_FILTERING].r[fr];
+
+		if (r->action == TG_ACTION_BLOCK) {
+			cl_rule(p, out, TG_RULES_FILTERING, fr);
+			cl_decide(out, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK);
+			return true;
+		}
+		if (r->alert)
+			out->alert_rule = fr;
+	}
+	/* A failure: its own class decides, after filtering, before anything else. */
+	if (out->fail != TG_FLOW_FAIL_NONE && (unsigned)out->fail < TG_FLOW_FAIL__COUNT) {
+		enum tg_fail_class fc = cl_fails[out->fail].cls;
+
+		cl_decide(out,
+			  fc < TG_FAIL__COUNT && s->fail[fc] == TG_ACTION_BLOCK ? TG_ACTION_BLOCK
+										: TG_ACTION_PASS,
+			  cl_fails[out->fail].reason);
+		return true;
+	}
+	if (f->kind == TG_FLOW_QUIC) {
+		if (s->quic == TG_QUIC_BLOCK)
+			cl_decide(out, TG_ACTION_BLOCK, TG_REASON_QUIC_BLOCK);
+		else
+			cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_TLS);
+		return true;
+	}
+	if (f->kind != TG_FLOW_TLS) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_TLS);
+		return true;
+	}
+	if (!cl_port_in(s->inspected_ports, s->n_inspected_ports, f->dport)) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_INSPECTED);
+		return true;
+	}
+	if (f->ech && s->ech == TG_ECH_BLOCK) {
+		cl_decide(out, TG_ACTION_BLOCK, TG_REASON_ECH_BLOCK);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * 2. The implicit lists: a pinned application (implicit bypass), Microsoft 365's Optimize and
+ * Allow names (m365: microsoft). Sets out->pinned and out->m365 as they apply. True when @out
+ * is decided.
+ */
+static bool cl_implicit(const struct tg_policy *p, const struct tg_content *c,
+			const struct tg_flow_facts *f, const struct content_rec *cr,
+			struct tg_decision *out)
+{
+	const struct tg_policy_settings *s = &p->set;
+
+	if (s->implicit_bypass)
+		out->pinned = cr->pin;
+	if (out->pinned >= 0) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_IMPLICIT_PINNED);
+		return true;
+	}
+	if (s->m365 != TG_M365_OFF)
+		out->m365 = cr->m365 >= 0 && (size_t)cr->m365 < c->n_m365
+				    ? c->m365[cr->m365].cat
+				    : content_m365_lookup(c, out->name, out->name_len, f->family,
+							  f->dst, NULL, false);
+	if (s->m365 == TG_M365_MICROSOFT &&
+	    (out->m365 == TG_M365_CAT_OPTIMIZE || out->m365 == TG_M365_CAT_ALLOW)) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_M365_BYPASS);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * 4. The decryption rule @dr (-1: none); 5. the default. A decrypt outcome is then downgraded
+ * where decrypting cannot work: ECH allowed, an excluded upstream, a principal @who (known
+ * when @bypass is not NULL) without the CA. @bypass_ok: the dynamic bypass may apply.
+ */
+static void cl_decrypt(const struct tg_policy *p, const struct tg_bypass *bypass,
+		       const struct tg_principal *who, const struct tg_flow_facts *f, int32_t dr,
+		       bool bypass_ok, uint64_t now_ms, struct tg_decision *out)
+{
+	const struct tg_policy_settings *s = &p->set;
+
+	if (dr >= 0) {
+		cl_rule(p, out, TG_RULES_DECRYPTION, dr);
+		cl_decide(out, p->lists[TG_RULES_DECRYPTION].r[dr].action, TG_REASON_RULE);
+	} else if (s->m365 == TG_M365_INSPECT && out->m365 != TG_M365_CAT_NONE) {
+		cl_decide(out, TG_ACTION_DECRYPT, TG_REASON_M365_INSPECT);
+	} else {
+		cl_decide(out, s->default_decrypt ? TG_ACTION_DECRYPT : TG_ACTION_PASS,
+			  TG_REASON_DEFAULT);
+	}
+	if (out->action != TG_ACTION_DECRYPT)
+		return;
+
+	/* A decrypt outcome, downgraded where decrypting cannot work. */
+	out->bypass_allowed = bypass_ok;
+	if (f->ech && s->ech == TG_ECH_ALLOW) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_ECH_PASS);
+	} else if (f->upstream_excluded && s->upstream_excl_ttl_s) {
+		cl_decide(out, TG_ACTION_PASS, TG_REASON_UPSTREAM_EXCLUDED);
+	} else if (bypass && s->dynamic_bypass.enabled &&
+		   tg_bypass_ca_missing(bypass, who, now_ms, NULL) &&
+		   s->dynamic_bypass.ca_missing_action != TG_ACTION_DECRYPT) {
+		cl_decide(out, s->dynamic_bypass.ca_missing_action, TG_REASON_CA_MISSING);
+	}
+	if (out->action != TG_ACTION_DECRYPT)
+		out->bypass_allowed = false;
+}
+
 enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 			const struct tg_bypass *bypass, const struct tg_flow_facts *f,
 			uint64_t now_ms, struct tg_decision *out)
@@ -487,7 +609,7 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 	struct tg_principal who;
 	struct content_rec cr;
 	struct cl_ctx x;
-	int32_t fr, dr;
+	int32_t dr;
 	bool bypass_ok;
 
 	memset(out, 0, sizeof(*out));
@@ -504,73 +626,16 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 		return TG_ERR_ARG;
 
 	cl_facts(p, c, f, out, &cr, &x);
-
-	/* 1. Filtering: first match; block wins over everything after. */
-	fr = cl_first(p, TG_RULES_FILTERING, &x);
-	if (fr >= 0) {
-		const struct pol_rule *r = &p->lists[TG_RULES_FILTERING].r[fr];
-
-		if (r->action == TG_ACTION_BLOCK) {
-			cl_rule(p, out, TG_RULES_FILTERING, fr);
-			cl_decide(out, TG_ACTION_BLOCK, TG_REASON_FILTER_BLOCK);
-			return TG_OK;
-		}
-		if (r->alert)
-			out->alert_rule = fr;
-	}
-	/* A failure: its own class decides, after filtering, before anything else. */
-	if (out->fail != TG_FLOW_FAIL_NONE && (unsigned)out->fail < TG_FLOW_FAIL__COUNT) {
-		enum tg_fail_class fc = cl_fails[out->fail].cls;
-
-		cl_decide(out,
-			  fc < TG_FAIL__COUNT && s->fail[fc] == TG_ACTION_BLOCK ? TG_ACTION_BLOCK
-										: TG_ACTION_PASS,
-			  cl_fails[out->fail].reason);
+	/* 1. Filtering and what decides before the lists; 2. the implicit lists. */
+	if (cl_gate(p, f, &x, out) || cl_implicit(p, c, f, &cr, out))
 		return TG_OK;
-	}
-	if (f->kind == TG_FLOW_QUIC) {
-		if (s->quic == TG_QUIC_BLOCK)
-			cl_decide(out, TG_ACTION_BLOCK, TG_REASON_QUIC_BLOCK);
-		else
-			cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_TLS);
-		return TG_OK;
-	}
-	if (f->kind != TG_FLOW_TLS) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_TLS);
-		return TG_OK;
-	}
-	if (!cl_port_in(s->inspected_ports, s->n_inspected_ports, f->dport)) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_NOT_INSPECTED);
-		return TG_OK;
-	}
-	if (f->ech && s->ech == TG_ECH_BLOCK) {
-		cl_decide(out, TG_ACTION_BLOCK, TG_REASON_ECH_BLOCK);
-		return TG_OK;
-	}
-
-	/* 2. The implicit lists. */
-	if (s->implicit_bypass)
-		out->pinned = cr.pin;
-	if (out->pinned >= 0) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_IMPLICIT_PINNED);
-		return TG_OK;
-	}
-	if (s->m365 != TG_M365_OFF)
-		out->m365 = cr.m365 >= 0 && (size_t)cr.m365 < c->n_m365
-				    ? c->m365[cr.m365].cat
-				    : content_m365_lookup(c, out->name, out->name_len, f->family,
-							  f->dst, NULL, false);
-	if (s->m365 == TG_M365_MICROSOFT &&
-	    (out->m365 == TG_M365_CAT_OPTIMIZE || out->m365 == TG_M365_CAT_ALLOW)) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_M365_BYPASS);
-		return TG_OK;
-	}
 
 	/* 3. Dynamic bypass, unless the rule that would decide forbids it. */
 	dr = cl_first(p, TG_RULES_DECRYPTION, &x);
 	bypass_ok = s->dynamic_bypass.enabled && !f->ech && out->name_len &&
 		    (dr < 0 || p->lists[TG_RULES_DECRYPTION].r[dr].action != TG_ACTION_DECRYPT ||
 		     p->lists[TG_RULES_DECRYPTION].r[dr].bypass_pinned);
+	memset(&who, 0, sizeof(who));
 	if (bypass)
 		cl_principal(f, out, &who);
 	if (bypass && bypass_ok &&
@@ -580,32 +645,8 @@ enum tg_err tg_classify(const struct tg_policy *p, const struct tg_content *c,
 		return TG_OK;
 	}
 
-	/* 4. Decryption rules; 5. the default. */
-	if (dr >= 0) {
-		cl_rule(p, out, TG_RULES_DECRYPTION, dr);
-		cl_decide(out, p->lists[TG_RULES_DECRYPTION].r[dr].action, TG_REASON_RULE);
-	} else if (s->m365 == TG_M365_INSPECT && out->m365 != TG_M365_CAT_NONE) {
-		cl_decide(out, TG_ACTION_DECRYPT, TG_REASON_M365_INSPECT);
-	} else {
-		cl_decide(out, s->default_decrypt ? TG_ACTION_DECRYPT : TG_ACTION_PASS,
-			  TG_REASON_DEFAULT);
-	}
-	if (out->action != TG_ACTION_DECRYPT)
-		return TG_OK;
-
-	/* A decrypt outcome, downgraded where decrypting cannot work. */
-	out->bypass_allowed = bypass_ok;
-	if (f->ech && s->ech == TG_ECH_ALLOW) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_ECH_PASS);
-	} else if (f->upstream_excluded && s->upstream_excl_ttl_s) {
-		cl_decide(out, TG_ACTION_PASS, TG_REASON_UPSTREAM_EXCLUDED);
-	} else if (bypass && s->dynamic_bypass.enabled &&
-		   tg_bypass_ca_missing(bypass, &who, now_ms, NULL) &&
-		   s->dynamic_bypass.ca_missing_action != TG_ACTION_DECRYPT) {
-		cl_decide(out, s->dynamic_bypass.ca_missing_action, TG_REASON_CA_MISSING);
-	}
-	if (out->action != TG_ACTION_DECRYPT)
-		out->bypass_allowed = false;
+	/* 4. Decryption rules; 5. the default; a decrypt outcome downgraded where it cannot work. */
+	cl_decrypt(p, bypass, &who, f, dr, bypass_ok, now_ms, out);
 	return TG_OK;
 }
 

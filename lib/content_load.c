@@ -193,6 +193,10 @@ static bool ld_content_app(struct ld *l, struct tg_content *c, const cJSON *it, 
 			return false;
 		}
 	app->name = ld_strdup(name);
+	if (app->name == NULL) {
+		ld_err(l, "out of memory");
+		return false;
+	}
 	acts = it ? cJSON_GetObjectItemCaseSensitive(it, "activities") : NULL;
 	for (a = 0; acts && pol_activity_names[a]; a++)
 		if (cJSON_GetObjectItemCaseSensitive(acts, pol_activity_names[a]))
@@ -226,6 +230,7 @@ static void ld_content_apps(struct ld *l, struct tg_content *c, const cJSON *app
 	c->apps = calloc(n + 1, sizeof(*c->apps));
 	if (c->apps == NULL)
 		goto nomem;
+	c->n_apps = 0; /* the count is of this array's entries */
 	old = ld_push_key(l, "apps");
 	cJSON_ArrayForEach(it, a)
 	{

@@ -109,6 +109,12 @@ int ld_group_find(const struct tg_policy *p, const char *name)
 	return -1;
 }
 
+/* User @idx's name; "" for one whose copy failed (out of memory: reported, the load fails). */
+static const char *ld_user_name(const struct tg_policy *p, uint32_t idx)
+{
+	return p->users[idx] != NULL ? p->users[idx] : "";
+}
+
 static void ld_sort_users(struct tg_policy *p)
 {
 	size_t i, j;
@@ -128,8 +134,9 @@ static void ld_sort_users(struct tg_policy *p)
 			size_t k = i;
 
 			while (a < am || b < bm) {
-				if (b >= bm || (a < am && strcmp(p->users[p->user_sorted[a]],
-								 p->users[p->user_sorted[b]]) <= 0))
+				if (b >= bm ||
+				    (a < am && strcmp(ld_user_name(p, p->user_sorted[a]),
+						      ld_user_name(p, p->user_sorted[b])) <= 0))
 					tmp[k++] = p->user_sorted[a++];
 				else
 					tmp[k++] = p->user_sorted[b++];
@@ -148,7 +155,7 @@ void ld_unknown_user(struct ld *l, const char *name)
 	size_t q;
 
 	for (q = 0; q < p->n_users && q < LD_SUGG_USERS; q++)
-		ld_sugg_try(&s, p->users[q]);
+		ld_sugg_try(&s, ld_user_name(p, (uint32_t)q));
 	ld_unknown(l, "user", &s);
 }
 
@@ -174,6 +181,9 @@ static void ld_user(struct ld *l, const cJSON *it)
 	} else {
 		p->users[p->n_users] = ld_strdup("");
 	}
+	/* The index stays taken (bindings name it); the load fails and ld_user_name reads "". */
+	if (p->users[p->n_users] == NULL)
+		ld_err(l, "out of memory");
 	p->n_users++;
 }
 
@@ -410,7 +420,7 @@ static bool ld_rec_merge(struct ld *l, struct pol_bind *dst, const char *dst_ori
 		if (dst->user >= 0 && dst->user != src->user) {
 			tg_diag_add(l->d, TG_DIAG_ERROR,
 				    "%s: %s is already bound to user \"%s\" (%s)", src_origin, what,
-				    l->p->users[dst->user], dst_origin);
+				    ld_user_name(l->p, (uint32_t)dst->user), dst_origin);
 			l->errors++;
 			return false;
 		}

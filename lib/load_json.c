@@ -71,7 +71,10 @@ void ld_err(struct ld *l, const char *fmt, ...)
 
 char ld_lower(char ch)
 {
-	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	/* Not a conditional expression: it would promote both arms to int. */
+	if (ch >= 'A' && ch <= 'Z')
+		return (char)(ch - 'A' + 'a');
+	return ch;
 }
 
 /* Edit distance (optimal string alignment: insert, delete, substitute, swap two adjacent),
