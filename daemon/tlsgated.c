@@ -41,8 +41,10 @@
 #include "proxy.h"
 #include "proxy_worker.h"
 #include "ca_proc.h"
+#include "load.h"
 
 #include "caps.h"
+#include "version.h"
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -223,8 +225,10 @@ static void usage(FILE *f)
 		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
 		   "stdout)\n"
 		   "  --foreground        stay in the foreground (the default under systemd)\n"
-		   "  --check-config      load and validate policy and content, then exit\n"
-		   "  -v, --verbose       debug messages\n");
+		   "  --check-config      check policy and content as tlsgatectl policy check\n"
+		   "                      does (every error), then exit: 0 valid, 1 not\n"
+		   "  -v, --verbose       debug messages\n"
+		   "  --version           print the version and exit\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -259,6 +263,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -335,6 +340,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("tlsgated %s\n", TG_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -664,15 +672,13 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	log_init("tlsgated", o.verbose);
 
+	/* Every error and warning, and the verdict on stdout, as tlsgatectl policy check. */
+	if (o.check_config)
+		return load_check("tlsgated", o.policy, o.content, stdout);
 	d = decider_load(o.policy, o.content, err, sizeof(err));
 	if (d == NULL) {
 		log_warnx("%s", err);
 		return 1;
-	}
-	if (o.check_config) {
-		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
-		decider_free(d);
-		return 0;
 	}
 	if (strcmp(o.log_path, "-") == 0) {
 		log = stdout;
