@@ -5,7 +5,7 @@
 TG_PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmbedtls-dev libnetfilter-queue-dev libmnl-dev libcjson-dev libpcap-dev
 	python3 python3-jsonschema python3-scapy iproute2 iptables nftables curl openssl binutils
-	tcpdump clang-format clang-tidy)
+	tcpdump clang-format clang-tidy groff-base man-db)
 
 tg_install_deps()
 {
