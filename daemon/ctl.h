@@ -32,7 +32,7 @@ int ctl_key(uint8_t key[static 16]);
 struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
 				    struct tg_diag *d);
 struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
-				  const uint8_t key[static 16], bool print_ok);
+				  const uint8_t key[static 16]);
 /* One decision as a JSON object value (explain's output; inspect --policy's "decision"). */
 void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
 		       const struct tg_decision *dc);

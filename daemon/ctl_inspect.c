@@ -87,7 +87,7 @@ int ctl_inspect_main(int argc, char **argv)
 		ip.c = ctl_load_content(content, key, d);
 		if (ip.c == NULL)
 			goto fail;
-		ip.p = ctl_load_policy(policy, ip.c, key, false);
+		ip.p = ctl_load_policy(policy, ip.c, key);
 		if (ip.p == NULL)
 			goto fail;
 	}

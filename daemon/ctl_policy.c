@@ -4,7 +4,8 @@
  *
  * Both read the policy and the content package from files (size-capped before reading), hand
  * the bytes to the library, and print what it says: diagnostics as "error: PATH: MESSAGE" /
- * "warning: PATH: MESSAGE" on stderr, a decision as one JSON object on stdout.
+ * "warning: PATH: MESSAGE" on stderr; the result on stdout: check's verdict ("FILE: valid (N
+ * warnings)" or "FILE: invalid"), explain's decision as one JSON object.
  *
  * The content package directory is --content DIR, else the default of load.h:
  * $TLSGATE_CONTENT, else
@@ -23,6 +24,7 @@
 #include "tlsgate/cidr.h"
 #include "tlsgate/classify.h"
 #include "tlsgate/content.h"
+#include "tlsgate/domain.h"
 #include "tlsgate/policy.h"
 
 #include "ctl.h"
@@ -35,15 +37,7 @@
 struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16],
 				    struct tg_diag *d)
 {
-	struct tg_content *c;
-	char err[512];
-
-	c = load_content(dir, key, d, err, sizeof(err));
-	if (c == NULL) {
-		load_print_diag(stderr, d);
-		fprintf(stderr, "tlsgatectl: %s\n", err);
-	}
-	return c;
+	return load_content_report("tlsgatectl", dir, key, d);
 }
 
 int ctl_key(uint8_t key[static 16])
@@ -63,28 +57,11 @@ static int ctl_policy_usage(FILE *f)
 	return f == stdout ? 0 : 2;
 }
 
-/* Load @file against @content; diagnostics printed. Returns the policy or NULL. */
+/* Load @file against @content; diagnostics on stderr. Returns the policy or NULL. */
 struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
-				  const uint8_t key[static 16], bool print_ok)
+				  const uint8_t key[static 16])
 {
-	struct tg_policy *p;
-	struct tg_diag *d = calloc(1, sizeof(*d));
-	char err[512];
-
-	if (d == NULL)
-		return NULL;
-	tg_diag_init(d);
-	p = load_policy(file, content, key, d, err, sizeof(err));
-	load_print_diag(stderr, d);
-	if (p == NULL && d->n == 0)
-		fprintf(stderr, "tlsgatectl: %s\n", err);
-	else if (p == NULL)
-		fprintf(stderr, "%s: invalid\n", file);
-	else if (print_ok)
-		fprintf(stderr, "%s: valid (%zu warning%s)\n", file, d->warnings,
-			d->warnings == 1 ? "" : "s");
-	free(d);
-	return p;
+	return load_policy_report("tlsgatectl", file, content, key, NULL);
 }
 
 int ctl_policy_main(int argc, char **argv)
@@ -93,11 +70,7 @@ int ctl_policy_main(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *content_dir = NULL;
-	struct tg_content *c = NULL;
-	struct tg_policy *p = NULL;
-	struct tg_diag *d = NULL;
-	uint8_t key[16];
-	int ch, rc = 1;
+	int ch;
 
 	if (argc < 2 || strcmp(argv[1], "check") != 0)
 		return ctl_policy_usage(
@@ -120,20 +93,7 @@ int ctl_policy_main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return ctl_policy_usage(stderr);
-	d = calloc(1, sizeof(*d));
-	if (d == NULL || ctl_key(key) == -1)
-		goto out;
-	tg_diag_init(d);
-	c = ctl_load_content(content_dir, key, d);
-	if (c == NULL)
-		goto out;
-	p = ctl_load_policy(argv[optind], c, key, true);
-	rc = p ? 0 : 1;
-out:
-	tg_policy_free(p);
-	tg_content_free(c);
-	free(d);
-	return rc;
+	return load_check("tlsgatectl", argv[optind], content_dir, stdout);
 }
 
 /* --- explain ------------------------------------------------------------------------------------ */
@@ -228,9 +188,74 @@ static int ctl_explain_usage(FILE *f)
 		"a\n"
 		"        hint family: apple (macos or ios), linux-family (linux, android, "
 		"chromeos)\n"
+		"  --sni NAME, --dns NAME: a domain name (\"\": none); --http-host\n"
+		"        NAME[:PORT] or [IPv6][:PORT]. A malformed name is refused, unless\n"
+		"        --fail invalid-name asks how the gateway decides it\n"
 		"  without --policy: the running daemon's decision (its policy, its bypass "
 		"table)\n");
 	return f == stdout ? 0 : 2;
+}
+
+/* A port as text: 1..65535, digits only. */
+static bool ctl_port_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	unsigned long v;
+
+	if (n == 0 || n > 5 || s[n] != '\0')
+		return false;
+	v = strtoul(s, NULL, 10);
+	return v >= 1 && v <= 65535;
+}
+
+/*
+ * The name of --sni, --http-host or --dns (@opt, @v): what a client would send there, "" for
+ * none (a ClientHello without SNI). A malformed one is refused (it is most often a typo),
+ * unless the question is how the gateway decides a flow that sends one (--fail invalid-name,
+ * checked by the caller). A Host may carry a port and may be an IPv6 literal in brackets. 0,
+ * or -1 with the reason printed.
+ */
+static int ctl_explain_name(FILE *err, const char *opt, const char *v, bool host)
+{
+	const char *name = v, *port = NULL, *why = NULL;
+	char norm[TG_CAP_NAME_LEN + 1];
+	size_t len = strlen(v), norm_len;
+	uint8_t fam, addr[16];
+	enum tg_err e;
+
+	if (len == 0)
+		return 0;
+	if (host && v[0] == '[') {
+		const char *rb = strchr(v, ']');
+
+		name = v + 1;
+		len = rb ? (size_t)(rb - name) : 0;
+		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
+			why = "expected [IPv6] or [IPv6]:PORT";
+		else if (tg_addr_parse(name, len, &fam, addr) != TG_OK || fam != 6)
+			why = "not an IPv6 address between the brackets";
+		else if (rb[1] == ':')
+			port = rb + 2;
+	} else {
+		const char *colon = host ? strchr(v, ':') : NULL;
+
+		if (colon) {
+			len = (size_t)(colon - v);
+			port = colon + 1;
+		}
+		e = tg_domain_normalize((const uint8_t *)v, len, norm, &norm_len);
+		if (e != TG_OK)
+			why = tg_strerror(e);
+	}
+	if (why == NULL && port && !ctl_port_ok(port))
+		why = "the port is not a number in 1..65535";
+	if (why == NULL)
+		return 0;
+	fprintf(err,
+		"tlsgatectl explain: %s \"%s\": %s (to see how the gateway decides a flow that "
+		"sends it, add --fail invalid-name)\n",
+		opt, v, why);
+	return -1;
 }
 
 static int ctl_parse_mac(const char *s, uint8_t mac[static 6])
@@ -241,12 +266,12 @@ static int ctl_parse_mac(const char *s, uint8_t mac[static 6])
 		return -1;
 	for (i = 0; i < 6; i++) {
 		char hex[3] = { s[3 * i], s[3 * i + 1], '\0' };
-		char *end;
-		unsigned long v = strtoul(hex, &end, 16);
 
-		if (*end || (i < 5 && s[3 * i + 2] != ':' && s[3 * i + 2] != '-'))
+		/* strspn, not strtoul alone: that would take " 1", "+1" and "-1" too */
+		if (strspn(hex, "0123456789abcdefABCDEF") != 2 ||
+		    (i < 5 && s[3 * i + 2] != ':' && s[3 * i + 2] != '-'))
 			return -1;
-		mac[i] = (uint8_t)v;
+		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
 	}
 	return 0;
 }
@@ -336,23 +361,25 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 			break;
 		case OPT_MAC:
 			if (ctl_parse_mac(optarg, f.mac) == -1) {
-				fprintf(err, "tlsgatectl explain: bad --mac %s\n", optarg);
+				fprintf(err,
+					"tlsgatectl explain: --mac \"%s\": expected six hex bytes "
+					"(02:00:5e:00:00:01)\n",
+					optarg);
 				return 2;
 			}
 			f.has_mac = true;
 			break;
-		case OPT_DPORT: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || v == 0 || v > 65535) {
-				fprintf(err, "tlsgatectl explain: bad --dport %s\n", optarg);
+		case OPT_DPORT:
+			if (!ctl_port_ok(optarg)) {
+				fprintf(err,
+					"tlsgatectl explain: --dport \"%s\": not a port "
+					"(1..65535)\n",
+					optarg);
 				return 2;
 			}
-			f.dport = (uint16_t)v;
+			f.dport = (uint16_t)strtoul(optarg, NULL, 10);
 			dport_set = true;
 			break;
-		}
 		case OPT_SNI:
 			f.kind = TG_FLOW_TLS;
 			f.sni = ctl_span(optarg);
@@ -432,16 +459,27 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 	if (src == NULL || optind != argc ||
 	    (f.kind == TG_FLOW_OTHER && f.fail == TG_FLOW_FAIL_NONE && !quic))
 		return ctl_explain_usage(err);
+	if (f.fail != TG_FLOW_FAIL_INVALID_NAME &&
+	    ((f.sni.p && ctl_explain_name(err, "--sni", (const char *)f.sni.p, false) == -1) ||
+	     (f.http_host.p &&
+	      ctl_explain_name(err, "--http-host", (const char *)f.http_host.p, true) == -1) ||
+	     (f.dns_name.p &&
+	      ctl_explain_name(err, "--dns", (const char *)f.dns_name.p, false) == -1)))
+		return 2;
 	if (f.fail != TG_FLOW_FAIL_NONE && f.kind == TG_FLOW_OTHER)
 		f.kind = TG_FLOW_TLS;
 	if (quic)
 		f.kind = TG_FLOW_QUIC;
 	if (tg_addr_parse(src, strlen(src), &f.family, f.src) != TG_OK) {
-		fprintf(err, "tlsgatectl explain: bad --src %s\n", src);
+		fprintf(err, "tlsgatectl explain: --src \"%s\": not an IPv4 or IPv6 address\n",
+			src);
 		return 2;
 	}
 	if (dst && (tg_addr_parse(dst, strlen(dst), &fam, f.dst) != TG_OK || fam != f.family)) {
-		fprintf(err, "tlsgatectl explain: bad --dst %s (same family as --src)\n", dst);
+		fprintf(err,
+			"tlsgatectl explain: --dst \"%s\": not an IPv%u address (the family of "
+			"--src)\n",
+			dst, f.family);
 		return 2;
 	}
 	a->policy = policy;
@@ -474,7 +512,7 @@ int ctl_explain_main(int argc, char **argv)
 	c = ctl_load_content(a.content_dir, key, d);
 	if (c == NULL)
 		goto out;
-	p = ctl_load_policy(a.policy, c, key, false);
+	p = ctl_load_policy(a.policy, c, key);
 	if (p == NULL)
 		goto out;
 	if (tg_classify(p, c, NULL, &a.f, 0, &dc) != TG_OK) {

@@ -2,7 +2,8 @@
 /*
  * ctlsrv.h - the control socket's commands (control.h carries them): status, reload, stats,
  * policy show|push|rollback, bypass list|add|del|flush, flows, explain. Each answers one JSON
- * object on one line; a refused request answers {"error": "..."}. README.md "Operating"
+ * object on one line; a refused request answers {"error": "..."}. The top-level README, section
+ * "Operating",
  * documents them from tlsgatectl's side. Main thread only (the control socket is served there).
  *
  * Reloads (the reload command, SIGHUP, a push, a rollback) all take the same path: the new

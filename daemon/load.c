@@ -205,3 +205,74 @@ void load_print_diag(FILE *f, const struct tg_diag *d)
 	if (d->errors + d->warnings > d->n)
 		fprintf(f, "(%zu more messages not shown)\n", d->errors + d->warnings - d->n);
 }
+
+struct tg_content *load_content_report(const char *prog, const char *dir,
+				       const uint8_t key[static 16], struct tg_diag *d)
+{
+	struct tg_content *c;
+	char err[512];
+
+	tg_diag_init(d);
+	c = load_content(dir, key, d, err, sizeof(err));
+	if (c == NULL) {
+		load_print_diag(stderr, d);
+		fprintf(stderr, "%s: %s\n", prog, err);
+	}
+	return c;
+}
+
+struct tg_policy *load_policy_report(const char *prog, const char *file,
+				     const struct tg_content *content, const uint8_t key[static 16],
+				     FILE *verdict)
+{
+	struct tg_policy *p;
+	struct tg_diag *d = calloc(1, sizeof(*d));
+	char err[512];
+
+	if (d == NULL) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return NULL;
+	}
+	tg_diag_init(d);
+	p = load_policy(file, content, key, d, err, sizeof(err));
+	load_print_diag(stderr, d);
+	if (p == NULL && d->n == 0)
+		fprintf(stderr, "%s: %s\n", prog, err);
+	else if (p == NULL)
+		fprintf(verdict ? verdict : stderr, "%s: invalid\n", file);
+	else if (verdict)
+		fprintf(verdict, "%s: valid (%zu warning%s)\n", file, d->warnings,
+			d->warnings == 1 ? "" : "s");
+	free(d);
+	return p;
+}
+
+int load_check(const char *prog, const char *policy, const char *content_dir, FILE *verdict)
+{
+	struct tg_content *c = NULL;
+	struct tg_policy *p = NULL;
+	struct tg_diag *d = calloc(1, sizeof(*d));
+	uint8_t key[16];
+	char err[128];
+	int rc = 1;
+
+	if (d == NULL) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		goto out;
+	}
+	if (load_key(key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		goto out;
+	}
+	c = load_content_report(prog, content_dir, key, d);
+	if (c == NULL)
+		goto out;
+	p = load_policy_report(prog, policy, c, key, verdict);
+	if (p)
+		rc = 0;
+out:
+	tg_policy_free(p);
+	tg_content_free(c);
+	free(d);
+	return rc;
+}

@@ -40,4 +40,24 @@ struct tg_policy *load_policy_buf(const uint8_t *buf, size_t len, const char *na
 /* Print diagnostics as "error: PATH: MESSAGE" / "warning: ..." lines to @f. */
 void load_print_diag(FILE *f, const struct tg_diag *d);
 
+/*
+ * The loaders of the programs' commands (tlsgatectl, tlsgated --check-config), which say what
+ * went wrong: every diagnostic on stderr, and a file error as "@prog: PATH: ..." on stderr.
+ * load_content_report: as load_content; @d is the caller's, reinitialized.
+ * load_policy_report: as load_policy; its verdict, "FILE: valid (N warnings)" or
+ * "FILE: invalid" (when the loader gave reasons), goes to @verdict, or, when @verdict is NULL,
+ * only "FILE: invalid" to stderr. The policy or NULL.
+ */
+struct tg_content *load_content_report(const char *prog, const char *dir,
+				       const uint8_t key[static 16], struct tg_diag *d);
+struct tg_policy *load_policy_report(const char *prog, const char *file,
+				     const struct tg_content *content, const uint8_t key[static 16],
+				     FILE *verdict);
+/*
+ * Check @policy against the content package in @content_dir (NULL: the default) as the daemon
+ * loads them, with load_*_report: every error and warning on stderr, the verdict on @verdict.
+ * 0 valid, 1 not (or not readable).
+ */
+int load_check(const char *prog, const char *policy, const char *content_dir, FILE *verdict);
+
 #endif

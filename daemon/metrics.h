@@ -5,7 +5,7 @@
  *
  * Names follow Prometheus' conventions: a tlsgate_ prefix, the unit in the name (_seconds,
  * _bytes), _total on counters, HELP and TYPE before each family, and labels for what varies
- * (queue, action, reason, failure, outcome ...). README.md "Metrics" lists them.
+ * (queue, action, reason, failure, outcome ...). The top-level README, section "Metrics", lists them.
  */
 #ifndef TLSGATE_METRICS_H
 #define TLSGATE_METRICS_H

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "version.h"
 
 struct ctl_cmd {
 	const char *name;
@@ -37,7 +38,7 @@ static int usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: tlsgatectl COMMAND [ARGS]\ncommands:\n");
+	fprintf(f, "usage: tlsgatectl COMMAND [ARGS]\n       tlsgatectl --version\ncommands:\n");
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s\n", ctl_cmds[i].usage);
 	fprintf(f, "The commands that ask the running daemon (policy push|show|rollback, explain\n"
@@ -48,6 +49,8 @@ static int usage(FILE *f)
 		   "  1  the daemon refused or failed the request (its error on stderr)\n"
 		   "  2  usage error\n"
 		   "  3  the daemon is unreachable (not running, or no such control socket)\n");
+	fprintf(f,
+		"Results go to stdout, errors and warnings to stderr; COMMAND --help says more.\n");
 	return 2;
 }
 
@@ -60,6 +63,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tlsgatectl %s\n", TG_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)

@@ -45,8 +45,10 @@
 #include "proxy.h"
 #include "proxy_worker.h"
 #include "ca_proc.h"
+#include "load.h"
 
 #include "caps.h"
+#include "version.h"
 
 struct opts {
 	const char *policy, *content, *state_dir, *ca_dir, *control, *log_path;
@@ -240,8 +242,11 @@ static void usage(FILE *f)
 		"stdout)\n"
 		"  --foreground        accepted and ignored: tlsgated never forks into the\n"
 		"                      background (systemd's Type=notify supervises it)\n"
-		"  --check-config      load and validate policy and content, then exit\n"
-		"  -v, --verbose       debug messages\n");
+		"  --check-config      check policy and content as tlsgatectl policy check\n"
+		"                      does (every error), and the policy's ports against\n"
+		"                      tlsgate-setup's, then exit: 0 valid, 1 not\n"
+		"  -v, --verbose       debug messages\n"
+		"  --version           print the version and exit\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -279,6 +284,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -373,6 +379,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("tlsgated %s\n", TG_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -592,6 +601,11 @@ static void datapath_setup(struct opts *o, struct decider *d, struct datapath *d
 	r = datapath_read(path, dp, err, sizeof(err));
 	if (r == -1)
 		fatalx("tlsgate-setup's state: %s", err);
+	if (r == 1 && o->check_config) {
+		/* A check before any setup: the policy alone was checked, as policy check does. */
+		log_debug("no tlsgate-setup state at %s: ports not checked", path);
+		return;
+	}
 	if (r == 1) {
 		log_warnx("no tlsgate-setup state at %s: were the rules installed with "
 			  "tlsgate-setup up in this network namespace? Queues, ports and marks "
@@ -658,28 +672,34 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	log_init("tlsgated", o.verbose);
 
+	/* Every error and warning, and the verdict on stdout, as tlsgatectl policy check; then
+	 * the policy's ports against what tlsgate-setup queues (datapath_setup dies on a
+	 * mismatch, saying what differs). */
 	if (o.check_config) {
+		int rc_check = load_check("tlsgated", o.policy, o.content, stdout);
+
+		if (rc_check != 0)
+			return rc_check;
 		d = decider_load(o.policy, o.content, err, sizeof(err));
-		if (d == NULL)
+		if (d == NULL) {
 			log_warnx("%s", err);
-	} else {
-		ps = pstore_new(o.state_dir, o.policy, err, sizeof(err));
-		if (ps == NULL)
-			fatalx("%s", err);
-		if (pstore_mkdir(ps, err, sizeof(err)) == -1)
-			log_warnx("%s: pushed policies cannot be kept", err);
-		d = policy_start(&o, ps);
+			return 1;
+		}
+		datapath_setup(&o, d, &dp);
+		decider_free(d);
+		return 0;
 	}
+	ps = pstore_new(o.state_dir, o.policy, err, sizeof(err));
+	if (ps == NULL)
+		fatalx("%s", err);
+	if (pstore_mkdir(ps, err, sizeof(err)) == -1)
+		log_warnx("%s: pushed policies cannot be kept", err);
+	d = policy_start(&o, ps);
 	if (d == NULL) {
 		pstore_free(ps);
 		return 1;
 	}
 	datapath_setup(&o, d, &dp);
-	if (o.check_config) {
-		printf("tlsgated: configuration ok (policy %s, content %s)\n", o.policy, o.content);
-		decider_free(d);
-		return 0;
-	}
 	if (strcmp(o.log_path, "-") == 0) {
 		log = stdout;
 	} else {

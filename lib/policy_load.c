@@ -360,8 +360,8 @@ static void ld_dlp(struct ld *l, const cJSON *v)
 	ld_rules(l, v, TG_RULES_DLP);
 }
 
-/* The sections after "version" and "description", read in this order (a later one resolves
- * names an earlier one defines). */
+/* The sections after "version", "description" and "$schema", read in this order (a later one
+ * resolves names an earlier one defines). */
 static const struct {
 	const char *key;
 	void (*load)(struct ld *l, const cJSON *v);
@@ -379,9 +379,13 @@ static const struct {
 };
 
 #define LD_SECTIONS (sizeof(ld_sections) / sizeof(ld_sections[0]))
+#define LD_TOP_KEYS 3 /* "version", "description", "$schema": before the sections */
 
-/* "version" (required, 1) and "description"; false when the version is not one this reads. */
-static bool ld_version(struct ld *l, const cJSON *ver, const cJSON *desc)
+/*
+ * "version" (required, 1), "description" and "$schema" (the URI of the policy's JSON Schema, for
+ * editors: a string, never read); false when the version is not one this reads.
+ */
+static bool ld_version(struct ld *l, const cJSON *ver, const cJSON *desc, const cJSON *schema)
 {
 	size_t old = ld_push_key(l, "version");
 	long version;
@@ -401,26 +405,31 @@ static bool ld_version(struct ld *l, const cJSON *ver, const cJSON *desc)
 		ld_err(l, "expected a string of at most %d bytes", LD_DESCRIPTION_MAX);
 		ld_pop(l, old);
 	}
+	if (schema && !cJSON_IsString(schema)) {
+		old = ld_push_key(l, "$schema");
+		ld_err(l, "expected a string (the URI of the policy's JSON Schema)");
+		ld_pop(l, old);
+	}
 	return true;
 }
 
 /* The top-level object: false when it is not one or its version is not 1 (reported). */
 static bool ld_top(struct ld *l, const cJSON *root)
 {
-	const char *keys[2 + LD_SECTIONS + 1] = { "version", "description" };
-	const cJSON *v[2 + LD_SECTIONS];
+	const char *keys[LD_TOP_KEYS + LD_SECTIONS + 1] = { "version", "description", "$schema" };
+	const cJSON *v[LD_TOP_KEYS + LD_SECTIONS];
 	size_t i, old;
 
 	for (i = 0; i < LD_SECTIONS; i++)
-		keys[2 + i] = ld_sections[i].key;
-	keys[2 + LD_SECTIONS] = NULL;
-	if (!ld_obj(l, root, keys, v) || !ld_version(l, v[0], v[1]))
+		keys[LD_TOP_KEYS + i] = ld_sections[i].key;
+	keys[LD_TOP_KEYS + LD_SECTIONS] = NULL;
+	if (!ld_obj(l, root, keys, v) || !ld_version(l, v[0], v[1], v[2]))
 		return false;
 	for (i = 0; i < LD_SECTIONS; i++) {
-		if (v[2 + i] == NULL && !ld_sections[i].always)
+		if (v[LD_TOP_KEYS + i] == NULL && !ld_sections[i].always)
 			continue;
 		old = ld_push_key(l, ld_sections[i].key);
-		ld_sections[i].load(l, v[2 + i]);
+		ld_sections[i].load(l, v[LD_TOP_KEYS + i]);
 		ld_pop(l, old);
 	}
 	return true;

@@ -4,8 +4,8 @@
 # shellcheck disable=SC2034
 TG_PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmbedtls-dev libnetfilter-queue-dev libmnl-dev libcjson-dev libpcap-dev
-	python3 python3-jsonschema python3-scapy python3-prometheus-client iproute2 iptables nftables curl openssl binutils
-	tcpdump clang-format clang-tidy)
+	python3 python3-jsonschema python3-scapy python3-prometheus-client iproute2 iptables nftables
+	curl openssl binutils tcpdump clang-format clang-tidy groff-base man-db)
 
 tg_install_deps()
 {

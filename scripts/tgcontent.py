@@ -27,7 +27,7 @@ LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 GLOB_LABEL_RE = re.compile(r"^[a-z0-9*](?:[a-z0-9*-]{0,61}[a-z0-9*])?$")
 CATEGORY_EXT_RE = re.compile(r"^ut1-[a-z0-9][a-z0-9_-]{0,47}$")
 
-# The closed list of category names (README.md, "categories.tsv").
+# The closed list of category names (policy/content/README.md, "categories.tsv").
 CATEGORIES = {
     "adult": "sexually explicit material",
     "ads-tracking": "advertising, analytics and tracking",
@@ -290,7 +290,7 @@ def check_category(name):
     """Return None if name is in the closed list or the ut1- extension namespace."""
     if name in CATEGORIES or CATEGORY_EXT_RE.match(name):
         return None
-    return "unknown category %r (not in the closed list, README.md)" % name
+    return "unknown category %r (not in the closed list, policy/content/README.md)" % name
 
 
 def parse_tsv_line(line):
@@ -358,7 +358,7 @@ def parse_tsv(path):
 
 
 def path_matches(pattern, path):
-    """Reference matcher for activity paths (README.md, apps.json).
+    """Reference matcher for activity paths (policy/content/README.md, apps.json).
 
     path is the request-target path with the query removed. '*' matches one or more characters
     other than '/'; the pattern matches a prefix of the path unless it ends with '$'.

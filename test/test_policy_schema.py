@@ -31,7 +31,7 @@ SCHEMA_REJECTS = [
     "69-os-list-bad", "70-managed-string", "73-enabled-string", "75-casb-bad-activity",
     "76-casb-action-decrypt", "77-dlp-no-detectors", "78-dlp-bad-type", "79-dlp-regex-no-pattern",
     "80-dlp-words-on-card", "81-dlp-scan-too-big", "82-dlp-keywords-empty",
-    "83-filtering-not-array",
+    "83-filtering-not-array", "84-schema-not-string", "85-schema-not-top-level",
 ]
 
 

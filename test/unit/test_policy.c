@@ -180,6 +180,41 @@ static void test_errors(void)
 	CHECK_ERR(load("{\"version\":1,\"description\":\"a\\u0000\"}", &p), TG_ERR_JSON);
 }
 
+/* "$schema" names the policy's JSON Schema for editors: a string at the top level, nowhere else. */
+static void test_schema_key(void)
+{
+	struct tg_policy *p = NULL;
+
+	CHECK_ERR(load("{\"$schema\":\"file:///usr/share/tlsgate/schema.json\",\"version\":1}", &p),
+		  TG_OK);
+	CHECK(p != NULL);
+	CHECK_INT(diag.n, 0);
+	tg_policy_free(p);
+	p = NULL;
+	CHECK_ERR(load("{\"version\":1,\"$schema\":\"\"}", &p), TG_OK);
+	tg_policy_free(p);
+	p = NULL;
+	CHECK_ERR(load("{\"version\":1,\"$schema\":{\"$ref\":\"x\"}}", &p), TG_ERR_POLICY);
+	CHECK(p == NULL);
+	CHECK(has_diag(TG_DIAG_ERROR,
+		       "$schema: expected a string (the URI of the policy's JSON Schema)"));
+	CHECK_ERR(load("{\"version\":1,\"$schema\":null}", &p), TG_ERR_POLICY);
+	CHECK(has_diag(TG_DIAG_ERROR,
+		       "$schema: expected a string (the URI of the policy's JSON Schema)"));
+	CHECK_ERR(load("{\"version\":1,\"$schema\":\"a\",\"$schema\":\"b\"}", &p), TG_ERR_POLICY);
+	CHECK(has_diag(TG_DIAG_ERROR, "$schema: duplicate key"));
+	CHECK_ERR(load("{\"version\":1,\"settings\":{\"$schema\":\"x\"}}", &p), TG_ERR_POLICY);
+	CHECK(has_diag(TG_DIAG_ERROR, "settings.$schema: unknown field"));
+	CHECK_ERR(load("{\"version\":1,\"filtering\":[{\"$schema\":\"x\",\"name\":\"r\","
+		       "\"action\":\"block\"}]}",
+		       &p),
+		  TG_ERR_POLICY);
+	CHECK(has_diag(TG_DIAG_ERROR, "filtering[0].$schema: unknown field"));
+	/* The version is still required beside it. */
+	CHECK_ERR(load("{\"$schema\":\"x\"}", &p), TG_ERR_POLICY);
+	CHECK(has_diag(TG_DIAG_ERROR, "version: required (this build reads version 1)"));
+}
+
 static void test_truncation(void)
 {
 	const char *json =
@@ -445,6 +480,7 @@ int main(void)
 		return tg_test_done();
 	test_defaults_and_settings();
 	test_errors();
+	test_schema_key();
 	test_truncation();
 	test_lint();
 	test_bindings_and_casb();
