@@ -2,7 +2,8 @@
 /*
  * control.h - the daemon's control socket: a Unix stream socket (mode 0660) where one client
  * at a time sends one command line and gets one JSON line back, then the connection closes.
- * Commands: "stats" (every counter), "bypass" (the dynamic bypass table), "bypass flush". Served by the main thread; a client gets
+ * Commands: "stats" (every counter), "bypass" (the dynamic bypass table), "bypass flush",
+ * "log reopen" (the event log's file, after rotation). Served by the main thread; a client gets
  * CONTROL_TIMEOUT_MS to send its line.
  */
 #ifndef TLSGATE_CONTROL_H

@@ -9,6 +9,7 @@
 int ctl_inspect_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
 int ctl_bypass_main(int argc, char **argv);
+int ctl_log_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
 int ctl_explain_main(int argc, char **argv);
 int ctl_ca_main(int argc, char **argv);

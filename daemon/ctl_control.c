@@ -2,7 +2,8 @@
 /*
  * ctl_control.c - the commands that ask the running daemon over its control socket:
  * `tlsgatectl stats` (one JSON line: per-engine counters summed over queues, NFQUEUE and proxy
- * counters) and `tlsgatectl bypass list|flush` (the dynamic bypass table).
+ * counters), `tlsgatectl bypass list|flush` (the dynamic bypass table) and `tlsgatectl log
+ * reopen` (the event log's file, after rotation).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -222,6 +223,45 @@ int ctl_bypass_main(int argc, char **argv)
 	} else {
 		rc = bypass_print(ans);
 	}
+	free(ans);
+	return rc;
+}
+
+/* `tlsgatectl log reopen`: exit 0 when the daemon reopened its event log file. */
+int ctl_log_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CTL_CONTROL_DEFAULT;
+	char *ans = NULL;
+	int c, rc;
+
+	if (argc < 2 || strcmp(argv[1], "reopen") != 0) {
+		fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+			"usage: tlsgatectl log reopen [--control PATH]   (default %s)\n",
+			CTL_CONTROL_DEFAULT);
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			printf("usage: tlsgatectl log reopen [--control PATH]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc || control_ask(path, "log reopen", &ans) != 0)
+		return optind != argc ? 2 : 1;
+	fputs(ans, stdout);
+	rc = strstr(ans, "\"reopened\":true") != NULL ? 0 : 1;
 	free(ans);
 	return rc;
 }

@@ -16,6 +16,7 @@
 struct decider;
 struct proxy;
 struct names;
+struct evlog;
 
 #include "caps.h"
 
@@ -88,7 +89,7 @@ struct engine_cfg {
 	struct proxy *proxy; /* NULL: no CA or no proxy, decrypt decisions fail (cert-mint) */
 	struct names *names; /* learned address -> name pairs, shared by all queues */
 	int raw4, raw6; /* raw sockets with SO_MARK = TG_MARK_RST */
-	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */
+	struct evlog *log; /* the event log (evlog.h), shared; NULL: none */
 };
 
 struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q);

@@ -22,6 +22,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stats", ctl_stats_main, "stats [--control PATH]    the running daemon's counters" },
 	{ "bypass", ctl_bypass_main,
 	  "bypass list [--json]|flush [--control PATH]    the dynamic bypass table" },
+	{ "log", ctl_log_main,
+	  "log reopen [--control PATH]    the daemon reopens its event log file (rotation)" },
 	{ "ca", ctl_ca_main,
 	  "ca init|export|show [--dir DIR]    the gateway's CA: create, export for clients, show" },
 };

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tlsgated - the datapath daemon: NFQUEUE classifier threads (one per queue) and the main
- * thread, which owns signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGCHLD), sd_notify, the
- * watchdog, the control socket and the proxy's reports. The proxy workers and the CA process
+ * thread, which owns signals (SIGHUP reload, SIGUSR1 event log reopen, SIGTERM/SIGINT stop,
+ * SIGCHLD), sd_notify, the watchdog, the control socket and the proxy's reports. The proxy workers and the CA process
  * are this same binary, exec'd with --proxy-worker or --ca-process (proxy.h). No work happens
  * in signal handlers: signals arrive on a signalfd.
  */
@@ -30,6 +30,7 @@
 
 #include "decide.h"
 #include "engine.h"
+#include "evlog.h"
 #include "log.h"
 #include "marks.h"
 #include "queue.h"
@@ -220,8 +221,9 @@ static void usage(FILE *f)
 		   "nobody)\n"
 		   "  --keylog FILE       SSLKEYLOGFILE lines of both legs (for Wireshark)\n"
 		   "  --control PATH      control socket (default /run/tlsgate/control)\n"
-		   "  --log FILE|-        decision log, one JSON line per decision (default -: "
-		   "stdout)\n"
+		   "  --log FILE|-|syslog the event log, one JSON line per decision (default -:\n"
+		   "                      stdout; syslog: the daemon facility). SIGUSR1 or\n"
+		   "                      tlsgatectl log reopen reopens FILE (rotation)\n"
 		   "  --foreground        stay in the foreground (the default under systemd)\n"
 		   "  --check-config      load and validate policy and content, then exit\n"
 		   "  -v, --verbose       debug messages\n");
@@ -400,7 +402,40 @@ struct stats_ctx {
 	unsigned n;
 	struct proxy *proxy; /* NULL: none */
 	struct decider *d;
+	struct evlog *log;
 };
+
+/* SIGUSR1 and the control socket's "log reopen": the event log's file opened again. */
+static int log_reopen(struct evlog *log, char *err, size_t errlen)
+{
+	int r = evlog_reopen(log, err, errlen);
+
+	if (r == 0)
+		log_info("event log reopened");
+	else if (r == 1)
+		snprintf(err, errlen, "the event log is no file");
+	else
+		log_warnx("event log not reopened: %s", err);
+	return r;
+}
+
+static int log_reopen_answer(const struct stats_ctx *sc, FILE *f)
+{
+	char err[256];
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	if (log_reopen(sc->log, err, sizeof(err)) == 0) {
+		jw_kv_bool(&w, "reopened", true);
+	} else {
+		jw_kv_bool(&w, "reopened", false);
+		jw_kv_str(&w, "error", err);
+	}
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	return 0;
+}
 
 struct bypass_list_ctx {
 	struct jw *w;
@@ -458,11 +493,14 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	struct queue_stats q, qsum;
 	struct queue_kstats k, ksum;
 	struct proxy_stats ps;
+	struct evlog_stats ls;
 	struct jw w;
 	unsigned i;
 
 	if (strcmp(cmd, "bypass") == 0)
 		return bypass_answer(sc, f);
+	if (strcmp(cmd, "log reopen") == 0)
+		return log_reopen_answer(sc, f);
 	if (strcmp(cmd, "bypass flush") == 0) {
 		/* The main thread is the table's writer, and control commands run on it. */
 		decider_bypass_flush(sc->d);
@@ -530,19 +568,32 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	jw_kv_uint(&w, "bytes_up", ps.bytes_up);
 	jw_kv_uint(&w, "bytes_down", ps.bytes_down);
 	jw_obj_end(&w);
+	evlog_stats(sc->log, &ls);
+	jw_key(&w, "log");
+	jw_obj_begin(&w);
+	jw_kv_uint(&w, "lines", ls.lines);
+	jw_kv_uint(&w, "suppressed", ls.suppressed);
+	jw_kv_uint(&w, "suppressed_security", ls.suppressed_security);
+	jw_kv_uint(&w, "summaries", ls.summaries);
+	jw_kv_uint(&w, "repeats", ls.repeats);
+	jw_kv_uint(&w, "write_errors", ls.write_errors);
+	jw_kv_uint(&w, "nomem", ls.nomem);
+	jw_kv_uint(&w, "reopened", ls.reopened);
+	jw_kv_uint(&w, "evicted", ls.evicted);
+	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_line_end(&w);
 	return 0;
 }
 
 /* Children that exited: the proxy's workers (started again) and its CA process. */
-static void reap(struct proxy *proxy, FILE *log)
+static void reap(struct proxy *proxy)
 {
 	pid_t pid;
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (proxy == NULL || !proxy_child_exited(proxy, pid, st, log))
+		if (proxy == NULL || !proxy_child_exited(proxy, pid, st))
 			log_warnx("child %d exited (status %d)", (int)pid, st);
 }
 
@@ -639,7 +690,7 @@ int main(int argc, char **argv)
 	struct proxy *proxy = NULL;
 	struct qthread qs[TLSGATED_MAX_QUEUES];
 	struct engine_cfg ecfg;
-	FILE *log = NULL;
+	struct evlog *log = NULL;
 	char err[512];
 	sigset_t mask;
 	int sfd = -1, wfd = -1, hfd = -1, cfd = -1, epfd = -1, rc = 1;
@@ -674,19 +725,16 @@ int main(int argc, char **argv)
 		decider_free(d);
 		return 0;
 	}
-	if (strcmp(o.log_path, "-") == 0) {
-		log = stdout;
-	} else {
-		log = fopen(o.log_path, "ae");
-		if (log == NULL)
-			fatal("%s", o.log_path);
-	}
+	log = evlog_open(o.log_path, err, sizeof(err));
+	if (log == NULL)
+		fatalx("%s", err);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGUSR1);
 	/* Blocked before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		fatal("sigmask");
@@ -760,6 +808,7 @@ int main(int argc, char **argv)
 		sc.n = opened;
 		sc.proxy = proxy;
 		sc.d = d;
+		sc.log = log;
 		wd_usec = notify_watchdog_usec();
 		if (wd_usec) {
 			wfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -801,6 +850,7 @@ int main(int argc, char **argv)
 
 			(void)!read(hfd, &exp, sizeof(exp));
 			decider_expire(d, mono_ms());
+			evlog_tick(log, mono_ms());
 			if (proxy != NULL)
 				proxy_tick(proxy, mono_ms());
 			continue;
@@ -824,7 +874,9 @@ int main(int argc, char **argv)
 			if (si.ssi_signo == SIGHUP) {
 				reload(d, &o, qs, started);
 			} else if (si.ssi_signo == SIGCHLD) {
-				reap(proxy, log);
+				reap(proxy);
+			} else if (si.ssi_signo == SIGUSR1) {
+				(void)log_reopen(log, err, sizeof(err));
 			} else {
 				log_info("signal %u: stopping", si.ssi_signo);
 				__atomic_store_n(&running, false, __ATOMIC_RELEASE);
@@ -858,7 +910,6 @@ out:
 		close(sfd);
 	if (epfd != -1)
 		close(epfd);
-	if (log != NULL && log != stdout)
-		fclose(log);
+	evlog_free(log);
 	return rc;
 }
