@@ -25,7 +25,10 @@
 #include "tlsgate/content.h"
 #include "tlsgate/policy.h"
 
+#include <sys/random.h>
+
 #include "ctl.h"
+#include "event.h"
 #include "jsonw.h"
 #include "load.h"
 
@@ -147,32 +150,29 @@ static void kv_opt(struct jw *w, const char *key, const char *v)
 		jw_null(w);
 }
 
-void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
-		       const struct tg_decision *dc)
+int ctl_decision_of(struct ctl_decision *cd, const struct tg_policy *p, const struct tg_content *c,
+		    const struct tg_flow_facts *f, struct ev_flow *fl, const char **type)
 {
-	char rule[32];
+	cd->p = p;
+	cd->c = c;
+	if (tg_classify(p, c, NULL, f, 0, &cd->dc) != TG_OK)
+		return -1;
+	ev_ctx_of(&cd->ctx, p, c, &cd->dc);
+	if (cd->dc.fail != TG_FLOW_FAIL_NONE)
+		fl->fail = tg_flow_fail_text(cd->dc.fail);
+	*type = ev_type(fl, tg_action_text(cd->dc.action), &cd->ctx);
+	return (int)cd->dc.action;
+}
+
+/* "explain": what the classifier found besides the members every event line has. */
+static void ctl_explain_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
+			     const struct tg_decision *dc)
+{
 	size_t i;
 
+	jw_key(w, "explain");
 	jw_obj_begin(w);
-	jw_kv_str(w, "action", tg_action_text(dc->action));
-	jw_kv_str(w, "reason", tg_reason_text(dc->reason));
-	kv_opt(w, "rule", dc->rule_name);
-	snprintf(rule, sizeof(rule), "%s[%d]",
-		 dc->rule_list == TG_RULES_FILTERING ? "filtering" : "decryption", dc->rule);
-	kv_opt(w, "rule_path", dc->rule >= 0 ? rule : NULL);
-	kv_opt(w, "alert",
-	       dc->alert_rule >= 0
-		       ? tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule)
-		       : NULL);
 	kv_opt(w, "name", dc->name_len ? dc->name : NULL);
-	kv_opt(w, "user", dc->user_name);
-	jw_key(w, "groups");
-	jw_arr_begin(w);
-	for (i = 0; i < tg_policy_group_count(p); i++)
-		if (dc->groups[i / 64] >> (i % 64) & 1)
-			jw_str(w, tg_policy_group_name(p, i));
-	jw_arr_end(w);
-	kv_opt(w, "app", dc->app_name);
 	jw_key(w, "categories");
 	jw_arr_begin(w);
 	for (i = 0; i < TG_CAP_CATEGORIES; i++)
@@ -213,7 +213,15 @@ void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_
 	if (dc->posture.endpoint)
 		jw_kv_str(w, "endpoint", dc->posture.endpoint);
 	jw_obj_end(w);
+	(void)p;
 	jw_obj_end(w);
+}
+
+void ctl_decision_members(struct jw *w, const struct ctl_decision *cd)
+{
+	ev_write_ctx(w, &cd->ctx);
+	ev_write_verdict(w, tg_action_text(cd->dc.action), tg_reason_text(cd->dc.reason));
+	ctl_explain_json(w, cd->p, cd->c, &cd->dc);
 }
 
 static int ctl_explain_usage(FILE *f)
@@ -305,11 +313,13 @@ int ctl_explain_main(int argc, char **argv)
 	const char *policy = NULL, *content_dir = NULL, *src = NULL, *dst = NULL;
 	bool dport_set = false, quic = false;
 	struct tg_flow_facts f;
-	struct tg_decision dc;
+	struct ctl_decision cd;
+	struct ev_flow fl;
+	const char *type = NULL;
 	struct tg_content *c = NULL;
 	struct tg_policy *p = NULL;
 	struct tg_diag *d = NULL;
-	uint8_t key[16], fam;
+	uint8_t key[16], fkey[16], fam;
 	int ch, rc = 2, os;
 
 	memset(&f, 0, sizeof(f));
@@ -446,7 +456,11 @@ int ctl_explain_main(int argc, char **argv)
 	p = ctl_load_policy(policy, c, key, false);
 	if (p == NULL)
 		goto out;
-	if (tg_classify(p, c, NULL, &f, 0, &dc) != TG_OK) {
+	ev_flow_of_facts(&fl, &f);
+	if (getrandom(fkey, sizeof(fkey), 0) != (ssize_t)sizeof(fkey))
+		goto out;
+	fl.flow_id = ev_flow_id(fkey, fl.family, fl.ipproto, fl.src, fl.sport, fl.dst, fl.dport, 0);
+	if (ctl_decision_of(&cd, p, c, &f, &fl, &type) < 0) {
 		fprintf(stderr, "tlsgatectl explain: cannot classify\n");
 		goto out;
 	}
@@ -454,7 +468,10 @@ int ctl_explain_main(int argc, char **argv)
 		struct jw w;
 
 		jw_init(&w, stdout);
-		ctl_decision_json(&w, p, c, &dc);
+		ev_write_head(&w, ev_now_ms(), type);
+		(void)ev_write_flow(&w, &fl);
+		ctl_decision_members(&w, &cd);
+		jw_obj_end(&w);
 		jw_line_end(&w);
 	}
 	rc = 0;

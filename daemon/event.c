@@ -170,7 +170,18 @@ uint64_t ev_flow_id(const uint8_t key[static 16], uint8_t family, uint8_t ipprot
 {
 	uint8_t buf[2 + 16 + 16 + 4 + 4];
 	size_t alen = family == 4 ? 4 : 16, n = 0;
+	int c = memcmp(src, dst, alen);
 
+	/* Either direction's packet names the same flow, as for the Community ID. */
+	if (c > 0 || (c == 0 && sport > dport)) {
+		const uint8_t *t = src;
+		uint16_t tp = sport;
+
+		src = dst;
+		sport = dport;
+		dst = t;
+		dport = tp;
+	}
 	buf[n++] = family;
 	buf[n++] = ipproto;
 	memcpy(buf + n, src, alen);

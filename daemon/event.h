@@ -101,8 +101,8 @@ void ev_community_id(uint8_t family, uint8_t ipproto, const uint8_t *src, uint16
 		     const uint8_t *dst, uint16_t dport, char out[static EV_CID_LEN]);
 
 /*
- * ev_flow_id() - the flow's 52-bit id under @key: SipHash of the tuple and @isn (the client's
- * initial sequence number, 0 for UDP), so a reused port pair is another flow.
+ * ev_flow_id() - the flow's 52-bit id under @key: SipHash of the tuple (either direction) and
+ * @isn (the client's initial sequence number, 0 for UDP), so a reused port pair is another flow.
  */
 uint64_t ev_flow_id(const uint8_t key[static 16], uint8_t family, uint8_t ipproto,
 		    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
