@@ -228,7 +228,7 @@ static int ctl_explain_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tlsgatectl explain --policy FILE [--content DIR] --src IP [--mac MAC]\n"
-		"         [--dst IP] [--dport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
+		"         [--dst IP] [--dport N] [--sport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
 		"         --dns NAME | --quic) [--os OS] [--ech] [--user U] [--ja4 FP]\n"
 		"         [--fail FAILURE | --unparsable | --incomplete] [--upstream-excluded]\n"
 		"  --os: android ios windows macos linux chromeos other (as the passive hint), or "
@@ -272,6 +272,7 @@ int ctl_explain_main(int argc, char **argv)
 		OPT_MAC,
 		OPT_DST,
 		OPT_DPORT,
+		OPT_SPORT,
 		OPT_SNI,
 		OPT_OS,
 		OPT_ECH,
@@ -294,6 +295,7 @@ int ctl_explain_main(int argc, char **argv)
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "dst", required_argument, NULL, OPT_DST },
 		{ "dport", required_argument, NULL, OPT_DPORT },
+		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ "sni", required_argument, NULL, OPT_SNI },
 		{ "os", required_argument, NULL, OPT_OS },
 		{ "ech", no_argument, NULL, OPT_ECH },
@@ -348,13 +350,19 @@ int ctl_explain_main(int argc, char **argv)
 			}
 			f.has_mac = true;
 			break;
-		case OPT_DPORT: {
+		case OPT_DPORT:
+		case OPT_SPORT: {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || v == 0 || v > 65535) {
-				fprintf(stderr, "tlsgatectl explain: bad --dport %s\n", optarg);
+				fprintf(stderr, "tlsgatectl explain: bad --%s %s\n",
+					ch == OPT_DPORT ? "dport" : "sport", optarg);
 				return 2;
+			}
+			if (ch == OPT_SPORT) {
+				f.sport = (uint16_t)v;
+				break;
 			}
 			f.dport = (uint16_t)v;
 			dport_set = true;
