@@ -4,7 +4,7 @@
 #   /usr/share/tlsgate/tlsgate-marks.env, /usr/share/tlsgate/content/ (the content package)
 #   /etc/tlsgate/policy.json (the default policy, only if none is there: yours is kept)
 #   /etc/default/tlsgate (LAN interfaces and queues, only if none is there)
-#   /etc/systemd/system/tlsgated.service
+#   /etc/systemd/system/tlsgated.service, /etc/logrotate.d/tlsgate (the event log's rotation)
 # It builds first (Release) unless build/bin has the binaries. Options:
 #   --prefix-root DIR   install below DIR instead of / (for packaging and tests)
 #   --no-build          use what build/bin has
@@ -47,6 +47,7 @@ cp -r "$src/policy/content" "$r/usr/share/tlsgate/content.new"
 rm -rf "$r/usr/share/tlsgate/content"
 mv "$r/usr/share/tlsgate/content.new" "$r/usr/share/tlsgate/content"
 install -m 0644 "$src/scripts/tlsgated.service" "$r/etc/systemd/system/"
+install -D -m 0644 "$src/scripts/tlsgate.logrotate" "$r/etc/logrotate.d/tlsgate"
 # The daemon runs as a dynamic user: the policy must be readable by it.
 [ -e "$r/etc/tlsgate/policy.json" ] || install -m 0644 "$src/policy/default.json" "$r/etc/tlsgate/policy.json"
 if [ ! -e "$r/etc/default/tlsgate" ]; then

@@ -13,7 +13,8 @@ if ! "$src/scripts/install.sh" --prefix-root "$root" --no-build >"$root.log" 2>&
 fi
 for f in usr/sbin/tlsgated usr/sbin/tlsgatectl usr/sbin/tlsgate-setup \
 	usr/share/tlsgate/tlsgate-marks.env usr/share/tlsgate/content/pinned.json \
-	etc/tlsgate/policy.json etc/default/tlsgate etc/systemd/system/tlsgated.service; do
+	etc/tlsgate/policy.json etc/default/tlsgate etc/systemd/system/tlsgated.service \
+	etc/logrotate.d/tlsgate; do
 	check "$f installed" test -e "$root/$f"
 done
 check "installed policy is valid" "$root/usr/sbin/tlsgatectl" policy check "$root/etc/tlsgate/policy.json" \
