@@ -228,8 +228,9 @@ static int ctl_explain_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tlsgatectl explain --policy FILE [--content DIR] --src IP [--mac MAC]\n"
-		"         [--dst IP] [--dport N] [--sport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
-		"         --dns NAME | --quic) [--os OS] [--ech] [--user U] [--ja4 FP]\n"
+		"         [--dst IP] [--dport N] [--sport N]\n"
+		"         (--sni NAME | --http-host HOST [--http-path P] | --dns NAME | --quic)\n"
+		"         [--os OS] [--ech] [--user U] [--ja4 FP]\n"
 		"         [--fail FAILURE | --unparsable | --incomplete] [--upstream-excluded]\n"
 		"  --os: android ios windows macos linux chromeos other (as the passive hint), or "
 		"a\n"

@@ -28,9 +28,9 @@ static void declog_flow_of(struct engine *e, struct ev_flow *fl, const struct ad
 	fl->dst = f->server;
 	fl->sport = f->client_port;
 	fl->dport = f->server_port;
-	fl->flow_id = ev_flow_id(evlog_key(e->cfg.log), f->family, ipproto, f->client,
-				 f->client_port, f->server, f->server_port,
-				 ipproto == 6 ? f->client_isn : 0);
+	fl->flow_id =
+		ev_flow_id(evlog_key(e->cfg.log), f->family, ipproto, f->client, f->client_port,
+			   f->server, f->server_port, ipproto == 6 ? f->client_isn : 0);
 	if (r->fail != TG_FLOW_FAIL_NONE)
 		fl->fail = tg_flow_fail_text(r->fail);
 }
@@ -64,8 +64,8 @@ static void declog_emit(struct engine *e, const struct ev_flow *fl, const struct
 	FILE *m;
 
 	if (e->cfg.log == NULL ||
-	    !evlog_admit(e->cfg.log, fl->family, fl->src, security ? EVLOG_SECURITY : EVLOG_DECISION,
-			 repeat_id, now_ms))
+	    !evlog_admit(e->cfg.log, fl->family, fl->src,
+			 security ? EVLOG_SECURITY : EVLOG_DECISION, repeat_id, now_ms))
 		return;
 	m = open_memstream(&buf, &len);
 	if (m == NULL) {
@@ -122,7 +122,8 @@ void declog_dns(struct engine *e, const struct adopt_facts *f, uint8_t ipproto,
 	declog_flow_of(e, &fl, f, ipproto, r);
 	fl.app_proto = "dns";
 	if (m != NULL && m->n_q > 0) {
-		fl.rrname = (struct tg_span){ (const uint8_t *)m->q[0].name.text, m->q[0].name.len };
+		fl.rrname =
+			(struct tg_span){ (const uint8_t *)m->q[0].name.text, m->q[0].name.len };
 		fl.rrtype = m->q[0].qtype;
 	}
 	declog_emit(e, &fl, r, 0, now_ms);

@@ -43,8 +43,8 @@ void ev_ctx_of(struct ev_ctx *c, const struct tg_policy *p, const struct tg_cont
 	c->rule_list = dc->rule >= 0 ? dc->rule_list : TG_RULES_NONE;
 	c->rule_index = dc->rule >= 0 ? dc->rule : -1;
 	if (dc->alert_rule >= 0)
-		c->alert_rule =
-			or_empty(tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule));
+		c->alert_rule = or_empty(
+			tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule));
 	c->user = or_empty(dc->user_name);
 	c->policy = p;
 	memcpy(c->groups, dc->groups, sizeof(c->groups));

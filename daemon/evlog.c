@@ -348,7 +348,8 @@ void evlog_tick(struct evlog *l, uint64_t now_ms)
 
 		if (s->family == 0 || s->suppressed == 0)
 			continue;
-		if (now_ms - s->last_ms >= EVLOG_QUIET_MS || now_ms - s->first_ms >= EVLOG_SUMMARY_MS)
+		if (now_ms - s->last_ms >= EVLOG_QUIET_MS ||
+		    now_ms - s->first_ms >= EVLOG_SUMMARY_MS)
 			evlog_summary(l, s, now_ms);
 	}
 	pthread_mutex_unlock(&l->lock);

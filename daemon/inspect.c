@@ -223,7 +223,8 @@ static void dir_examine(struct inspect *in, struct flow *f, int dir, enum tg_err
 			a = inspect_emit_dns(in, &fl, inspect_flow_isn(f), 6, x->dns.p, x->dns.len,
 					     dir_dns_decide(d));
 			if (a == -2) {
-				(void)inspect_emit_fail(in, f, dir, TG_FLOW_FAIL_UNPARSABLE_DNS, TG_OK);
+				(void)inspect_emit_fail(in, f, dir, TG_FLOW_FAIL_UNPARSABLE_DNS,
+							TG_OK);
 				dir_finish(d);
 				return;
 			}
@@ -337,9 +338,9 @@ static void tcp_packet(struct inspect *in, const struct tg_pkt *p)
 	if (d->role == ROLE_CLIENT && (e == TG_ERR_REASM_CONFLICT || e == TG_ERR_REASM_WINDOW)) {
 		/* As tlsgated: the flow fails at once, whatever it holds. */
 		(void)inspect_emit_fail(in, f, dir,
-				e == TG_ERR_REASM_CONFLICT ? TG_FLOW_FAIL_REASM_CONFLICT
-							   : TG_FLOW_FAIL_REASM_WINDOW,
-				e);
+					e == TG_ERR_REASM_CONFLICT ? TG_FLOW_FAIL_REASM_CONFLICT
+								   : TG_FLOW_FAIL_REASM_WINDOW,
+					e);
 		dir_finish(d);
 		return;
 	}

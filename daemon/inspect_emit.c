@@ -131,8 +131,9 @@ static void emit_anomaly_obj(struct jw *w, const char *type, enum tg_err e)
 }
 
 /* The event flow of @fl as a capture shows it. */
-static void emit_flow_of(const struct inspect *in, struct ev_flow *ev, const struct inspect_flow *fl,
-			 uint8_t ipproto, uint32_t isn, struct emit_more *more)
+static void emit_flow_of(const struct inspect *in, struct ev_flow *ev,
+			 const struct inspect_flow *fl, uint8_t ipproto, uint32_t isn,
+			 struct emit_more *more)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->family = fl->family;
@@ -322,7 +323,8 @@ int inspect_emit_dns(struct inspect *in, const struct inspect_flow *fl, uint32_t
 	ev.app_proto = "dns";
 	ev.dns_answer = m->qr;
 	if (m->n_q > 0) {
-		ev.rrname = (struct tg_span){ (const uint8_t *)m->q[0].name.text, m->q[0].name.len };
+		ev.rrname =
+			(struct tg_span){ (const uint8_t *)m->q[0].name.text, m->q[0].name.len };
 		ev.rrtype = m->q[0].qtype;
 	}
 	decide = m->n_q > 0 && (how == DNS_CLIENT || (how == DNS_QUERY && !m->qr));

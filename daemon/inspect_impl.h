@@ -64,7 +64,6 @@ struct inspect {
 	uint64_t ts_ms; /* the packet being read, wall clock */
 };
 
-
 /* How a DNS message is decided. */
 enum dns_decide {
 	DNS_NO_DECISION, /* a response, or the server's direction */
@@ -75,8 +74,7 @@ enum dns_decide {
 /* inspect_emit.c: the lines. Each returns the enum tg_action decided, or -1 when none. */
 int inspect_emit_tls(struct inspect *in, const struct flow *f, int dir, const struct tg_exam *x,
 		     bool decide);
-int inspect_emit_http(struct inspect *in, const struct flow *f, int dir,
-		      const struct tg_exam *x);
+int inspect_emit_http(struct inspect *in, const struct flow *f, int dir, const struct tg_exam *x);
 /* A client's flow failed with @why (@err: the parser's answer behind it, TG_OK if none). */
 int inspect_emit_fail(struct inspect *in, const struct flow *f, int dir, enum tg_flow_fail why,
 		      enum tg_err err);

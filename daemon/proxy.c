@@ -527,17 +527,16 @@ int proxy_pollfd(const struct proxy *p)
  * then what @more writes. Over the client's budget (evlog.h), or without a log, nothing.
  */
 static void log_line_of(struct entry *e, struct evlog *log, const char *type, uint64_t ms,
-			bool security, uint64_t now_ms,
-			void (*more)(struct jw *w, const void *arg), const void *arg)
+			bool security, uint64_t now_ms, void (*more)(struct jw *w, const void *arg),
+			const void *arg)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	struct jw w;
 	FILE *m;
 
-	if (log == NULL ||
-	    !evlog_admit(log, e->job.family, e->job.client,
-			 security ? EVLOG_SECURITY : EVLOG_DECISION, 0, now_ms))
+	if (log == NULL || !evlog_admit(log, e->job.family, e->job.client,
+					security ? EVLOG_SECURITY : EVLOG_DECISION, 0, now_ms))
 		return;
 	m = e->frag != NULL ? open_memstream(&buf, &len) : NULL;
 	if (m == NULL) {

@@ -499,7 +499,7 @@ PY
 )
 sed 's/^/     /' <<<"$out"
 compared=$(sed -n 's/^compared=\([0-9]*\) .*/\1/p' <<<"$out")
-check "inspect and daemon: the same decisions ($(tail -n 1 <<<"$out"))" \
+check "inspect and daemon: the same decisions ($(grep "^compared=" <<<"$out"))" \
 	grep -q "^compared=[0-9]* mismatches=0 " <<<"$out"
 check "inspect and daemon: at least 10 flows compared (${compared:-0})" [ "${compared:-0}" -ge 10 ]
 check "daemon, inspect and explain: the same members for the same flow ($(grep '^members:' <<<"$out"))" \

@@ -45,7 +45,8 @@ static void check_cid(const char *a, uint16_t ap, const char *b, uint16_t bp, ui
 /* Vectors of the spec's baseline (community-id-spec baseline/baseline_deflt.json, seed 0). */
 static void test_community_id(void)
 {
-	check_cid("128.232.110.120", 34855, "66.35.250.204", 80, 6, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+	check_cid("128.232.110.120", 34855, "66.35.250.204", 80, 6,
+		  "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
 	check_cid("192.168.1.52", 54585, "8.8.8.8", 53, 17, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
 	check_cid("2001:470:e5bf:dead:4957:2174:e82c:4887", 63943, "2607:f8b0:400c:c03::1a", 25, 6,
 		  "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=");
@@ -81,7 +82,8 @@ static void test_line(void)
 {
 	uint8_t a[16], b[16];
 	static char sni[EV_NAME_MAX + 100];
-	struct tg_span alpn[2] = { { (const uint8_t *)"h2", 2 }, { (const uint8_t *)"http/1.1", 8 } };
+	struct tg_span alpn[2] = { { (const uint8_t *)"h2", 2 },
+				   { (const uint8_t *)"http/1.1", 8 } };
 	struct ev_flow fl;
 	struct ev_ctx c;
 	char *buf = NULL, want[2048];
