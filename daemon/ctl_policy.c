@@ -465,10 +465,9 @@ int ctl_explain_main(int argc, char **argv)
 	p = ctl_load_policy(policy, c, key, false);
 	if (p == NULL)
 		goto out;
-	ev_flow_of_facts(&fl, &f);
 	if (getrandom(fkey, sizeof(fkey), 0) != (ssize_t)sizeof(fkey))
 		goto out;
-	fl.flow_id = ev_flow_id(fkey, fl.family, fl.ipproto, fl.src, fl.sport, fl.dst, fl.dport, 0);
+	ev_flow_of_facts(&fl, fkey, &f);
 	if (ctl_decision_of(&cd, p, c, &f, &fl, &type) < 0) {
 		fprintf(stderr, "tlsgatectl explain: cannot classify\n");
 		goto out;

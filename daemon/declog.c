@@ -21,16 +21,8 @@
 static void declog_flow_of(struct engine *e, struct ev_flow *fl, const struct adopt_facts *f,
 			   uint8_t ipproto, const struct dec_result *r)
 {
-	memset(fl, 0, sizeof(*fl));
-	fl->family = f->family;
-	fl->ipproto = ipproto;
-	fl->src = f->client;
-	fl->dst = f->server;
-	fl->sport = f->client_port;
-	fl->dport = f->server_port;
-	fl->flow_id =
-		ev_flow_id(evlog_key(e->cfg.log), f->family, ipproto, f->client, f->client_port,
-			   f->server, f->server_port, ipproto == 6 ? f->client_isn : 0);
+	ev_flow_init(fl, evlog_key(e->cfg.log), f->family, ipproto, f->client, f->client_port,
+		     f->server, f->server_port, ipproto == 6 ? f->client_isn : 0);
 	if (r->fail != TG_FLOW_FAIL_NONE)
 		fl->fail = tg_flow_fail_text(r->fail);
 }

@@ -57,16 +57,26 @@ void ev_ctx_of(struct ev_ctx *c, const struct tg_policy *p, const struct tg_cont
 		}
 }
 
-void ev_flow_of_facts(struct ev_flow *fl, const struct tg_flow_facts *f)
+void ev_flow_init(struct ev_flow *fl, const uint8_t key[static 16], uint8_t family, uint8_t ipproto,
+		  const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+		  uint32_t isn)
 {
 	memset(fl, 0, sizeof(*fl));
-	fl->family = f->family;
+	fl->family = family;
+	fl->ipproto = ipproto;
+	fl->src = src;
+	fl->dst = dst;
+	fl->sport = sport;
+	fl->dport = dport;
+	fl->flow_id = ev_flow_id(key, family, ipproto, src, sport, dst, dport, isn);
+}
+
+void ev_flow_of_facts(struct ev_flow *fl, const uint8_t key[static 16],
+		      const struct tg_flow_facts *f)
+{
 	/* A DNS query as most are sent; QUIC is UDP. */
-	fl->ipproto = f->kind == TG_FLOW_QUIC || f->kind == TG_FLOW_DNS ? 17 : 6;
-	fl->src = f->src;
-	fl->dst = f->dst;
-	fl->sport = f->sport;
-	fl->dport = f->dport;
+	ev_flow_init(fl, key, f->family, f->kind == TG_FLOW_QUIC || f->kind == TG_FLOW_DNS ? 17 : 6,
+		     f->src, f->sport, f->dst, f->dport, 0);
 	switch (f->kind) {
 	case TG_FLOW_TLS:
 		fl->app_proto = "tls";

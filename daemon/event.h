@@ -78,8 +78,16 @@ void ev_ctx_of(struct ev_ctx *c, const struct tg_policy *p, const struct tg_cont
 /* An empty context: no rule, no user (a line without a policy decision). */
 void ev_ctx_none(struct ev_ctx *c);
 
-/* ev_flow_of_facts() - @fl from the classifier's facts (explain, inspect); views into @f. */
-void ev_flow_of_facts(struct ev_flow *fl, const struct tg_flow_facts *f);
+/*
+ * ev_flow_init() - @fl with only the flow's addresses, ports and its id under @key (ev_flow_id;
+ * @isn 0 for UDP): what every producer starts from. The addresses are views.
+ */
+void ev_flow_init(struct ev_flow *fl, const uint8_t key[static 16], uint8_t family, uint8_t ipproto,
+		  const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+		  uint32_t isn);
+/* ev_flow_of_facts() - @fl from the classifier's facts (explain); views into @f. */
+void ev_flow_of_facts(struct ev_flow *fl, const uint8_t key[static 16],
+		      const struct tg_flow_facts *f);
 
 /*
  * ev_type() - the event_type of a decision: "alert" when it blocks or an alert rule matched,

@@ -357,13 +357,7 @@ void evlog_tick(struct evlog *l, uint64_t now_ms)
 
 void evlog_stats(struct evlog *l, struct evlog_stats *out)
 {
-	out->lines = __atomic_load_n(&l->st.lines, __ATOMIC_RELAXED);
-	out->suppressed = __atomic_load_n(&l->st.suppressed, __ATOMIC_RELAXED);
-	out->suppressed_security = __atomic_load_n(&l->st.suppressed_security, __ATOMIC_RELAXED);
-	out->summaries = __atomic_load_n(&l->st.summaries, __ATOMIC_RELAXED);
-	out->repeats = __atomic_load_n(&l->st.repeats, __ATOMIC_RELAXED);
-	out->write_errors = __atomic_load_n(&l->st.write_errors, __ATOMIC_RELAXED);
-	out->nomem = __atomic_load_n(&l->st.nomem, __ATOMIC_RELAXED);
-	out->reopened = __atomic_load_n(&l->st.reopened, __ATOMIC_RELAXED);
-	out->evicted = __atomic_load_n(&l->st.evicted, __ATOMIC_RELAXED);
+#define EVLOG_CTR_LOAD(n) out->n = __atomic_load_n(&l->st.n, __ATOMIC_RELAXED);
+	EVLOG_COUNTERS(EVLOG_CTR_LOAD)
+#undef EVLOG_CTR_LOAD
 }

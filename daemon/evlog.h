@@ -24,16 +24,27 @@ enum evlog_class {
 	EVLOG_SECURITY, /* a block, an alert rule, a learned bypass: the larger budget */
 };
 
+/*
+ * The counters (tlsgatectl stats "log"): lines written; over a source's budget, of which
+ * security events; "suppressed" lines written; QUIC retransmissions not logged again; lines
+ * lost to a failed or short write(), or to no memory; reopens; sources forgotten for a new one
+ * (their count summed up first).
+ */
+#define EVLOG_COUNTERS(X)      \
+	X(lines)               \
+	X(suppressed)          \
+	X(suppressed_security) \
+	X(summaries)           \
+	X(repeats)             \
+	X(write_errors)        \
+	X(nomem)               \
+	X(reopened)            \
+	X(evicted)
+
 struct evlog_stats {
-	uint64_t lines; /* written */
-	uint64_t suppressed; /* over a source's budget */
-	uint64_t suppressed_security; /* of which security events */
-	uint64_t summaries; /* "suppressed" lines written */
-	uint64_t repeats; /* QUIC retransmissions not logged again */
-	uint64_t write_errors; /* write() failed or was short: the line is lost */
-	uint64_t nomem; /* no memory to format a line: lost */
-	uint64_t reopened;
-	uint64_t evicted; /* sources forgotten for a new one (their count summed up first) */
+#define EVLOG_CTR_FIELD(n) uint64_t n;
+	EVLOG_COUNTERS(EVLOG_CTR_FIELD)
+#undef EVLOG_CTR_FIELD
 };
 
 /*

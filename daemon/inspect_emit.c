@@ -135,15 +135,7 @@ static void emit_flow_of(const struct inspect *in, struct ev_flow *ev,
 			 const struct inspect_flow *fl, uint8_t ipproto, uint32_t isn,
 			 struct emit_more *more)
 {
-	memset(ev, 0, sizeof(*ev));
-	ev->family = fl->family;
-	ev->ipproto = ipproto;
-	ev->src = fl->src;
-	ev->dst = fl->dst;
-	ev->sport = fl->sport;
-	ev->dport = fl->dport;
-	ev->flow_id = ev_flow_id(in->key, fl->family, ipproto, fl->src, fl->sport, fl->dst,
-				 fl->dport, isn);
+	ev_flow_init(ev, in->key, fl->family, ipproto, fl->src, fl->sport, fl->dst, fl->dport, isn);
 	ev->more = emit_more;
 	ev->more_arg = more;
 }

@@ -571,15 +571,9 @@ static int stats_answer(void *arg, const char *cmd, FILE *f)
 	evlog_stats(sc->log, &ls);
 	jw_key(&w, "log");
 	jw_obj_begin(&w);
-	jw_kv_uint(&w, "lines", ls.lines);
-	jw_kv_uint(&w, "suppressed", ls.suppressed);
-	jw_kv_uint(&w, "suppressed_security", ls.suppressed_security);
-	jw_kv_uint(&w, "summaries", ls.summaries);
-	jw_kv_uint(&w, "repeats", ls.repeats);
-	jw_kv_uint(&w, "write_errors", ls.write_errors);
-	jw_kv_uint(&w, "nomem", ls.nomem);
-	jw_kv_uint(&w, "reopened", ls.reopened);
-	jw_kv_uint(&w, "evicted", ls.evicted);
+#define EVLOG_CTR_JSON(n) jw_kv_uint(&w, #n, ls.n);
+	EVLOG_COUNTERS(EVLOG_CTR_JSON)
+#undef EVLOG_CTR_JSON
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_line_end(&w);
