@@ -34,9 +34,26 @@
 #define ENG_SYNACK_TIMEOUT_MS 30000 /* handshake seen, no data: forget the flow */
 #define ENG_DECIDED_LINGER_MS 10000 /* decided flows kept to re-verdict late queued packets */
 #define ENG_STREAM_IDLE_MS    60000 /* a kept HTTP/DNS flow with no request this long: reset */
-#define ENG_LOG_LINE_MAX      8192 /* one decision line; longer fields are cut (LOG_FIELD_MAX) */
-#define ENG_LOG_FIELD_MAX     512 /* bytes of a name kept in a decision line, then "truncated" */
-#define ENG_LOG_TAIL_MAX      1024 /* room kept after a line's names: action, rule, outcome */
+
+/*
+ * The event log (event.c, evlog.c). A line is never cut to fit: names are (EV_NAME_MAX). Lines
+ * are budgeted per client address with two token buckets, one for decisions and a larger one
+ * for security events (blocks, alert rules, learned bypasses), so that one client cannot
+ * flood the log and its own blocks still get through a flood of its other lines. Lines past a
+ * budget are counted (stats "log".suppressed) and summed up in one "suppressed" line per
+ * source once it has been quiet for EVLOG_QUIET_MS, or every EVLOG_SUMMARY_MS while it is not.
+ */
+#define EV_NAME_MAX	   512 /* bytes of a name kept in a line, then "truncated": true */
+#define EVLOG_SOURCES	   4096 /* client addresses with a budget; the least recent goes */
+#define EVLOG_PROBE	   8 /* slots looked at per address */
+#define EVLOG_RATE	   50 /* decision lines per second per client address... */
+#define EVLOG_BURST	   1000 /* ...after a burst of this many */
+#define EVLOG_ALERT_RATE   200 /* security lines per second per client address... */
+#define EVLOG_ALERT_BURST  2000 /* ...after a burst of this many */
+#define EVLOG_QUIET_MS	   2000 /* no line suppressed this long: the summary is written */
+#define EVLOG_SUMMARY_MS   60000 /* a flood that goes on gets a summary this often */
+#define EVLOG_REPEAT_SLOTS 4096 /* QUIC attempts remembered, so one attempt is one line */
+#define EVLOG_REPEAT_MS	   30000 /* an Initial retransmitted within this is the same attempt */
 
 /* Pending UDP DNS queries per engine, what answers are learned against (dnsq.c). */
 /* 400 queries a second per queue for DNSQ_TTL_MS; about 1.3 MB per engine. */

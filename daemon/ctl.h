@@ -18,9 +18,14 @@ int ctl_daemon_main(int argc, char **argv);
 int ctl_policy_cmd_main(int argc, char **argv);
 /* explain: without --policy, against the running daemon; with it, ctl_explain_main. */
 int ctl_explain_cmd_main(int argc, char **argv);
+int ctl_log_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
 int ctl_explain_main(int argc, char **argv);
 int ctl_ca_main(int argc, char **argv);
+
+#include "tlsgate/classify.h"
+
+#include "event.h"
 
 struct jw;
 struct tg_policy;
@@ -33,9 +38,32 @@ struct tg_content *ctl_load_content(const char *dir, const uint8_t key[static 16
 				    struct tg_diag *d);
 struct tg_policy *ctl_load_policy(const char *file, const struct tg_content *content,
 				  const uint8_t key[static 16]);
-/* One decision as a JSON object value (explain's output; inspect --policy's "decision"). */
-void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
-		       const struct tg_decision *dc);
+/* A decision as explain and inspect --policy write it. */
+struct ctl_decision {
+	const struct tg_policy *p;
+	const struct tg_content *c;
+	struct tg_decision dc;
+	struct ev_ctx ctx;
+};
+/*
+ * Classify @f into *@cd: the action, and for the line about @fl its event_type in *@type and
+ * the failure decided on in @fl->fail. -1: the classifier refused the facts.
+ */
+int ctl_decision_of(struct ctl_decision *cd, const struct tg_policy *p, const struct tg_content *c,
+		    const struct tg_flow_facts *f, struct ev_flow *fl, const char **type);
+/* The same from a decision made elsewhere (the daemon's classifier, with its bypass table). */
+void ctl_decision_from(struct ctl_decision *cd, const struct tg_policy *p,
+		       const struct tg_content *c, const struct tg_decision *dc, struct ev_flow *fl,
+		       const char **type);
+/* One explain line about @fl to @out: the event head, the flow, the decision's members. */
+void ctl_decision_line(FILE *out, const struct ctl_decision *cd, const struct ev_flow *fl,
+		       const char *type);
+/*
+ * The decision's members as every event line has them (event.h: rule ... category, action,
+ * reason), then "explain": what else the classifier found (name, categories, reputation,
+ * pinned, m365, bypass_allowed, posture).
+ */
+void ctl_decision_members(struct jw *w, const struct ctl_decision *cd);
 
 /*
  * explain's options (ctl_policy.c), also parsed by tlsgated for an explain against the running

@@ -2,8 +2,9 @@
 /*
  * ctl_control.c - tlsgatectl's side of the control socket (control.h has the wire format):
  * sending a request and reading the reply, the options every such command takes (--control
- * PATH, --json), and the commands status, reload, stats and flows. Exit codes (CTL_EXIT_*):
- * 0 done, 1 the daemon refused or failed (its error on stderr), 2 usage, 3 daemon unreachable.
+ * PATH, --json), and the commands status, reload, stats, flows and log reopen (the event log's
+ * file, after rotation). Exit codes (CTL_EXIT_*): 0 done, 1 the daemon refused or failed (its
+ * error on stderr), 2 usage, 3 daemon unreachable.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -401,4 +402,29 @@ int ctl_stats_main(int argc, char **argv)
 	free(raw);
 	cJSON_Delete(r);
 	return CTL_EXIT_OK;
+}
+
+/* `tlsgatectl log reopen`: exit 0 when the daemon reopened its event log file. */
+static void log_usage(FILE *f)
+{
+	fprintf(f, "usage: tlsgatectl log reopen [--json] [--control PATH]\n"
+		   "  the daemon reopens its event log file (after logrotate moved it)\n");
+}
+
+static void log_print(const cJSON *r)
+{
+	(void)r;
+	printf("event log reopened\n");
+}
+
+int ctl_log_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "reopen") != 0) {
+		bool help =
+			argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+
+		log_usage(help ? stdout : stderr);
+		return help ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+	}
+	return simple(argc - 1, argv + 1, "log reopen", log_usage, log_print);
 }

@@ -21,27 +21,31 @@ static void inspect_usage(FILE *f)
 {
 	fprintf(f, "usage: tlsgatectl inspect FILE.pcap... [--policy FILE [--content DIR]]\n"
 		   "  one JSON object per line for each TLS ClientHello, DNS message, HTTP\n"
-		   "  request and failed TCP flow (tcp_fail) in each pcap or pcapng capture; with\n"
-		   "  --policy, each line tlsgated decides also carries the decision the policy\n"
-		   "  gives it (\"decision\", as tlsgatectl explain)\n");
+		   "  request, failed TCP flow and parser failure in each pcap or pcapng capture,\n"
+		   "  as tlsgated's event lines; with --policy, each line tlsgated decides also\n"
+		   "  carries the decision the policy gives it (as tlsgatectl explain)\n");
 }
 
 /* --policy: classify each line's flow offline (no dynamic bypass table). */
 struct inspect_policy {
 	struct tg_policy *p;
 	struct tg_content *c;
+	struct ctl_decision last; /* of the line being written */
 };
 
-static int hook_decide(void *arg, struct jw *w, const struct tg_flow_facts *f)
+static int hook_decide(void *arg, const struct tg_flow_facts *f, struct ev_flow *fl,
+		       const char **type)
+{
+	struct inspect_policy *ip = arg;
+
+	return ctl_decision_of(&ip->last, ip->p, ip->c, f, fl, type);
+}
+
+static void hook_members(void *arg, struct jw *w)
 {
 	const struct inspect_policy *ip = arg;
-	struct tg_decision dc;
 
-	if (tg_classify(ip->p, ip->c, NULL, f, 0, &dc) != TG_OK)
-		return -1;
-	jw_key(w, "decision");
-	ctl_decision_json(w, ip->p, ip->c, &dc);
-	return (int)dc.action;
+	ctl_decision_members(w, &ip->last);
 }
 
 int ctl_inspect_main(int argc, char **argv)
@@ -52,13 +56,14 @@ int ctl_inspect_main(int argc, char **argv)
 		{ "content", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct inspect_hooks hooks = { hook_decide };
+	static const struct inspect_hooks hooks = { hook_decide, hook_members };
 	const char *policy = NULL, *content = NULL;
-	struct inspect_policy ip = { NULL, NULL };
+	struct inspect_policy ip;
 	struct tg_diag *d = NULL;
 	uint8_t key[16];
 	int c, i, rc = 0;
 
+	memset(&ip, 0, sizeof(ip));
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -27,7 +27,10 @@
 #include "tlsgate/domain.h"
 #include "tlsgate/policy.h"
 
+#include <sys/random.h>
+
 #include "ctl.h"
+#include "event.h"
 #include "jsonw.h"
 #include "load.h"
 
@@ -107,32 +110,52 @@ static void kv_opt(struct jw *w, const char *key, const char *v)
 		jw_null(w);
 }
 
-void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
-		       const struct tg_decision *dc)
+void ctl_decision_from(struct ctl_decision *cd, const struct tg_policy *p,
+		       const struct tg_content *c, const struct tg_decision *dc, struct ev_flow *fl,
+		       const char **type)
 {
-	char rule[32];
+	cd->p = p;
+	cd->c = c;
+	cd->dc = *dc;
+	ev_ctx_of(&cd->ctx, p, c, &cd->dc);
+	if (cd->dc.fail != TG_FLOW_FAIL_NONE)
+		fl->fail = tg_flow_fail_text(cd->dc.fail);
+	*type = ev_type(fl, tg_action_text(cd->dc.action), &cd->ctx);
+}
+
+int ctl_decision_of(struct ctl_decision *cd, const struct tg_policy *p, const struct tg_content *c,
+		    const struct tg_flow_facts *f, struct ev_flow *fl, const char **type)
+{
+	struct tg_decision dc;
+
+	if (tg_classify(p, c, NULL, f, 0, &dc) != TG_OK)
+		return -1;
+	ctl_decision_from(cd, p, c, &dc, fl, type);
+	return (int)cd->dc.action;
+}
+
+void ctl_decision_line(FILE *out, const struct ctl_decision *cd, const struct ev_flow *fl,
+		       const char *type)
+{
+	struct jw w;
+
+	jw_init(&w, out);
+	ev_write_head(&w, ev_now_ms(), type);
+	(void)ev_write_flow(&w, fl);
+	ctl_decision_members(&w, cd);
+	jw_obj_end(&w);
+	jw_line_end(&w);
+}
+
+/* "explain": what the classifier found besides the members every event line has. */
+static void ctl_explain_json(struct jw *w, const struct tg_policy *p, const struct tg_content *c,
+			     const struct tg_decision *dc)
+{
 	size_t i;
 
+	jw_key(w, "explain");
 	jw_obj_begin(w);
-	jw_kv_str(w, "action", tg_action_text(dc->action));
-	jw_kv_str(w, "reason", tg_reason_text(dc->reason));
-	kv_opt(w, "rule", dc->rule_name);
-	snprintf(rule, sizeof(rule), "%s[%d]",
-		 dc->rule_list == TG_RULES_FILTERING ? "filtering" : "decryption", dc->rule);
-	kv_opt(w, "rule_path", dc->rule >= 0 ? rule : NULL);
-	kv_opt(w, "alert",
-	       dc->alert_rule >= 0
-		       ? tg_policy_rule_name(p, TG_RULES_FILTERING, (size_t)dc->alert_rule)
-		       : NULL);
 	kv_opt(w, "name", dc->name_len ? dc->name : NULL);
-	kv_opt(w, "user", dc->user_name);
-	jw_key(w, "groups");
-	jw_arr_begin(w);
-	for (i = 0; i < tg_policy_group_count(p); i++)
-		if (dc->groups[i / 64] >> (i % 64) & 1)
-			jw_str(w, tg_policy_group_name(p, i));
-	jw_arr_end(w);
-	kv_opt(w, "app", dc->app_name);
 	jw_key(w, "categories");
 	jw_arr_begin(w);
 	for (i = 0; i < TG_CAP_CATEGORIES; i++)
@@ -173,7 +196,15 @@ void ctl_decision_json(struct jw *w, const struct tg_policy *p, const struct tg_
 	if (dc->posture.endpoint)
 		jw_kv_str(w, "endpoint", dc->posture.endpoint);
 	jw_obj_end(w);
+	(void)p;
 	jw_obj_end(w);
+}
+
+void ctl_decision_members(struct jw *w, const struct ctl_decision *cd)
+{
+	ev_write_ctx(w, &cd->ctx);
+	ev_write_verdict(w, tg_action_text(cd->dc.action), tg_reason_text(cd->dc.reason));
+	ctl_explain_json(w, cd->p, cd->c, &cd->dc);
 }
 
 static int ctl_explain_usage(FILE *f)
@@ -181,8 +212,9 @@ static int ctl_explain_usage(FILE *f)
 	fprintf(f,
 		"usage: tlsgatectl explain [--policy FILE [--content DIR] | --control PATH]\n"
 		"         --src IP [--mac MAC]\n"
-		"         [--dst IP] [--dport N] (--sni NAME | --http-host HOST [--http-path P] |\n"
-		"         --dns NAME | --quic) [--os OS] [--ech] [--user U] [--ja4 FP]\n"
+		"         [--dst IP] [--dport N] [--sport N] (--sni NAME | --http-host HOST\n"
+		"         [--http-path P] | --dns NAME | --quic) [--os OS] [--ech] [--user U] "
+		"[--ja4 FP]\n"
 		"         [--fail FAILURE | --unparsable | --incomplete] [--upstream-excluded]\n"
 		"  --os: android ios windows macos linux chromeos other (as the passive hint), or "
 		"a\n"
@@ -292,6 +324,7 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 		OPT_MAC,
 		OPT_DST,
 		OPT_DPORT,
+		OPT_SPORT,
 		OPT_SNI,
 		OPT_OS,
 		OPT_ECH,
@@ -316,6 +349,7 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "dst", required_argument, NULL, OPT_DST },
 		{ "dport", required_argument, NULL, OPT_DPORT },
+		{ "sport", required_argument, NULL, OPT_SPORT },
 		{ "sni", required_argument, NULL, OPT_SNI },
 		{ "os", required_argument, NULL, OPT_OS },
 		{ "ech", no_argument, NULL, OPT_ECH },
@@ -370,12 +404,16 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 			f.has_mac = true;
 			break;
 		case OPT_DPORT:
+		case OPT_SPORT:
 			if (!ctl_port_ok(optarg)) {
 				fprintf(err,
-					"tlsgatectl explain: --dport \"%s\": not a port "
-					"(1..65535)\n",
-					optarg);
+					"tlsgatectl explain: --%s \"%s\": not a port (1..65535)\n",
+					ch == OPT_DPORT ? "dport" : "sport", optarg);
 				return 2;
+			}
+			if (ch == OPT_SPORT) {
+				f.sport = (uint16_t)strtoul(optarg, NULL, 10);
+				break;
 			}
 			f.dport = (uint16_t)strtoul(optarg, NULL, 10);
 			dport_set = true;
@@ -491,11 +529,13 @@ int ctl_explain_parse(int argc, char **argv, struct ctl_explain_args *a, FILE *e
 int ctl_explain_main(int argc, char **argv)
 {
 	struct ctl_explain_args a;
-	struct tg_decision dc;
+	struct ctl_decision cd;
+	struct ev_flow fl;
+	const char *type = NULL;
 	struct tg_content *c = NULL;
 	struct tg_policy *p = NULL;
 	struct tg_diag *d = NULL;
-	uint8_t key[16];
+	uint8_t key[16], fkey[16];
 	int rc;
 
 	optind = 1;
@@ -515,17 +555,14 @@ int ctl_explain_main(int argc, char **argv)
 	p = ctl_load_policy(a.policy, c, key);
 	if (p == NULL)
 		goto out;
-	if (tg_classify(p, c, NULL, &a.f, 0, &dc) != TG_OK) {
+	if (getrandom(fkey, sizeof(fkey), 0) != (ssize_t)sizeof(fkey))
+		goto out;
+	ev_flow_of_facts(&fl, fkey, &a.f);
+	if (ctl_decision_of(&cd, p, c, &a.f, &fl, &type) < 0) {
 		fprintf(stderr, "tlsgatectl explain: cannot classify\n");
 		goto out;
 	}
-	{
-		struct jw w;
-
-		jw_init(&w, stdout);
-		ctl_decision_json(&w, p, c, &dc);
-		jw_line_end(&w);
-	}
+	ctl_decision_line(stdout, &cd, &fl, type);
 	rc = 0;
 out:
 	tg_policy_free(p);

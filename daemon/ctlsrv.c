@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include "tlsgate/bypass.h"
 #include "tlsgate/cidr.h"
 #include "tlsgate/domain.h"
@@ -23,6 +25,7 @@
 #include "ctlsrv.h"
 #include "decide.h"
 #include "engine.h"
+#include "evlog.h"
 #include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
@@ -338,6 +341,8 @@ void ctlsrv_snapshot(void *arg, struct metrics_snap *sn)
 	sn->metrics_on = s->m != NULL;
 	if (s->m != NULL)
 		metrics_http_stats_get(s->m, &sn->metrics);
+	if (s->cfg.log != NULL)
+		evlog_stats(s->cfg.log, &sn->log);
 	sn->reloads_ok = s->reloads_ok;
 	sn->reloads_failed = s->reloads_failed;
 	sn->last_reload_s = (uint64_t)s->last_time;
@@ -421,6 +426,12 @@ static void stats_json(const struct metrics_snap *sn, FILE *out)
 	jw_kv_uint(&w, "live", sn->bypass.live);
 	jw_kv_uint(&w, "candidates", sn->bypass.candidates);
 	jw_kv_uint(&w, "principals", sn->bypass.principals);
+	jw_obj_end(&w);
+	jw_key(&w, "log");
+	jw_obj_begin(&w);
+#define EVLOG_CTR_JSON(n) jw_kv_uint(&w, #n, sn->log.n);
+	EVLOG_COUNTERS(EVLOG_CTR_JSON)
+#undef EVLOG_CTR_JSON
 	jw_obj_end(&w);
 	jw_kv_uint(&w, "reloads_ok", sn->reloads_ok);
 	jw_kv_uint(&w, "reloads_failed", sn->reloads_failed);
@@ -802,6 +813,8 @@ static int cmd_flows(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 
 struct explain_ctx {
 	FILE *out;
+	const struct tg_flow_facts *f;
+	uint8_t key[16]; /* the flow_id key of this answer */
 	bool ok;
 };
 
@@ -809,13 +822,15 @@ static void explain_print(void *arg, const struct tg_policy *p, const struct tg_
 			  const struct tg_decision *dec)
 {
 	struct explain_ctx *x = arg;
-	struct jw w;
+	struct ctl_decision cd;
+	struct ev_flow fl;
+	const char *type = NULL;
 
 	if (dec == NULL)
 		return;
-	jw_init(&w, x->out);
-	ctl_decision_json(&w, p, c, dec);
-	jw_line_end(&w);
+	ev_flow_of_facts(&fl, x->key, x->f);
+	ctl_decision_from(&cd, p, c, dec, &fl, &type);
+	ctl_decision_line(x->out, &cd, &fl, type);
 	x->ok = true;
 }
 
@@ -823,7 +838,7 @@ static void explain_print(void *arg, const struct tg_policy *p, const struct tg_
 static int cmd_explain(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 {
 	char *buf = NULL, *eargv[CTLSRV_EXPLAIN_ARGS + 2], *msg = NULL, *nl, name[] = "explain";
-	struct explain_ctx x = { out, false };
+	struct explain_ctx x = { out, NULL, { 0 }, false };
 	struct ctl_explain_args a;
 	size_t i, mlen = 0;
 	int n = 1, rc = -1;
@@ -864,6 +879,11 @@ static int cmd_explain(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
 							  : "bad options");
 		goto out;
 	}
+	x.f = &a.f;
+	if (getrandom(x.key, sizeof(x.key), 0) != (ssize_t)sizeof(x.key)) {
+		rc = fail(out, "explain: no random bytes for the flow id");
+		goto out;
+	}
 	decider_explain(s->cfg.d, &a.f, mono_ms(), explain_print, &x);
 	rc = x.ok ? 0 : fail(out, "explain: the classifier refused these facts");
 out:
@@ -872,6 +892,36 @@ out:
 	free(msg);
 	free(buf);
 	return rc;
+}
+
+int ctlsrv_log_reopen(struct ctlsrv *s, char *err, size_t errlen)
+{
+	int r = s->cfg.log != NULL ? evlog_reopen(s->cfg.log, err, errlen) : 1;
+
+	if (r == 0)
+		log_info("event log reopened");
+	else if (r == 1)
+		snprintf(err, errlen, "the event log is not a file (stdout or syslog)");
+	else
+		log_warnx("event log not reopened: %s", err);
+	return r == 0 ? 0 : -1;
+}
+
+/* The event log's file opened again (after logrotate moved it); SIGUSR1 does the same. */
+static int cmd_log_reopen(struct ctlsrv *s, const struct ctlsrv_req *rq, FILE *out)
+{
+	char err[256];
+	struct jw w;
+
+	(void)rq;
+	if (ctlsrv_log_reopen(s, err, sizeof(err)) == -1)
+		return fail(out, "log reopen: %s", err);
+	jw_init(&w, out);
+	jw_obj_begin(&w);
+	jw_kv_bool(&w, "reopened", true);
+	jw_obj_end(&w);
+	jw_line_end(&w);
+	return 0;
 }
 
 /*
@@ -892,7 +942,7 @@ static const struct ctlsrv_cmd ctlsrv_cmds[] = {
 	{ "bypass flush", CMD_ARGS, cmd_bypass_flush },
 	{ "flows", 0, cmd_flows },
 	{ "explain", CMD_BODY, cmd_explain },
-	/* { "log reopen", 0, cmd_log_reopen }: the decision log's reopen, with log rotation. */
+	{ "log reopen", 0, cmd_log_reopen },
 };
 
 /* How many of @argv's first words are @name's words; 0 if @name does not start @argv. */

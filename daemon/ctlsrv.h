@@ -27,6 +27,8 @@ struct proxy;
 struct pstore;
 struct queue;
 
+struct evlog;
+
 struct ctlsrv_cfg {
 	struct decider *d;
 	struct proxy *proxy; /* NULL: no decryption */
@@ -39,6 +41,7 @@ struct ctlsrv_cfg {
 	/* Free retired policies once no queue thread can hold them (swapped at @swap_ms). */
 	void (*quiesce)(void *arg, uint64_t swap_ms);
 	void *quiesce_arg;
+	struct evlog *log; /* the event log (reopen, its counters); NULL: none */
 };
 
 struct ctlsrv;
@@ -57,6 +60,9 @@ int ctlsrv_handle(void *arg, int argc, char **argv, const uint8_t *body, size_t 
  * and swap it in; @trigger ("reload", "sighup") is what status shows. 0, or -1 with @err.
  */
 int ctlsrv_reload(struct ctlsrv *s, const char *trigger, char *err, size_t errlen);
+
+/* Reopen the event log's file (SIGUSR1, "log reopen"). 0, or -1 with @err. */
+int ctlsrv_log_reopen(struct ctlsrv *s, char *err, size_t errlen);
 
 /* Every counter now (@arg is the ctlsrv). */
 void ctlsrv_snapshot(void *arg, struct metrics_snap *snap);

@@ -257,16 +257,9 @@ static void facts_of(struct tg_flow_facts *f, const struct dec_flow *fl, enum tg
 		f->hint_confidence = hint.confidence;
 }
 
-static const char *or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 /* The classifier's answer in the datapath's terms. */
 static void result_of(struct dec_result *r, const struct bundle *b, const struct tg_decision *dec)
 {
-	unsigned id;
-
 	memset(r, 0, sizeof(*r));
 	r->action = dec->action == TG_ACTION_BLOCK     ? DEC_BLOCK
 		    : dec->action == TG_ACTION_DECRYPT ? DEC_DECRYPT
@@ -275,19 +268,13 @@ static void result_of(struct dec_result *r, const struct bundle *b, const struct
 	r->reason_id = dec->reason;
 	r->fail = dec->fail;
 	r->rule = dec->rule;
-	r->rule_name = or_empty(dec->rule_name);
-	r->user = or_empty(dec->user_name);
-	r->app = or_empty(dec->app_name);
-	r->category = "";
+	ev_ctx_of(&r->ctx, b->policy, b->content, dec);
+	r->rule_name = r->ctx.rule;
+	r->user = r->ctx.user;
 	r->reputation = dec->reputation;
 	r->bypass_allowed = dec->bypass_allowed;
 	memcpy(r->name, dec->name, dec->name_len);
 	r->name[dec->name_len] = '\0';
-	for (id = 0; id < TG_CAP_CATEGORIES; id++)
-		if (tg_catset_has(&dec->categories, id)) {
-			r->category = or_empty(tg_content_category_name(b->content, id));
-			break;
-		}
 }
 
 static void decision_count(const struct decider *d, enum dec_action a, enum tg_reason why)
@@ -357,6 +344,8 @@ void decider_tls(const struct decider *d, const struct dec_flow *fl, const struc
 	srv.port = fl->dport;
 	f.upstream_excluded = tg_upstream_excl_lookup(d->excl, &srv, now_ms, &ex);
 	classify(d, &f, now_ms, out);
+	if (f.ja4.len > 0 && f.ja4.len <= TG_CAP_JA4_LEN)
+		memcpy(out->ja4, f.ja4.p, f.ja4.len);
 	out->ech_outer = ch->has_ech && ch->ech_type == TG_TLS_ECH_OUTER;
 }
 

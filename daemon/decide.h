@@ -16,6 +16,7 @@
 #include "tlsgate/upstream.h"
 
 #include "datapath.h"
+#include "event.h"
 
 struct tg_ch;
 struct decider;
@@ -34,10 +35,10 @@ struct dec_result {
 	enum tg_reason reason_id; /* what @reason is the text of */
 	enum tg_flow_fail fail; /* the failure decided on, TG_FLOW_FAIL_NONE if none */
 	int rule; /* -1: none */
-	const char *rule_name;
-	const char *user;
-	const char *app;
-	const char *category;
+	const char *rule_name; /* ctx.rule */
+	const char *user; /* ctx.user */
+	struct ev_ctx ctx; /* what the log says of the decision (event.h ev_ctx_of) */
+	char ja4[TG_CAP_JA4_LEN + 1]; /* TLS: the ClientHello's JA4, "" if none */
 	unsigned reputation;
 	/* Decrypt decisions: what a pinning rejection on the flow may teach the bypass table. */
 	bool bypass_allowed; /* dynamic bypass on, and the deciding rule allows it */

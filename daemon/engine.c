@@ -53,6 +53,7 @@
 #include "engine.h"
 #include "engine_impl.h"
 #include "enforce.h"
+#include "evlog.h"
 #include "jsonw.h"
 #include "log.h"
 #include "marks.h"
@@ -218,10 +219,9 @@ static void flow_fail_sni(struct engine *e, struct eflow *fl, enum tg_flow_fail 
 		       why == TG_FLOW_FAIL_UNPARSABLE_DNS ? TG_FLOW_DNS : TG_FLOW_TLS, why, now_ms,
 		       &r);
 	if (sni != NULL)
-		declog_decision(e, &fl->f, "tls", "sni", sni, sni_len, &r);
+		declog_tls(e, &fl->f, NULL, sni, sni_len, NULL, 0, &r, now_ms);
 	else
-		declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				df.dns_name_len, &r);
+		declog_flow(e, &fl->f, 6, df.dns_name, df.dns_name_len, &r, now_ms);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -244,7 +244,9 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 	size_t prefix = fl->held_off <= s.len ? fl->held_off : 0;
 	struct proxy_job job;
 	struct proxy_flow pf;
-	size_t n;
+	char *frag = NULL;
+	size_t frag_len = 0;
+	bool ok;
 	int fd;
 
 	/* No CA, or the proxy could not start: nothing can be decrypted. */
@@ -285,19 +287,23 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 		memcpy(job.sni, sni, sni_len);
 		job.sni_len = (uint16_t)sni_len;
 	}
-	n = declog_begin(e, &fl->f, "tls", "sni", sni, sni_len, r);
+	/* The ClientHello decided on is e->exam's (flow_decide_tls, the only caller). */
+	if (!declog_fragment(e, &fl->f, &e->exam.ch, sni, sni_len, r, &frag, &frag_len))
+		evlog_lost(e->cfg.log);
 	memset(&pf, 0, sizeof(pf));
 	pf.reason = r->reason;
-	pf.rule = r->rule;
-	pf.rule_name = r->rule_name;
 	pf.user = r->user;
 	pf.name = r->name;
+	pf.rule_name = r->rule_name;
 	pf.ech_outer = r->ech_outer;
 	pf.bypass_allowed = r->bypass_allowed;
-	pf.line = e->logbuf;
-	pf.line_len = n;
+	pf.alert_rule = r->ctx.alert_rule[0] != '\0';
+	pf.frag = frag;
+	pf.frag_len = frag_len;
+	pf.decided_ms = ev_now_ms();
 	fd = adopt_socket(&fl->f, s.p, prefix, 0, now_ms, &step);
 	if (fd == -1) {
+		free(frag);
 		CTR_INC(e, adopt_fail);
 		log_warn("queue %u: adopt: %s", e->cfg.queue, step);
 		flow_fail_sni(e, fl, TG_FLOW_FAIL_ADOPTION, sni, sni_len, now_ms);
@@ -310,15 +316,17 @@ static void flow_decrypt(struct engine *e, struct eflow *fl, const struct dec_re
 		CTR_INC(e, rst_fail);
 		log_warn("queue %u: reset server half", e->cfg.queue);
 	}
-	if (!proxy_handoff(e->cfg.proxy, fd, &job, &pf)) {
+	ok = proxy_handoff(e->cfg.proxy, fd, &job, &pf);
+	free(frag);
+	if (!ok) {
 		/* Adopted, then refused (a race with the caps, a worker that died): reset. */
 		struct dec_result rr = *r;
 
 		CTR_INC(e, proxy_refused);
 		rr.action = DEC_BLOCK;
 		rr.reason = "fail-adoption";
-		declog_decision(e, &fl->f, "tls", "sni", (const uint8_t *)job.sni, job.sni_len,
-				&rr);
+		declog_tls(e, &fl->f, NULL, (const uint8_t *)job.sni, job.sni_len, NULL, 0, &rr,
+			   now_ms);
 		return;
 	}
 	CTR_INC(e, decrypt);
@@ -350,8 +358,7 @@ static bool flow_decide_dns(struct engine *e, struct eflow *fl, const struct dec
 		flow_fail(e, fl, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms);
 		return false;
 	}
-	declog_decision(e, &fl->f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-			e->dns.q[0].name.len, &r);
+	declog_dns(e, &fl->f, 6, &e->dns, &r, now_ms);
 	if (r.action == DEC_BLOCK) {
 		eng_flow_block(e, fl, now_ms);
 		return false;
@@ -368,7 +375,7 @@ static bool flow_decide_http(struct engine *e, struct eflow *fl, const struct de
 
 	decider_http(e->cfg.decider, df, (const char *)req->host.p, req->host.len,
 		     (const char *)req->target.p, req->target.len, &r);
-	declog_decision(e, &fl->f, "http", "host", req->host.p, req->host.len, &r);
+	declog_http(e, &fl->f, req, &r, now_ms);
 	if (r.action != DEC_BLOCK) {
 		CTR_INC(e, http_passed);
 		return true;
@@ -398,10 +405,9 @@ static void flow_decide_tls(struct engine *e, struct eflow *fl, const struct dec
 	}
 	/* No SNI: the log names the server by what DNS told the gateway about its address. */
 	if (ch->has_sni)
-		declog_decision(e, &fl->f, "tls", "sni", ch->sni.p, ch->sni.len, &r);
+		declog_tls(e, &fl->f, ch, ch->sni.p, ch->sni.len, NULL, 0, &r, now_ms);
 	else
-		declog_decision(e, &fl->f, "tls", "dns_name", (const uint8_t *)df->dns_name,
-				df->dns_name_len, &r);
+		declog_tls(e, &fl->f, ch, NULL, 0, df->dns_name, df->dns_name_len, &r, now_ms);
 	flow_apply(e, fl, r.action, now_ms);
 }
 
@@ -597,8 +603,7 @@ void eng_pkt_failed(struct engine *e, const struct tg_pkt *p, enum tg_flow_fail 
 	if (!log)
 		return;
 	eng_facts_of_pkt(&af, p);
-	declog_decision(e, &af, p->proto == 17 ? "udp" : "tcp", "dns_name",
-			(const uint8_t *)df.dns_name, df.dns_name_len, r);
+	declog_flow(e, &af, p->proto == 17 ? 17 : 6, df.dns_name, df.dns_name_len, r, now_ms);
 }
 
 /*

@@ -17,6 +17,7 @@
 struct decider;
 struct proxy;
 struct names;
+struct evlog;
 
 #include "caps.h"
 
@@ -90,7 +91,7 @@ struct engine_cfg {
 	struct names *names; /* learned address -> name pairs, shared by all queues */
 	int raw4, raw6; /* raw sockets with SO_MARK = marks.rst */
 	struct tg_marks marks; /* the marks in force (datapath.h) */
-	FILE *log; /* decision log: one JSON line per decision (shared; lines written whole) */
+	struct evlog *log; /* the event log (evlog.h), shared; NULL: none */
 };
 
 struct engine *engine_new(const struct engine_cfg *cfg, struct queue *q);

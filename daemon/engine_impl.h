@@ -14,6 +14,7 @@
 #include "tlsgate/caps.h"
 #include "tlsgate/dns.h"
 #include "tlsgate/flow.h"
+#include "tlsgate/http.h"
 #include "tlsgate/pkt.h"
 
 #include "adopt.h"
@@ -82,7 +83,6 @@ struct engine {
 	struct dnsq *dnsq; /* UDP DNS queries forwarded, awaiting their answer */
 	uint8_t dns_msg_buf[TG_CAP_DNS_MSG]; /* a DNS answer with ech removed */
 	uint8_t dns_pkt_buf[TG_CAP_DNS_MSG + 128]; /* the same as a packet */
-	char logbuf[ENG_LOG_LINE_MAX];
 	char learned[TG_CAP_NAME_LEN + 1]; /* names_lookup() result for the flow being decided */
 };
 
@@ -95,13 +95,33 @@ struct engine {
  * packet to the kernel's queue: counted.
  */
 void eng_verdict(struct engine *e, uint32_t id, int v, uint32_t pmark, uint32_t decision);
-/* One JSON line per decision, written with a single write() so threads never interleave. */
-size_t declog_begin(struct engine *e, const struct adopt_facts *f, const char *proto,
-		    const char *name_key, const uint8_t *name, size_t name_len,
-		    const struct dec_result *r);
-void declog_decision(struct engine *e, const struct adopt_facts *f, const char *proto,
-		     const char *name_key, const uint8_t *name, size_t name_len,
-		     const struct dec_result *r);
+/*
+ * declog.c: one event line per decision (event.h), through the client's log budget. A name
+ * (SNI, DNS question, learned name) is a view; @dest_name is the name learned for the server
+ * (NULL: none).
+ */
+void declog_tls(struct engine *e, const struct adopt_facts *f, const struct tg_ch *ch,
+		const uint8_t *sni, size_t sni_len, const char *dest_name, size_t dest_len,
+		const struct dec_result *r, uint64_t now_ms);
+void declog_http(struct engine *e, const struct adopt_facts *f, const struct tg_http_req *req,
+		 const struct dec_result *r, uint64_t now_ms);
+/* @m: the query (NULL: it did not parse). */
+void declog_dns(struct engine *e, const struct adopt_facts *f, uint8_t ipproto,
+		const struct tg_dns_msg *m, const struct dec_result *r, uint64_t now_ms);
+/* One line per QUIC attempt: retransmissions of its Initial are not logged again. */
+void declog_quic(struct engine *e, const struct adopt_facts *f, const struct dec_result *r,
+		 uint64_t now_ms);
+/* A flow decided on its addresses or a failure, no application layer seen. */
+void declog_flow(struct engine *e, const struct adopt_facts *f, uint8_t ipproto,
+		 const char *dest_name, size_t dest_len, const struct dec_result *r,
+		 uint64_t now_ms);
+/*
+ * A decrypt decision's members up to its outcome (no braces; *@frag malloc'd, NULL when there
+ * is no log), for proxy.c to write once the outcome is known. False: out of memory.
+ */
+bool declog_fragment(struct engine *e, const struct adopt_facts *f, const struct tg_ch *ch,
+		     const uint8_t *sni, size_t sni_len, const struct dec_result *r, char **frag,
+		     size_t *frag_len);
 /* The raw socket for @family (RSTs, DNS answers, block pages). */
 int eng_raw_fd(const struct engine *e, uint8_t family);
 /*

@@ -143,8 +143,7 @@ void engine_syn(struct engine *e, const struct queue_pkt *np, const struct tg_pk
 	eng_dec_flow_of(e, &df, fl, now_ms);
 	decider_ip(e->cfg.decider, &df, &r);
 	if (r.action == DEC_BLOCK) {
-		declog_decision(e, &fl->f, "tcp", "dns_name", (const uint8_t *)df.dns_name,
-				df.dns_name_len, &r);
+		declog_flow(e, &fl->f, 6, df.dns_name, df.dns_name_len, &r, now_ms);
 		fl->n_held = 1;
 		fl->held[0] = np->id;
 		fl->held_mark[0] = np->mark;

@@ -196,7 +196,7 @@ static void dns_query_unparsable(struct engine *e, const struct queue_pkt *np,
 	struct dec_result r;
 
 	decider_failed(e->cfg.decider, df, TG_FLOW_DNS, TG_FLOW_FAIL_UNPARSABLE_DNS, now_ms, &r);
-	declog_decision(e, f, "dns", NULL, NULL, 0, &r);
+	declog_dns(e, f, 17, NULL, &r, now_ms);
 	if (r.action == DEC_BLOCK) {
 		CTR_INC(e, dns_invalid_blocked);
 		eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -220,8 +220,7 @@ static void dns_query(struct engine *e, const struct queue_pkt *np, const struct
 		eng_verdict(e, np->id, NF_ACCEPT, np->mark, 0);
 		return;
 	}
-	declog_decision(e, f, "dns", "qname", (const uint8_t *)e->dns.q[0].name.text,
-			e->dns.q[0].name.len, &r);
+	declog_dns(e, f, 17, &e->dns, &r, now_ms);
 	if (enforce_dns_answer(eng_raw_fd(e, p->ip_version), p, r.sink_family, r.sink_addr) == -1)
 		CTR_INC(e, rst_fail);
 	eng_verdict(e, np->id, NF_DROP, np->mark, 0);
@@ -260,7 +259,7 @@ void engine_udp_packet(struct engine *e, const struct queue_pkt *np, const struc
 	eng_dec_flow_of_pkt(e, &df, p, false, now_ms);
 	if (decider_port_is(e->cfg.decider, DP_QUIC, p->dport)) {
 		decider_quic(e->cfg.decider, &df, &r);
-		declog_decision(e, &f, "quic", NULL, NULL, 0, &r);
+		declog_quic(e, &f, &r, now_ms);
 		if (r.action == DEC_BLOCK) {
 			CTR_INC(e, quic_blocked);
 			eng_verdict(e, np->id, NF_REPEAT, np->mark,

@@ -2,8 +2,8 @@
 /*
  * inspect.h - offline capture inspection shared by `tlsgatectl inspect` and the commands that
  * add to its output (e.g. a policy decision per flow). The capture's flows are examined the way
- * tlsgated examines them (flow.h); each line that stands for a decision carries the flow's
- * facts to the hook, which appends its fields to the line's JSON object before it is closed.
+ * tlsgated examines them (flow.h); each line is an event line (event.h); one that stands for a
+ * decision carries the flow's facts to the hooks, which decide it and add its members.
  */
 #ifndef TLSGATE_INSPECT_H
 #define TLSGATE_INSPECT_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct ev_flow;
 struct jw;
 struct tg_flow_facts;
 
@@ -23,11 +24,16 @@ struct inspect_flow {
 
 struct inspect_hooks {
 	/*
-	 * The decision for the facts @f of the line being written to @w (a ClientHello, an HTTP
-	 * request head, a DNS query, a failed TCP flow). Returns the enum tg_action decided:
-	 * a block ends the flow's examination as it ends the flow in tlsgated. -1: no decision.
+	 * The decision for the facts @f of the line about to be written about @fl (a
+	 * ClientHello, an HTTP request head, a DNS query, a failed TCP flow). Returns the enum
+	 * tg_action decided (a block ends the flow's examination as it ends the flow in
+	 * tlsgated), sets *@type to the line's event_type (event.h ev_type) and @fl->fail to the
+	 * failure decided on; -1: no decision.
 	 */
-	int (*decide)(void *arg, struct jw *w, const struct tg_flow_facts *f);
+	int (*decide)(void *arg, const struct tg_flow_facts *f, struct ev_flow *fl,
+		      const char **type);
+	/* The members of that decision (ev_write_ctx, ev_write_verdict, ...) for the line. */
+	void (*members)(void *arg, struct jw *w);
 };
 
 /* Inspect one capture, writing JSON lines to @out. Returns 0, or 1 if the file was unreadable. */

@@ -178,3 +178,10 @@ void jw_obj_continue(struct jw *w)
 	w->first[0] = false;
 	w->after_key = false;
 }
+
+void jw_obj_members(struct jw *w)
+{
+	w->depth = 1;
+	w->first[0] = true;
+	w->after_key = false;
+}

@@ -39,6 +39,8 @@ void jw_raw(struct jw *w, const char *json);
 void jw_line_end(struct jw *w);
 /* Go on with an object another writer began: its text is out already, with one member or more. */
 void jw_obj_continue(struct jw *w);
+/* Members of an object another writer opens and closes: none is out yet. */
+void jw_obj_members(struct jw *w);
 
 /* Convenience: "key": value pairs. */
 void jw_kv_str(struct jw *w, const char *key, const char *s);

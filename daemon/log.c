@@ -103,9 +103,3 @@ void fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
-
-void log_line(FILE *f, const char *line, size_t len)
-{
-	/* One write() per line: lines from several queue threads never interleave. */
-	(void)!write(fileno(f), line, len);
-}

@@ -2,7 +2,7 @@
 /*
  * log.h - diagnostics for the daemon: log_warn appends strerror(errno), log_warnx does not;
  * both go to stderr (the journal under systemd) with a level prefix sd-daemon understands.
- * log_line writes one whole decision line to the decision log with a single write().
+ * The event log (one JSON line per decision) is evlog.h's.
  */
 #ifndef TLSGATE_LOG_H
 #define TLSGATE_LOG_H
@@ -17,6 +17,5 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void log_line(FILE *f, const char *line, size_t len);
 
 #endif

@@ -289,6 +289,18 @@ void metrics_render(const struct metrics_snap *s, FILE *out)
 	render_engine(s, out);
 	render_proxy(s, out);
 	render_bypass(s, out);
+	family(out, "tlsgate_log_events_total", "counter",
+	       "The event log: lines written, suppressed by the per-source rate limit, summaries, "
+	       "QUIC repeats, write errors, reopens (README: The event log).");
+	{
+		char l[64];
+
+#define EVLOG_CTR_PROM(n)                           \
+	snprintf(l, sizeof(l), "event=\"%s\"", #n); \
+	sample(out, "tlsgate_log_events_total", l, s->log.n);
+		EVLOG_COUNTERS(EVLOG_CTR_PROM)
+#undef EVLOG_CTR_PROM
+	}
 	render_server(out, "tlsgate_control_requests_total",
 		      "Control socket connections by how they ended.", s->control_on, &s->control);
 	render_server(out, "tlsgate_metrics_requests_total",

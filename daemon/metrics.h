@@ -20,6 +20,7 @@
 #include "connset.h"
 #include "decide.h"
 #include "engine.h"
+#include "evlog.h"
 #include "proxy.h"
 #include "queue.h"
 
@@ -44,6 +45,7 @@ struct metrics_snap {
 	struct tg_bypass_stats bypass;
 	bool control_on, metrics_on;
 	struct connset_stats control, metrics;
+	struct evlog_stats log; /* the event log's counters */
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t last_reload_s; /* Unix time of the last load (the start counts) */
 	bool last_reload_ok;

@@ -29,6 +29,8 @@
 #include "ca_proc.h"
 #include "caps.h"
 #include "decide.h"
+#include "event.h"
+#include "evlog.h"
 #include "jsonw.h"
 #include "log.h"
 #include "proxy.h"
@@ -44,13 +46,13 @@ struct entry {
 	bool outcome_done;
 	struct proxy_job job;
 	const char *reason;
-	int rule;
-	char rule_name[TG_CAP_POLICY_NAME + 1];
 	char user[TG_CAP_POLICY_NAME + 1];
 	char name[TG_CAP_NAME_LEN + 1];
-	bool ech_outer, bypass_allowed;
-	char *line;
-	size_t line_len;
+	char rule_name[TG_CAP_POLICY_NAME + 1]; /* for `tlsgatectl flows` */
+	bool ech_outer, bypass_allowed, alert_rule;
+	uint64_t decided_ms;
+	char *frag; /* the line's members up to its action; NULL: none */
+	size_t frag_len;
 	uint32_t next_free;
 	uint8_t outcome; /* enum proxy_outcome, once outcome_done */
 	uint64_t handed_ms; /* for `tlsgatectl flows` */
@@ -373,7 +375,7 @@ void proxy_free(struct proxy *p)
 		child_wait(p->ca_pid);
 	if (p->e != NULL)
 		for (i = 0; i < PROXY_MAX_CONNS; i++)
-			free(p->e[i].line);
+			free(p->e[i].frag);
 	free(p->e);
 	free(p->cs);
 	if (p->epfd >= 0)
@@ -439,8 +441,8 @@ static void entry_free(struct proxy *p, uint32_t idx)
 	cs_release(p, e->job.family, e->job.client);
 	if (p->w[e->worker].active)
 		p->w[e->worker].active--;
-	free(e->line);
-	e->line = NULL;
+	free(e->frag);
+	e->frag = NULL;
 	e->id = 0;
 	e->next_free = p->free_head;
 	p->free_head = idx;
@@ -457,12 +459,12 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 			     .msg_controllen = sizeof(cbuf) };
 	struct entry *e;
 	struct cslot *cs;
-	char *line = malloc(fl->line_len ? fl->line_len : 1);
+	char *frag = fl->frag != NULL ? malloc(fl->frag_len + 1) : NULL;
 	uint32_t idx;
 	unsigned i, best = PROXY_MAX_WORKERS;
 
 	pthread_mutex_lock(&p->lock);
-	if (line == NULL || !room_locked(p, job->family, job->client))
+	if ((fl->frag != NULL && frag == NULL) || !room_locked(p, job->family, job->client))
 		goto refuse;
 	/*
 	 * A client's connections go to one worker: its session tickets and session cache are the
@@ -493,16 +495,20 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	e->worker = best;
 	e->job = *job;
 	e->reason = fl->reason;
-	e->rule = fl->rule;
-	snprintf(e->rule_name, sizeof(e->rule_name), "%s", fl->rule_name ? fl->rule_name : "");
 	snprintf(e->user, sizeof(e->user), "%s", fl->user ? fl->user : "");
 	snprintf(e->name, sizeof(e->name), "%s", fl->name ? fl->name : "");
+	snprintf(e->rule_name, sizeof(e->rule_name), "%s", fl->rule_name ? fl->rule_name : "");
 	e->ech_outer = fl->ech_outer;
 	e->bypass_allowed = fl->bypass_allowed;
 	e->handed_ms = mono_ms();
-	memcpy(line, fl->line, fl->line_len);
-	e->line = line;
-	e->line_len = fl->line_len;
+	e->alert_rule = fl->alert_rule;
+	e->decided_ms = fl->decided_ms;
+	if (frag != NULL) {
+		memcpy(frag, fl->frag, fl->frag_len);
+		frag[fl->frag_len] = '\0';
+	}
+	e->frag = frag;
+	e->frag_len = fl->frag_len;
 	cs = cs_find(p, job->family, job->client, true);
 	cs->count++;
 	p->w[best].active++;
@@ -513,7 +519,7 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	return true;
 refuse:
 	pthread_mutex_unlock(&p->lock);
-	free(line);
+	free(frag);
 	reset_fd(fd);
 	return false;
 }
@@ -523,54 +529,104 @@ int proxy_pollfd(const struct proxy *p)
 	return p->epfd;
 }
 
-/* The flow's decision line, finished with what the proxy made of it. */
-static void log_outcome(struct proxy *p, struct entry *e, const struct proxy_report *r,
-			const char *action, const char *reason, const char *bypass, FILE *log)
+/*
+ * One line of a handed-over flow: its head (@type at @ms), the members made at the decision,
+ * then what @more writes. Over the client's budget (evlog.h), or without a log, nothing.
+ */
+static void log_line_of(struct entry *e, struct evlog *log, const char *type, uint64_t ms,
+			bool security, uint64_t now_ms, void (*more)(struct jw *w, const void *arg),
+			const void *arg)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *m;
 	struct jw w;
+	FILE *m;
 
-	(void)p;
-	if (log == NULL)
+	if (log == NULL || !evlog_admit(log, e->job.family, e->job.client,
+					security ? EVLOG_SECURITY : EVLOG_DECISION, 0, now_ms))
 		return;
-	m = open_memstream(&buf, &len);
-	if (m == NULL)
+	m = e->frag != NULL ? open_memstream(&buf, &len) : NULL;
+	if (m == NULL) {
+		evlog_lost(log);
 		return;
-	fwrite(e->line, 1, e->line_len, m);
-	jw_init(&w, m);
-	jw_obj_continue(&w);
-	jw_kv_str(&w, "action", action);
-	jw_kv_str(&w, "reason", reason);
-	if (e->rule >= 0) {
-		jw_kv_uint(&w, "rule", (uint64_t)e->rule);
-		if (e->rule_name[0])
-			jw_kv_str(&w, "rule_name", e->rule_name);
 	}
-	jw_kv_str(&w, "proxy", proxy_outcome_name((enum proxy_outcome)r->outcome));
-	if (r->up_err)
-		jw_kv_str(&w, "upstream_error", proxy_up_err_name((enum proxy_up_err)r->up_err));
-	if (r->unsup)
-		jw_kv_str(&w, "excluded", proxy_unsup_name((enum proxy_unsup)r->unsup));
-	if (r->pin_why)
-		jw_kv_str(&w, "pin", tg_pindetect_why_name((enum tg_pin_why)r->pin_why));
-	if (r->alert)
-		jw_kv_str(&w, "alert", tg_pindetect_alert_name(r->alert));
-	if (bypass != NULL)
-		jw_kv_str(&w, "bypass", bypass);
-	if (r->replayed)
-		jw_kv_bool(&w, "replayed", true);
-	if (r->resumed)
-		jw_kv_bool(&w, "resumed", true);
-	if (r->up_resumed)
-		jw_kv_bool(&w, "upstream_resumed", true);
+	jw_init(&w, m);
+	ev_write_head(&w, ms, type);
+	fputc(',', m);
+	fwrite(e->frag, 1, e->frag_len, m);
+	jw_obj_continue(&w);
+	more(&w, arg);
 	jw_obj_end(&w);
 	jw_line_end(&w);
-	fclose(m);
-	if (buf != NULL)
-		log_line(log, buf, len);
+	if (fclose(m) != 0 || buf == NULL)
+		evlog_lost(log);
+	else
+		evlog_put(log, buf, len);
 	free(buf);
+}
+
+struct outcome_args {
+	const struct proxy_report *r;
+	const char *action, *reason, *bypass;
+};
+
+/* The decision's action and reason, then the proxy's outcome (README "The event log"). */
+static void outcome_members(struct jw *w, const void *arg)
+{
+	const struct outcome_args *o = arg;
+	const struct proxy_report *r = o->r;
+
+	ev_write_verdict(w, o->action, o->reason);
+	jw_key(w, "proxy");
+	jw_obj_begin(w);
+	jw_kv_str(w, "outcome", proxy_outcome_name((enum proxy_outcome)r->outcome));
+	if (r->up_err)
+		jw_kv_str(w, "upstream_error", proxy_up_err_name((enum proxy_up_err)r->up_err));
+	if (r->unsup)
+		jw_kv_str(w, "excluded", proxy_unsup_name((enum proxy_unsup)r->unsup));
+	if (r->pin_why)
+		jw_kv_str(w, "pin", tg_pindetect_why_name((enum tg_pin_why)r->pin_why));
+	if (r->alert)
+		jw_kv_str(w, "alert", tg_pindetect_alert_name(r->alert));
+	if (o->bypass != NULL)
+		jw_kv_str(w, "bypass", o->bypass);
+	if (r->replayed)
+		jw_kv_bool(w, "replayed", true);
+	if (r->resumed)
+		jw_kv_bool(w, "resumed", true);
+	if (r->up_resumed)
+		jw_kv_bool(w, "upstream_resumed", true);
+	jw_obj_end(w);
+}
+
+/* The flow's decision line, with what the proxy made of it. */
+static void log_outcome(struct entry *e, const struct proxy_report *r, const char *action,
+			const char *reason, const char *bypass, struct evlog *log, uint64_t now_ms)
+{
+	struct outcome_args o = { r, action, reason, bypass };
+	bool block = strcmp(action, "block") == 0;
+
+	log_line_of(e, log, block || e->alert_rule ? "alert" : "tls", e->decided_ms,
+		    block || e->alert_rule, now_ms, outcome_members, &o);
+}
+
+struct bypass_args {
+	const struct entry *e;
+	enum tg_bypass_result br;
+};
+
+/* A "bypass" event: the entry a rejection on this flow made (README "The event log"). */
+static void bypass_members(struct jw *w, const void *arg)
+{
+	const struct bypass_args *b = arg;
+
+	jw_key(w, "bypass");
+	jw_obj_begin(w);
+	jw_kv_str(w, "state", b->br == TG_BYPASS_LIVE ? "live" : "ca-missing");
+	jw_kv_str(w, "principal", b->e->user[0] ? "user" : "client");
+	if (b->br == TG_BYPASS_LIVE)
+		jw_kv_str(w, "host", b->e->name);
+	jw_obj_end(w);
 }
 
 static enum tg_upstream_reason excl_reason(enum proxy_unsup u)
@@ -588,10 +644,10 @@ static enum tg_upstream_reason excl_reason(enum proxy_unsup u)
 }
 
 static void on_outcome(struct proxy *p, struct decider *d, struct entry *e,
-		       const struct proxy_report *r, FILE *log, uint64_t now_ms)
+		       const struct proxy_report *r, struct evlog *log, uint64_t now_ms)
 {
 	const char *action = "decrypt", *reason = e->reason, *bypass = NULL;
-	enum tg_bypass_result br;
+	enum tg_bypass_result br = TG_BYPASS_INVALID;
 
 	e->outcome_done = true;
 	e->outcome = r->outcome;
@@ -630,14 +686,19 @@ static void on_outcome(struct proxy *p, struct decider *d, struct entry *e,
 	default:
 		break;
 	}
-	log_outcome(p, e, r, action, reason, bypass, log);
+	log_outcome(e, r, action, reason, bypass, log, now_ms);
+	if (br == TG_BYPASS_LIVE || br == TG_BYPASS_CA_MISSING_ENTERED) {
+		struct bypass_args b = { e, br };
+
+		log_line_of(e, log, "bypass", ev_now_ms(), true, now_ms, bypass_members, &b);
+	}
 }
 
 /*
  * Lock held. Worker @i is gone (its job socket closed): its flows are settled here, logged
  * when no outcome was, and it is started again by proxy_tick().
  */
-static void worker_lost(struct proxy *p, unsigned i, FILE *log)
+static void worker_lost(struct proxy *p, unsigned i, struct evlog *log, uint64_t now_ms)
 {
 	struct proxy_report r;
 	unsigned j;
@@ -672,14 +733,14 @@ static void worker_lost(struct proxy *p, unsigned i, FILE *log)
 			continue;
 		if (!e->outcome_done) {
 			r.id = e->id;
-			log_outcome(p, e, &r, "block", "proxy-worker-failed", NULL, log);
+			log_outcome(e, &r, "block", "proxy-worker-failed", NULL, log, now_ms);
 		}
 		p->st.worker_lost_conns++;
 		entry_free(p, j);
 	}
 }
 
-void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_ms)
+void proxy_dispatch(struct proxy *p, struct decider *d, struct evlog *log, uint64_t now_ms)
 {
 	struct epoll_event evs[PROXY_MAX_WORKERS];
 	int n, k;
@@ -702,7 +763,7 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 			}
 			got = recv(p->w[wi].sock, &r, sizeof(r), MSG_DONTWAIT);
 			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-				worker_lost(p, wi, log);
+				worker_lost(p, wi, log, now_ms);
 				pthread_mutex_unlock(&p->lock);
 				break;
 			}
@@ -740,9 +801,8 @@ void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_
 	}
 }
 
-bool proxy_child_exited(struct proxy *p, pid_t pid, int status, FILE *log)
+bool proxy_child_exited(struct proxy *p, pid_t pid, int status)
 {
-	(void)log;
 	if (pid == p->ca_pid) {
 		log_warnx("CA process exited (status %d): forged certificates fail until tlsgated "
 			  "restarts (settings.fail.cert_mint_failure)",

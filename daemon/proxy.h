@@ -22,6 +22,7 @@
 #include "proxy_msg.h"
 
 struct decider;
+struct evlog;
 struct proxy;
 
 struct proxy_cfg {
@@ -35,13 +36,15 @@ struct proxy_cfg {
 /* What tlsgated keeps of a flow it hands over, for its decision line and the tables. */
 struct proxy_flow {
 	const char *reason; /* the decision's reason (a static text) */
-	int rule; /* -1: none */
-	const char *rule_name; /* copied */
 	const char *user; /* copied; "" when unknown (the client address is the principal) */
 	const char *name; /* copied; the normalized name the bypass table keys on, "" if none */
+	const char *rule_name; /* copied (for `tlsgatectl flows`); "" or NULL when none */
 	bool ech_outer, bypass_allowed;
-	const char *line; /* the decision line up to its action, an open JSON object; copied */
-	size_t line_len;
+	bool alert_rule; /* an alert rule matched: a security event whatever the outcome */
+	uint64_t decided_ms; /* wall clock: the line's timestamp */
+	/* The decision line's members up to its action (declog_fragment); copied. NULL: none. */
+	const char *frag;
+	size_t frag_len;
 };
 
 /*
@@ -64,10 +67,13 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 
 /* Main thread: the descriptor to poll for reports (an epoll set over the workers' sockets). */
 int proxy_pollfd(const struct proxy *p);
-/* Main thread: read the workers' reports and act on them; @log gets the decision lines. */
-void proxy_dispatch(struct proxy *p, struct decider *d, FILE *log, uint64_t now_ms);
+/*
+ * Main thread: read the workers' reports and act on them; @log (NULL: none) gets the decision
+ * lines, and a "bypass" line when a rejection made a bypass entry live or a client ca_missing.
+ */
+void proxy_dispatch(struct proxy *p, struct decider *d, struct evlog *log, uint64_t now_ms);
 /* Main thread: a child exited (from waitpid); true when it was one of the proxy's. */
-bool proxy_child_exited(struct proxy *p, pid_t pid, int status, FILE *log);
+bool proxy_child_exited(struct proxy *p, pid_t pid, int status);
 /* Main thread, about once a second: start workers again that died. */
 void proxy_tick(struct proxy *p, uint64_t now_ms);
 

@@ -30,6 +30,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "flows", ctl_daemon_main, "flows    the intercepted connections the proxy holds" },
 	{ "bypass", ctl_bypass_main,
 	  "bypass list|add|del|flush [HOST] [--user U | --client IP]    the dynamic bypass table" },
+	{ "log", ctl_log_main,
+	  "log reopen [--control PATH]    the daemon reopens its event log file (rotation)" },
 	{ "ca", ctl_ca_main,
 	  "ca init|export|show [--dir DIR]    the gateway's CA: create, export for clients, show" },
 };

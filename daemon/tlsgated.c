@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tlsgated - the datapath daemon: NFQUEUE classifier threads (one per queue) and the main
- * thread, which owns signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGCHLD), sd_notify, the
- * watchdog, the control socket and the proxy's reports. The proxy workers and the CA process
+ * thread, which owns signals (SIGHUP reload, SIGUSR1 event log reopen, SIGTERM/SIGINT stop,
+ * SIGCHLD), sd_notify, the watchdog, the control socket and the proxy's reports. The proxy workers and the CA process
  * are this same binary, exec'd with --proxy-worker or --ca-process (proxy.h). No work happens
  * in signal handlers: signals arrive on a signalfd.
  */
@@ -30,6 +30,7 @@
 
 #include "decide.h"
 #include "engine.h"
+#include "evlog.h"
 #include "log.h"
 #include "marks.h"
 #include "datapath.h"
@@ -238,8 +239,9 @@ static void usage(FILE *f)
 		"                      (root always may)\n"
 		"  --metrics-listen ADDR:PORT  serve Prometheus metrics over HTTP at /metrics\n"
 		"                      (loopback only: 127.0.0.1:9309 or [::1]:9309)\n"
-		"  --log FILE|-        decision log, one JSON line per decision (default -: "
-		"stdout)\n"
+		"  --log FILE|-|syslog the event log, one JSON line per decision (default -:\n"
+		"                      stdout; syslog: the daemon facility). SIGUSR1 or\n"
+		"                      tlsgatectl log reopen reopens FILE (rotation)\n"
 		"  --foreground        accepted and ignored: tlsgated never forks into the\n"
 		"                      background (systemd's Type=notify supervises it)\n"
 		"  --check-config      check policy and content as tlsgatectl policy check\n"
@@ -482,13 +484,13 @@ static struct decider *policy_start(const struct opts *o, struct pstore *ps)
 }
 
 /* Children that exited: the proxy's workers (started again) and its CA process. */
-static void reap(struct proxy *proxy, FILE *log)
+static void reap(struct proxy *proxy)
 {
 	pid_t pid;
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (proxy == NULL || !proxy_child_exited(proxy, pid, st, log))
+		if (proxy == NULL || !proxy_child_exited(proxy, pid, st))
 			log_warnx("child %d exited (status %d)", (int)pid, st);
 }
 
@@ -640,7 +642,7 @@ int main(int argc, char **argv)
 	struct proxy *proxy = NULL;
 	struct qthread qs[TLSGATED_MAX_QUEUES];
 	struct engine_cfg ecfg;
-	FILE *log = NULL;
+	struct evlog *log = NULL;
 	char err[512];
 	sigset_t mask;
 	int sfd = -1, wfd = -1, hfd = -1, epfd = -1, rc = 1;
@@ -700,19 +702,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	datapath_setup(&o, d, &dp);
-	if (strcmp(o.log_path, "-") == 0) {
-		log = stdout;
-	} else {
-		log = fopen(o.log_path, "ae");
-		if (log == NULL)
-			fatal("%s", o.log_path);
-	}
+	log = evlog_open(o.log_path, err, sizeof(err));
+	if (log == NULL)
+		fatalx("%s", err);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGUSR1);
 	/* Blocked before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		fatal("sigmask");
@@ -789,6 +788,7 @@ int main(int argc, char **argv)
 				.queues = queues,
 				.quiesce = quiesce,
 				.quiesce_arg = &qc,
+				.log = log,
 			};
 
 			srv = ctlsrv_new(&scfg);
@@ -865,6 +865,7 @@ int main(int argc, char **argv)
 
 			(void)!read(hfd, &exp, sizeof(exp));
 			decider_expire(d, mono_ms());
+			evlog_tick(log, mono_ms());
 			if (proxy != NULL)
 				proxy_tick(proxy, mono_ms());
 			continue;
@@ -888,7 +889,9 @@ int main(int argc, char **argv)
 			if (si.ssi_signo == SIGHUP) {
 				(void)ctlsrv_reload(srv, "sighup", err, sizeof(err));
 			} else if (si.ssi_signo == SIGCHLD) {
-				reap(proxy, log);
+				reap(proxy);
+			} else if (si.ssi_signo == SIGUSR1) {
+				(void)ctlsrv_log_reopen(srv, err, sizeof(err));
 			} else {
 				log_info("signal %u: stopping", si.ssi_signo);
 				__atomic_store_n(&running, false, __ATOMIC_RELEASE);
@@ -922,7 +925,6 @@ out:
 		close(sfd);
 	if (epfd != -1)
 		close(epfd);
-	if (log != NULL && log != stdout)
-		fclose(log);
+	evlog_free(log);
 	return rc;
 }

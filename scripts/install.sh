@@ -7,7 +7,7 @@
 #   /usr/share/bash-completion/completions/{tlsgatectl,tlsgate-setup}
 #   /etc/tlsgate/policy.json (the default policy, only if none is there: yours is kept)
 #   /etc/default/tlsgate (LAN interfaces and queues, only if none is there)
-#   /etc/systemd/system/tlsgated.service
+#   /etc/systemd/system/tlsgated.service, /etc/logrotate.d/tlsgate (the event log's rotation)
 # It builds its own Release tree first (build-release/, never the sanitizer build of
 # scripts/test.sh in build/), and refuses binaries built with a sanitizer. Options:
 #   --prefix-root DIR   install below DIR instead of / (for packaging and tests; or DESTDIR=DIR)
@@ -79,6 +79,7 @@ install -m 0644 "$src"/docs/man/*.5 "$share/man/man5/"
 install -m 0644 "$src/scripts/tlsgate-completion.bash" "$share/bash-completion/completions/tlsgatectl"
 ln -sf tlsgatectl "$share/bash-completion/completions/tlsgate-setup"
 install -m 0644 "$src/scripts/tlsgated.service" "$r/etc/systemd/system/"
+install -D -m 0644 "$src/scripts/tlsgate.logrotate" "$r/etc/logrotate.d/tlsgate"
 # The daemon runs as a dynamic user: the policy must be readable by it.
 [ -e "$r/etc/tlsgate/policy.json" ] || install -m 0644 "$src/policy/default.json" "$r/etc/tlsgate/policy.json"
 if [ ! -e "$r/etc/default/tlsgate" ]; then

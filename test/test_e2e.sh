@@ -163,7 +163,7 @@ check "decrypt: 10 of 10 intercepted 4 MiB transfers ($okc)" [ "$okc" -eq 10 ]
 check "decrypt: client retransmissions ${retrans:-0}" [ "${retrans:-0}" -eq 0 ]
 check "decrypt: ... counted over the client's ${outsegs:-0} segments (nstat sees them)" \
 	[ "${outsegs:-0}" -ge 1000 ]
-decrypted() { grep '"sni":"www.decrypt.test".*"action":"decrypt".*"rule_name":"decrypt-test".*"proxy":"intercepted"' "$work/decisions.log" | grep -c .; }
+decrypted() { grep '"sni":"www.decrypt.test".*"rule":"decrypt-test".*"action":"decrypt".*"outcome":"intercepted"' "$work/decisions.log" | grep -c .; }
 check "decrypt: logged as decrypt by rule decrypt-test, intercepted ($(decrypted) lines)" \
 	wait_until more_than 9 decrypted
 
@@ -201,7 +201,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "ip filtering: the SYN is refused at once (${ms} ms: $out)" \
 	bash -c '[[ $1 == *"Failed to connect"* ]] && [ "$2" -lt 1000 ]' _ "$out" "$ms"
 check "ip filtering: logged as block by rule block-net" \
-	grep -q '"dst":"198.51.100.77".*"action":"block".*"rule_name":"block-net"' "$work/decisions.log"
+	grep -q '"event_type":"alert".*"dest_ip":"198.51.100.77".*"rule":"block-net".*"action":"block"' "$work/decisions.log"
 
 # BLOCK: the client sees a reset.
 curl_c $R4 https://www.blocked.test/ >"$work/block.out" 2>&1
@@ -217,18 +217,18 @@ check "http: allowed Host reaches the server ($out)" [ "$out" = "server - /y" ]
 long=$(printf 'x%.0s' $(seq 700)).www.blocked.test
 out=$(in_c curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "Host: $long" "http://$S4/z")
 check "http: a 717-byte Host is blocked ($out) and its decision logged, the name truncated" \
-	bash -c "[ '$out' = 403 ] && grep '\"truncated\":true' '$work/decisions.log' | tail -n 1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(not (d[\"action\"] == \"block\" and len(d[\"host\"]) == 512))'"
+	bash -c "[ '$out' = 403 ] && grep '\"truncated\":true' '$work/decisions.log' | tail -n 1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(not (d[\"action\"] == \"block\" and len(d[\"http\"][\"hostname\"]) == 512))'"
 # Every request on a keep-alive connection is decided, but the replies are not queued (STREAM
 # connmark): 4 MiB then a second request on one connection; the reply queue rules see nothing.
 # (iptables-nft lists the protocol by number: 6, not tcp.)
 replies() { in_r iptables -t mangle -L TLSGATE-FWD -nvx | awk '$3 == "TLSGATE-QUEUE" && ($4 == "tcp" || $4 == "6") {print $1}'; }
-before=$(replies) reqs=$(grep -c '"proto":"http"' "$work/decisions.log")
+before=$(replies) reqs=$(grep -c '"app_proto":"http"' "$work/decisions.log")
 out=$(in_c curl -sS --max-time 10 -H "Host: pass.test" -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 	"http://$S4/big" -o /dev/null "http://$S4/y" | tr '\n' ' ')
 after=$(replies)
 check "http keep-alive: two requests on one connection ($out)" [ "$out" = "200 4194304 1 200 12 0 " ]
-check "http keep-alive: both requests decided ($(($(grep -c '"proto":"http"' "$work/decisions.log") - reqs)))" \
-	[ "$(($(grep -c '"proto":"http"' "$work/decisions.log") - reqs))" -eq 2 ]
+check "http keep-alive: both requests decided ($(($(grep -c '"app_proto":"http"' "$work/decisions.log") - reqs)))" \
+	[ "$(($(grep -c '"app_proto":"http"' "$work/decisions.log") - reqs))" -eq 2 ]
 check "http keep-alive: $((after - before)) reply packets queued after the first request (at most 3)" \
 	[ $((after - before)) -le 3 ]
 check "http keep-alive: ... read from the reply queue rule's counter ($before -> $after)" \
@@ -242,15 +242,19 @@ check "dns: other name answered by the server" \
 # The answer taught the gateway S4 = pass.test: a ClientHello without SNI is logged by that name.
 in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
 check "dns: a flow without SNI is logged with the learned name" \
-	grep -q '"dns_name":"pass.test"' "$work/decisions.log"
+	grep -q '"dest_name":"pass.test"' "$work/decisions.log"
 
 # Only answers to queries the gateway forwarded teach names, each to the client that asked.
 ctr() { # ctr NAME: an engine counter now
 	"$bin/tlsgatectl" stats --control "$work/control" |
 		python3 -c "import json,sys; print(json.load(sys.stdin)['engine']['$1'])"
 }
+logctr() { # logctr NAME: an event log counter now
+	"$bin/tlsgatectl" stats --control "$work/control" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['log']['$1'])"
+}
 last_dns_name() { # the name logged for the last flow without SNI
-	grep '"dns_name"' "$work/decisions.log" | tail -n 1 | sed -n 's/.*"dns_name":"\([^"]*\)".*/\1/p'
+	grep '"dest_name"' "$work/decisions.log" | tail -n 1 | sed -n 's/.*"dest_name":"\([^"]*\)".*/\1/p'
 }
 u0=$(ctr dns_unsolicited)
 in_c python3 "$src/test/e2e/client.py" dnsforge "$S4" forged.test "$S4" >/dev/null
@@ -304,11 +308,14 @@ check "dns: ... counted as stripped ($s0 -> $(ctr dns_ech_stripped))" [ "$(ctr d
 # QUIC: dropped per policy; the server's sink counts nothing. The absence means something
 # because the gateway counted each datagram it dropped, and because the sink does count a
 # datagram that reaches it (sent from the router, behind the gateway's back).
-q0=$(ctr quic_blocked)
+q0=$(ctr quic_blocked) ql0=$(grep -c '"app_proto":"quic"' "$work/decisions.log") rep0=$(logctr repeats)
 in_c python3 "$src/test/e2e/client.py" quic "$S4" 5
 wait_until more_than $((q0 + 4)) ctr quic_blocked
 check "quic: the gateway dropped the 5 datagrams sent (quic_blocked $q0 -> $(ctr quic_blocked))" \
 	[ "$(ctr quic_blocked)" -eq $((q0 + 5)) ]
+ql=$(($(grep -c '"app_proto":"quic"' "$work/decisions.log") - ql0))
+check "quic: one attempt (5 datagrams of one socket) is one line ($ql), 4 repeats counted ($rep0 -> $(logctr repeats))" \
+	[ "$ql" -eq 1 -a "$(logctr repeats)" -eq $((rep0 + 4)) ]
 check "quic: no datagram reached the server" [ ! -f "$work/quic.count" ]
 in_r python3 "$src/test/e2e/client.py" quic "$S4" 1
 check "quic: the server's sink counts a datagram that does reach it" \
@@ -364,8 +371,64 @@ out=$(in_c curl -sS --max-time 5 --cacert "$work/srv.pem" $R4 https://www.decryp
 check "decrypt: the client saw the gateway's certificate, not the server's (${out:0:60})" \
 	bash -c '[[ $1 == *"SSL certificate problem"* || $1 == *"unable to get local issuer"* ]]' _ "$out"
 check "decrypt: ... logged as the client's rejection, with its unknown_ca alert" \
-	wait_until grep -q '"sni":"www.decrypt.test".*"proxy":"client-rejected".*"alert":"unknown_ca"' "$work/decisions.log"
+	wait_until grep -q '"sni":"www.decrypt.test".*"outcome":"client-rejected".*"alert":"unknown_ca"' "$work/decisions.log"
 "$bin/tlsgatectl" bypass flush --control "$work/control" >/dev/null
+
+# The event log rotated (logrotate: move, then postrotate): after SIGUSR1 the next line goes to a
+# new file at the path, not to the moved one; the same with tlsgatectl log reopen.
+rotated() { # rotated PORT MOVED: a line of the flow from PORT is in the new file, not in MOVED
+	grep -q "\"src_port\":$1,.*\"sni\":\"pass.test\"" "$work/decisions.log" 2>/dev/null &&
+		! grep -q "\"src_port\":$1," "$2"
+}
+n=$(loglines "event log reopened")
+mv "$work/decisions.log" "$work/decisions.log.1"
+kill -USR1 "$daemon_pid"
+wait_until more_than "$n" loglines "event log reopened"
+curl_c $R4 --local-port 45123 -o /dev/null https://pass.test/
+check "log rotation: SIGUSR1 after mv: a new file gets the next line" \
+	wait_until rotated 45123 "$work/decisions.log.1"
+mv "$work/decisions.log" "$work/decisions.log.2"
+out=$("$bin/tlsgatectl" log reopen --control "$work/control")
+rc=$?
+curl_c $R4 --local-port 45124 -o /dev/null https://pass.test/
+reopened() { [ "$rc" -eq 0 ] && wait_until rotated 45124 "$work/decisions.log.2"; }
+check "log rotation: tlsgatectl log reopen ($out, exit $rc): a new file gets the next line" reopened
+check "log rotation: counted ($(logctr reopened))" [ "$(logctr reopened)" -eq 2 ]
+
+# The log's budget per client address: a flood of blocked DNS queries from one address is
+# suppressed past its budget and counted; another address's line is still written; the flood
+# is summed up in one "suppressed" line; nothing is lost silently: every query blocked is a
+# line or counted in the summary.
+CF=192.0.2.3
+in_c ip addr add "$CF/24" dev c0
+m=$(wc -l <"$work/decisions.log") sup0=$(logctr suppressed) b0=$(ctr dns_blocked)
+in_c python3 - "$S4" "$CF" 6000 <<'PY'
+import socket, struct, sys, time
+srv, src, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + b"\x03www\x07blocked\x04test\x00" \
+    + struct.pack("!HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+for i in range(n):
+    s.sendto(q, (srv, 53))
+    if i % 100 == 99:
+        time.sleep(0.015)
+PY
+in_c python3 "$src/test/e2e/client.py" dns "$S4" www.blocked.test A >/dev/null
+since() { tail -n +$((m + 1)) "$work/decisions.log"; }
+summed() { since | grep '"event_type":"suppressed"' | grep -q "\"src_ip\":\"$CF\""; }
+check "log budget: the flood is summed up in a suppressed line" wait_until summed
+sup=$(($(logctr suppressed) - sup0)) blocked=$(($(ctr dns_blocked) - b0))
+flines=$(since | grep -c "\"src_ip\":\"$CF\".*\"rrname\":\"www.blocked.test\"")
+summary=$(since | grep '"event_type":"suppressed"' | grep "\"src_ip\":\"$CF\"" |
+	python3 -c 'import json,sys; print(sum(json.loads(l)["count"] for l in sys.stdin))')
+check "log budget: the flooder's lines past its budget suppressed ($flines written, $sup suppressed)" \
+	[ "$sup" -gt 0 -a "$flines" -ge 2000 -a "$flines" -lt 6000 ]
+check "log budget: another address's line is written meanwhile" \
+	bash -c "tail -n +$((m + 1)) '$work/decisions.log' | grep -q '\"src_ip\":\"$C4\".*\"rrname\":\"www.blocked.test\"'"
+check "log budget: the summary counts what was suppressed ($summary = $sup)" [ "$summary" -eq "$sup" ]
+check "log budget: every blocked query is a line or counted ($blocked = $flines + 1 + $sup)" \
+	[ "$blocked" -eq $((flines + 1 + sup)) ]
 
 # Counters through the control socket (tlsgatectl stats).
 "$bin/tlsgatectl" stats --control "$work/control" >"$work/stats.json"

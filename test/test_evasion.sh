@@ -328,13 +328,13 @@ check "http keep-alive: the blocked second request gets the 403 page or a reset 
 
 # 11. Forged DNS answers: no query asked for them, so the gateway must learn nothing from them.
 # IP TTL 1: the router's queue sees them, the server never does (it would answer them).
-dnslines() { grep -c '"dns_name"' "$work/decisions.log"; }
+dnslines() { grep -c '"dest_name"' "$work/decisions.log"; }
 # logged_as N NAME: a line naming a server by DNS was logged since N lines, the last one NAME
 logged_as() { [ "$(dnslines)" -gt "$1" ] && [ "$(last_dns_name)" = "$2" ]; }
-tlslines() { grep -c '"proto":"tls"' "$work/decisions.log"; }
+tlslines() { grep -c '"app_proto":"tls"' "$work/decisions.log"; }
 # logged_not_as N NAME: a ClientHello was logged since N TLS lines, and not under NAME
-logged_not_as() { [ "$(tlslines)" -gt "$1" ] && ! grep '"proto":"tls"' "$work/decisions.log" | tail -n 1 | grep -q "\"$2\""; }
-last_dns_name() { grep '"dns_name"' "$work/decisions.log" | tail -n 1 | sed -n 's/.*"dns_name":"\([^"]*\)".*/\1/p'; }
+logged_not_as() { [ "$(tlslines)" -gt "$1" ] && ! grep '"app_proto":"tls"' "$work/decisions.log" | tail -n 1 | grep -q "\"$2\""; }
+last_dns_name() { grep '"dest_name"' "$work/decisions.log" | tail -n 1 | sed -n 's/.*"dest_name":"\([^"]*\)".*/\1/p'; }
 snap
 learned=$(ctr engine.dns_names_learned)
 pk=$(ctr engine.packets)
@@ -370,7 +370,7 @@ check "forged dns answers after a real one: nothing learned (dns_names_learned $
 n=$(dnslines)
 in_c python3 "$src/test/e2e/client.py" splitch "$S4" - records >/dev/null
 name=$(last_dns_name)
-check "forged dns answers after a real one ($out): the real pair stays (dns_name \"$name\")" \
+check "forged dns answers after a real one ($out): the real pair stays (dest_name \"$name\")" \
 	logged_as "$n" pass.test
 
 # 12. Names that are not host names: a port, a label ending in a hyphen. The rewrite of the
@@ -413,8 +413,9 @@ check "daemon: ... which is its log ($(grep -c running "$work/daemon.log") start
 rc=$?
 sed 's/^/     /' "$work/inspect.err"
 check "inspect: the capture is read (exit $rc)" [ "$rc" -eq 0 ]
-out=$("$py" - "$work/decisions.log" "$work/inspect.jsonl" "$C4F" <<'PY'
-import collections, json, sys
+out=$("$py" - "$work/decisions.log" "$work/inspect.jsonl" "$C4F" "$bin/tlsgatectl" "$work/policy.json" \
+	"$src/policy/content" <<'PY'
+import collections, json, subprocess, sys
 
 # A flow is (client address, client port, server address, server port); its decisions are
 # compared as the ordered list of (action, reason): a keep-alive or pipelined connection has
@@ -424,16 +425,18 @@ import collections, json, sys
 # head, a DNS query over TCP, a reassembly conflict or window, a name that is no host name,
 # unparsable first bytes, data in a SYN. Excluded, the whole flow, when a daemon decision of it
 # rests on what a capture does not have:
-#   - a name learned from DNS answers (the daemon logs it as dns_name);
+#   - a name learned from DNS answers (the daemon logs it as dest_name);
 #   - the dynamic bypass, the upstream exclusion table, a missing CA (runtime state);
 #   - timeouts: first bytes that never completed (fail-incomplete);
 #   - overload and the per-source flow quota: the flooder's address, fail-overload;
 #   - packets the daemon's dissector refused (fail-malformed), flows it saw midstream (its flow
 #     state expired or never existed), adoption failures;
-#   - IP filtering at the SYN (a "tcp" line with no failure).
+#   - IP filtering at the SYN (a TCP line with no app_proto and no failure the capture shows).
+# The same flow's lines also have the same members (one schema, event.c): the daemon's and
+# inspect's (less its "explain"), and explain's for the flow's facts.
 # Blocked flows: the RSTs and block pages come from the router and may or may not be on lan0;
 # the comparison is on decisions, not on what the client got.
-daemon_log, inspect_out, flooder = sys.argv[1:]
+daemon_log, inspect_out, flooder, ctl, policy, content = sys.argv[1:]
 RUNTIME = {"dynamic-bypass", "upstream-excluded", "ca-missing", "fail-incomplete",
            "fail-overload", "fail-malformed", "fail-midstream", "fail-adoption"}
 PCAP_FAILS = {"fail-conflict", "fail-window", "fail-invalid-name", "fail-unparsable",
@@ -441,23 +444,27 @@ PCAP_FAILS = {"fail-conflict", "fail-window", "fail-invalid-name", "fail-unparsa
 
 
 def key(o):
-    return (o["src"], int(o["sport"]), o["dst"], int(o["dport"]))
+    return (o["src_ip"], int(o["src_port"]), o["dest_ip"], int(o["dest_port"]))
 
 
-daemon, excluded = collections.defaultdict(list), set()
+daemon, excluded, dlines = collections.defaultdict(list), set(), {}
 for line in open(daemon_log):
     o = json.loads(line)
+    if "action" not in o:
+        continue  # a "bypass" or "suppressed" event: no decision of its own
     k = key(o)
-    if (o["src"] == flooder or o["reason"] in RUNTIME or "dns_name" in o
-            or (o["proto"] == "tcp" and o["reason"] not in PCAP_FAILS)):
+    if (o["src_ip"] == flooder or o["reason"] in RUNTIME or "dest_name" in o
+            or ("app_proto" not in o and o["proto"] == "TCP" and o["reason"] not in PCAP_FAILS)):
         excluded.add(k)
     daemon[k].append((o["action"], o["reason"]))
-inspect = collections.defaultdict(list)
+    dlines.setdefault(k, o)
+inspect, ilines = collections.defaultdict(list), {}
 for line in open(inspect_out):
     o = json.loads(line)
-    if "decision" not in o or o.get("transport") == "udp":
+    if "action" not in o or o["proto"] == "UDP":
         continue
-    inspect[key(o)].append((o["decision"]["action"], o["decision"]["reason"]))
+    inspect[key(o)].append((o["action"], o["reason"]))
+    ilines.setdefault(key(o), o)
 
 both = sorted(k for k in daemon.keys() & inspect.keys() if k not in excluded)
 bad = [k for k in both if daemon[k] != inspect[k]]
@@ -465,13 +472,38 @@ for k in bad:
     print("mismatch %s:%d -> %s:%d: daemon %s, inspect %s" % (*k, daemon[k], inspect[k]))
 print("compared=%d mismatches=%d (daemon flows %d, inspect flows %d, excluded %d)"
       % (len(both), len(bad), len(daemon), len(inspect), len(excluded & daemon.keys())))
+# Members: every compared flow's first line, the daemon's and inspect's; a decrypted flow's
+# daemon line has the proxy's outcome besides.
+keyed = [k for k in both if k not in bad and "proxy" not in dlines[k]]
+kbad = [k for k in keyed if set(dlines[k]) != set(ilines[k]) - {"explain"}]
+for k in kbad[:3]:
+    print("members %s:%d -> %s:%d: daemon only %s, inspect only %s"
+          % (*k, sorted(set(dlines[k]) - set(ilines[k])), sorted(set(ilines[k]) - set(dlines[k]))))
+# explain, for the first compared ClientHello that passed on its name alone.
+tls = [k for k in keyed if dlines[k].get("app_proto") == "tls" and "fail" not in dlines[k]
+       and dlines[k]["tls"].get("sni")]
+ex = {}
+if tls:
+    d = dlines[tls[0]]
+    r = subprocess.run([ctl, "explain", "--policy", policy, "--content", content,
+                        "--src", d["src_ip"], "--sport", str(d["src_port"]), "--dst", d["dest_ip"],
+                        "--dport", str(d["dest_port"]), "--sni", d["tls"]["sni"]],
+                       capture_output=True, text=True)
+    ex = json.loads(r.stdout) if r.returncode == 0 else {}
+same = bool(tls) and set(ex) - {"explain"} == set(dlines[tls[0]]) \
+    and ex["community_id"] == dlines[tls[0]]["community_id"]
+print("members: flows=%d mismatches=%d explain=%s (%s)"
+      % (len(keyed), len(kbad), "same" if same else "differs",
+         sorted(set(ex) ^ set(dlines[tls[0]])) if tls else "no flow"))
 PY
 )
 sed 's/^/     /' <<<"$out"
 compared=$(sed -n 's/^compared=\([0-9]*\) .*/\1/p' <<<"$out")
-check "inspect and daemon: the same decisions ($(tail -n 1 <<<"$out"))" \
+check "inspect and daemon: the same decisions ($(grep "^compared=" <<<"$out"))" \
 	grep -q "^compared=[0-9]* mismatches=0 " <<<"$out"
 check "inspect and daemon: at least 10 flows compared (${compared:-0})" [ "${compared:-0}" -ge 10 ]
+check "daemon, inspect and explain: the same members for the same flow ($(grep '^members:' <<<"$out"))" \
+	grep -Eq "^members: flows=([1-9][0-9]+) mismatches=0 explain=same " <<<"$out"
 
 if [ "$fail" -ne 0 ]; then
 	echo "--- daemon log (last 30 lines)"; tail -n 30 "$work/daemon.log"

@@ -9,6 +9,9 @@ of a DNS-over-TCP connection is a line until one is blocked.
 
 Reads captures from ../shared/testdata/ja4/ in place (skipped when absent outside CI).
 """
+import base64
+import hashlib
+import ipaddress
 import json
 import os
 import ssl
@@ -131,13 +134,37 @@ def crafted(tmp):
                                   "action": "block"}]}, f)
     r = run(path, "--policy", pol, "--content", content)
     check("crafted capture: exit 0 (%s)" % r.stderr.strip(), r.returncode == 0)
-    return [json.loads(l) for l in r.stdout.splitlines()], run(path)
+    return [json.loads(l) for l in r.stdout.splitlines()], run(path), pol
+
+
+def name(l):
+    """The name a line is about: SNI, Host, DNS question, else its failure."""
+    for obj, key in (("tls", "sni"), ("http", "hostname"), ("dns", "rrname")):
+        if obj in l:
+            return l[obj].get(key)
+    return l.get("fail")
 
 
 def decided(lines, sport):
-    return [(l["type"], l.get("fail") or l.get("sni") or l.get("host") or l.get("qname"),
-             l["decision"]["action"], l["decision"]["reason"]) for l in lines
-            if l["sport"] == sport and "decision" in l]
+    return [(l.get("app_proto", "flow"), name(l), l["action"], l["reason"]) for l in lines
+            if l["src_port"] == sport and "action" in l]
+
+
+def community_id(l):
+    """Community ID v1 (seed 0) of a line's flow, computed here from its addresses and ports."""
+    proto = {"TCP": 6, "UDP": 17}[l["proto"]]
+    a = (ipaddress.ip_address(l["src_ip"]).packed, l["src_port"])
+    b = (ipaddress.ip_address(l["dest_ip"]).packed, l["dest_port"])
+    if a > b:
+        a, b = b, a
+    raw = struct.pack("!H", 0) + a[0] + b[0] + struct.pack("!BBHH", proto, 0, a[1], b[1])
+    return "1:" + base64.b64encode(hashlib.sha1(raw).digest()).decode()
+
+
+def explain(*args):
+    r = subprocess.run([tool, "explain", "--content", content, *args], capture_output=True,
+                       text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else {}
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -152,10 +179,10 @@ with tempfile.TemporaryDirectory() as tmp:
     r = subprocess.run([tool, "inspect"], capture_output=True, text=True)
     check("no file: usage, exit 2", r.returncode == 2 and "usage" in r.stderr)
 
-    lines, plain = crafted(tmp)
+    lines, plain, pol_crafted = crafted(tmp)
     got = decided(lines, 41001)
-    check("conflicting retransmission: one tcp_fail, blocked as fail-conflict (%s)" % got,
-          got == [("tcp_fail", "reassembly-conflict", "block", "fail-conflict")])
+    check("conflicting retransmission: one failed flow, blocked as fail-conflict (%s)" % got,
+          got == [("flow", "reassembly-conflict", "block", "fail-conflict")])
     got = decided(lines, 41002)
     check("server name with a space: fail-invalid-name (%s)" % got,
           got == [("tls", "bad name.example", "block", "fail-invalid-name")])
@@ -164,7 +191,7 @@ with tempfile.TemporaryDirectory() as tmp:
           got == [("tls", "www.blocked.test", "block", "filter-block")])
     got = decided(lines, 41004)
     check("data in a SYN: tcp-fast-open, then the retransmission's ClientHello (%s)" % got,
-          got == [("tcp_fail", "tcp-fast-open", "block", "fail-tfo"),
+          got == [("flow", "tcp-fast-open", "block", "fail-tfo"),
                   ("tls", "www.blocked.test", "block", "filter-block")])
     got = decided(lines, 41005)
     check("keep-alive: each request head past a body until the blocked one (%s)" % got,
@@ -174,9 +201,28 @@ with tempfile.TemporaryDirectory() as tmp:
     check("dns over tcp: each query until the blocked one (%s)" % got,
           got == [("dns", "pass.test", "pass", "not-tls"),
                   ("dns", "www.blocked.test", "block", "filter-block")])
-    types = [json.loads(l)["type"] for l in plain.stdout.splitlines()]
+    types = [json.loads(l)["event_type"] for l in plain.stdout.splitlines()]
     check("without policy: every request and query, no decision (%s)" % types,
-          types.count("http") == 4 and types.count("dns") == 3 and '"decision"' not in plain.stdout)
+          types.count("http") == 4 and types.count("dns") == 3 and '"action"' not in plain.stdout)
+    bad = [l for l in lines if "action" in l and l["event_type"] !=
+           ("alert" if l["action"] == "block" else l.get("app_proto", "flow"))]
+    check("event_type: alert for each block, else the app_proto (%s)" % bad[:1], not bad)
+    bad = [l for l in lines + [json.loads(x) for x in plain.stdout.splitlines()]
+           if l["community_id"] != community_id(l)]
+    check("community_id: as computed here from each line's tuple (%s)" % bad[:1], not bad)
+    fl = [l for l in lines if l["src_port"] == 41004]
+    check("flow_id: the failed SYN's line and its flow's ClientHello line share it",
+          len(fl) == 2 and fl[0]["flow_id"] == fl[1]["flow_id"]
+          and fl[0]["flow_id"] != [l for l in lines if l["src_port"] == 41003][0]["flow_id"])
+    # explain and inspect write one schema: the same flow, the same members.
+    ins = [l for l in lines if l["src_port"] == 41003][0]
+    exp = explain("--policy", pol_crafted, "--src", "10.9.0.1", "--sport", "41003", "--dst",
+                  "10.9.0.2", "--dport", "443", "--sni", "www.blocked.test")
+    check("explain and inspect: the same members for one flow (%s vs %s)"
+          % (sorted(set(exp) ^ set(ins)), ins.get("tls")),
+          set(exp) == set(ins) and exp["community_id"] == ins["community_id"]
+          and exp["rule"] == ins["rule"] == "block-test" and exp["rule_path"] == "filtering[0]"
+          and exp["event_type"] == ins["event_type"] == "alert")
 
     if not os.path.exists(cap):
         if os.environ.get("CI"):
@@ -194,22 +240,22 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(cap, "--policy", pol, "--content", content)
     check("with policy: exit 0", r.returncode == 0)
     lines = [json.loads(l) for l in r.stdout.splitlines()]
-    tls = [l for l in lines if l["type"] == "tls"]
-    queries = [l for l in lines if l["type"] == "dns" and not l["response"]]
-    check("with policy: every ClientHello has a decision", tls and all("decision" in l for l in tls))
-    check("with policy: every DNS query has a decision", queries and all("decision" in l for l in queries))
+    tls = [l for l in lines if l.get("app_proto") == "tls"]
+    queries = [l for l in lines if "dns" in l and l["dns"]["type"] == "query"]
+    check("with policy: every ClientHello has a decision", tls and all("action" in l for l in tls))
+    check("with policy: every DNS query has a decision", queries and all("action" in l for l in queries))
     check("with policy: DNS responses have none",
-          all("decision" not in l for l in lines if l["type"] == "dns" and l["response"]))
-    slack = [l for l in tls if l["sni"] == "app.slack.com"]
-    check("app.slack.com blocked by rule no-slack",
-          slack and slack[0]["decision"]["action"] == "block"
-          and slack[0]["decision"]["rule"] == "no-slack")
-    other = [l for l in tls if l["sni"] and not l["sni"].endswith("slack.com")]
+          all("action" not in l for l in lines if "dns" in l and l["dns"]["type"] == "answer"))
+    slack = [l for l in tls if l["tls"].get("sni") == "app.slack.com"]
+    check("app.slack.com blocked by rule no-slack, an alert",
+          slack and slack[0]["action"] == "block" and slack[0]["rule"] == "no-slack"
+          and slack[0]["event_type"] == "alert")
+    other = [l for l in tls if l["tls"].get("sni") and not l["tls"]["sni"].endswith("slack.com")]
     check("other names decrypted by default",
-          other and all(l["decision"]["action"] == "decrypt" and l["decision"]["reason"] == "default"
-                        for l in other))
+          other and all(l["action"] == "decrypt" and l["reason"] == "default"
+                        and l["event_type"] == "tls" for l in other))
     r2 = run(cap)
-    check("without policy: no decision field", r2.returncode == 0 and '"decision"' not in r2.stdout)
+    check("without policy: no decision field", r2.returncode == 0 and '"action"' not in r2.stdout)
     bad = os.path.join(tmp, "bad.json")
     with open(bad, "w") as f:
         f.write('{"version": 2}')

@@ -23,7 +23,8 @@ for f in usr/sbin/tlsgated usr/sbin/tlsgatectl usr/sbin/tlsgate-setup \
 	usr/share/man/man8/tlsgate-setup.8 usr/share/man/man5/tlsgate-policy.5 \
 	usr/share/bash-completion/completions/tlsgatectl \
 	usr/share/bash-completion/completions/tlsgate-setup \
-	etc/tlsgate/policy.json etc/default/tlsgate etc/systemd/system/tlsgated.service; do
+	etc/tlsgate/policy.json etc/default/tlsgate etc/systemd/system/tlsgated.service \
+	etc/logrotate.d/tlsgate; do
 	check "$f installed" test -e "$root/$f"
 done
 check "the schema is policy/schema.json" cmp -s "$src/policy/schema.json" \

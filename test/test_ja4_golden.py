@@ -50,9 +50,9 @@ for cap in sorted(glob.glob(os.path.join(data, "*.pcap*"))):
             print(f"FAIL {name}: output is not JSON: {e}: {line[:200]}")
             failed += 1
             continue
-        if obj.get("type") == "tls":
-            key = (norm(obj["src"]), obj["sport"], norm(obj["dst"]), obj["dport"])
-            seen.setdefault(key, obj)
+        if obj.get("event_type") == "tls":
+            key = (norm(obj["src_ip"]), obj["src_port"], norm(obj["dest_ip"]), obj["dest_port"])
+            seen.setdefault(key, obj["tls"])
     exp_path = cap + ".json"
     if not os.path.exists(exp_path):
         passed += 1

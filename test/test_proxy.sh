@@ -147,6 +147,8 @@ is()
 		[ "$(field "$obj" "${kv%%=*}")" = "${kv#*=}" ] || return 1
 	done
 }
+# decision LINE: LINE is a decision (not a "bypass" or "suppressed" event about one).
+decision() { [[ $1 == *'"action":'* ]]; }
 # dline FROM KEY=VALUE...: print the first decision line after line FROM with these field values;
 # fail when there is none.
 dline()
@@ -154,7 +156,7 @@ dline()
 	local from=$1 ln
 	shift
 	while IFS= read -r ln; do
-		is "$ln" "$@" && { printf '%s\n' "$ln"; return 0; }
+		decision "$ln" && is "$ln" "$@" && { printf '%s\n' "$ln"; return 0; }
 	done < <(tail -n +$((from + 1)) "$work/decisions.log")
 	return 1
 }
@@ -164,7 +166,7 @@ count()
 	local from=$1 ln n=0
 	shift
 	while IFS= read -r ln; do
-		is "$ln" "$@" && n=$((n + 1))
+		decision "$ln" && is "$ln" "$@" && n=$((n + 1))
 	done < <(tail -n +$((from + 1)) "$work/decisions.log")
 	echo "$n"
 }
@@ -173,14 +175,20 @@ count()
 # the client is done); prints nothing when it never comes.
 flow()
 {
-	wait_until dline "$1" src="$2" sni="$3" >/dev/null
-	dline "$1" src="$2" sni="$3"
+	wait_until dline "$1" src_ip="$2" sni="$3" >/dev/null
+	dline "$1" src_ip="$2" sni="$3"
+}
+# bypass_event FROM CLIENT STATE: a "bypass" event for CLIENT with STATE after line FROM.
+bypass_event()
+{
+	tail -n +$(($1 + 1)) "$work/decisions.log" | grep '"event_type":"bypass"' |
+		grep "\"src_ip\":\"$2\"" | grep -q "\"state\":\"$3\""
 }
 # say LINE: the fields of a decision line that tell what happened, for a check's description.
 say()
 {
 	local k v out=""
-	for k in action reason proxy pin alert bypass upstream_error excluded replayed upstream_resumed; do
+	for k in action reason outcome pin alert bypass upstream_error excluded replayed upstream_resumed; do
 		v=$(field "$1" "$k") && out+="$k=$v "
 	done
 	echo "${out:-no decision line}"
@@ -311,7 +319,7 @@ check "intercept: curl trusting only tlsgate's CA gets the real server's page (c
 	[ "$rc" -eq 0 -a "$(body)" = "server www.decrypt.test /" ]
 check "intercept: ... over a leaf signed by tlsgate's CA naming www.decrypt.test" minted www.decrypt.test
 check "intercept: logged decrypt, proxy intercepted ($(say "$ln"))" \
-	is "$ln" action=decrypt reason=rule rule_name=decrypt-test proxy=intercepted
+	is "$ln" action=decrypt reason=rule rule=decrypt-test outcome=intercepted
 
 # --- 11. Keylog: the flow's two legs are both in --keylog; the client leg is curl's own key
 # (SSLKEYLOGFILE), the upstream leg the server's (python's keylog_filename).
@@ -336,7 +344,7 @@ check "large: an 8 MiB upload arrives intact (server: $(body)$(head -c 100 "$wor
 get "$C4" www.decrypt.test/blob "$S4" "$work/tgca.pem" --max-time 60
 check "large: a 6 MiB download arrives intact ($(stat -c %s "$work/body" 2>/dev/null) bytes$(head -c 100 "$work/curl.err"))" \
 	cmp -s "$work/body" "$work/blob"
-two_intercepted() { [ "$(count "$m" src="$C4" proxy=intercepted)" -eq 2 ]; }
+two_intercepted() { [ "$(count "$m" src_ip="$C4" outcome=intercepted)" -eq 2 ]; }
 check "large: both were intercepted (decision lines)" wait_until two_intercepted
 
 # --- Reuse of an address and port pair: a client that opens a new connection from the port of
@@ -346,7 +354,7 @@ check "large: both were intercepted (decision lines)" wait_until two_intercepted
 m=$(mark)
 get "$C4" www.decrypt.test/ "$S4" "$work/tgca.pem" --local-port 45111
 first=$?
-wait_until dline "$m" src="$C4" sport=45111 proxy=intercepted >/dev/null
+wait_until dline "$m" src_ip="$C4" src_port=45111 outcome=intercepted >/dev/null
 t0=$(date +%s%N)
 get "$C4" www.decrypt.test/ "$S4" "$work/tgca.pem" --local-port 45111
 rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
@@ -354,7 +362,7 @@ check "reuse: the same client port again right after (curl $first then $rc, ${ms
 	[ "$first" -eq 0 -a "$rc" -eq 0 -a "$ms" -lt 3000 -a "$(body)" = "server www.decrypt.test /" ]
 # The decision line is written when the proxy knows the outcome, which can be just after curl
 # has its page: wait for it rather than read the log at once.
-reuse_twice() { [ "$(count "$m" src="$C4" sport=45111 proxy=intercepted)" -eq 2 ]; }
+reuse_twice() { [ "$(count "$m" src_ip="$C4" src_port=45111 outcome=intercepted)" -eq 2 ]; }
 check "reuse: ... intercepted both times (decision lines)" wait_until reuse_twice
 
 # --- 3. Pinning -> dynamic bypass. The pinned client (curl --pinnedpubkey with the real
@@ -368,7 +376,9 @@ rc=$?
 ln=$(flow "$m" "$CP" pinned.decrypt.test)
 check "pinned: the pinned client refuses the minted leaf (curl $rc: 90 is a pin mismatch)" [ "$rc" -eq 90 ]
 check "pinned: logged client-rejected with a pin reason, the entry live ($(say "$ln"))" \
-	bash -c 'is "$1" action=decrypt proxy=client-rejected bypass=live && ! is "$1" pin=' _ "$ln"
+	bash -c 'is "$1" action=decrypt outcome=client-rejected bypass=live && ! is "$1" pin=' _ "$ln"
+check "pinned: ... and a bypass event says the entry went live" \
+	wait_until bypass_event "$m" "$CP" live
 m=$(mark)
 get "$CP" pinned.decrypt.test/ "$S4" "$work/both.pem" --pinnedpubkey "sha256//$pin"
 rc=$?
@@ -377,7 +387,7 @@ check "pinned: the next flow succeeds (curl $rc: $(body))" \
 	[ "$rc" -eq 0 -a "$(body)" = "server pinned.decrypt.test /" ]
 check "pinned: ... with the real certificate" real "$pki/pinned.pem"
 check "pinned: ... passed in the kernel by the dynamic bypass ($(say "$ln"))" \
-	is "$ln" action=pass reason=dynamic-bypass proxy=
+	is "$ln" action=pass reason=dynamic-bypass outcome=
 m=$(mark)
 get "$CO" pinned.decrypt.test/ "$S4" "$work/tgca.pem"
 rc=$?
@@ -385,7 +395,7 @@ ln=$(flow "$m" "$CO" pinned.decrypt.test)
 check "pinned: another client of the same host is still intercepted (curl $rc: $(body))" \
 	[ "$rc" -eq 0 -a "$(body)" = "server pinned.decrypt.test /" ]
 check "pinned: ... over a minted leaf" minted pinned.decrypt.test
-check "pinned: ... logged decrypt, intercepted ($(say "$ln"))" is "$ln" action=decrypt proxy=intercepted
+check "pinned: ... logged decrypt, intercepted ($(say "$ln"))" is "$ln" action=decrypt outcome=intercepted
 check "pinned: tlsgatectl bypass list --json shows the live entry ($CP, pinned.decrypt.test)" \
 	bypass_has live "$CP" pinned.decrypt.test
 check "pinned: ... and the table as text names it" \
@@ -400,7 +410,7 @@ get "$CP" pinned.decrypt.test/ "$S4" "$work/both.pem" --pinnedpubkey "sha256//$p
 rc=$?
 ln=$(flow "$m" "$CP" pinned.decrypt.test)
 check "pinned: after the flush the pinned client is intercepted again (curl $rc; $(say "$ln"))" \
-	bash -c '[ "$2" -eq 90 ] && is "$1" action=decrypt proxy=client-rejected' _ "$ln" "$rc"
+	bash -c '[ "$2" -eq 90 ] && is "$1" action=decrypt outcome=client-rejected' _ "$ln" "$rc"
 
 # --- 4. A rejection after the handshake: a client that completes it (trusting tlsgate's CA)
 # and closes without a byte within 2 s (OkHttp's CertificatePinner) is learned too.
@@ -410,7 +420,7 @@ ln=$(flow "$m" "$CS" silent.decrypt.test)
 check "silent close: the client completed the handshake over the minted leaf ($out)" \
 	[ "$out" = "handshake issuer=$(openssl x509 -in "$work/tgca.pem" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')" ]
 check "silent close: logged client-rejected, silent-close-after-handshake, entry live ($(say "$ln"))" \
-	is "$ln" action=decrypt proxy=client-rejected pin=silent-close-after-handshake bypass=live
+	is "$ln" action=decrypt outcome=client-rejected pin=silent-close-after-handshake bypass=live
 m=$(mark)
 get "$CS" silent.decrypt.test/ "$S4" "$pki/root.pem"
 rc=$?
@@ -430,9 +440,11 @@ for i in 1 2 3 4; do
 	want=live
 	[ "$i" -eq 4 ] && want="ca-missing-entered"
 	check "ca missing: host $i refused by the client (curl $rc: 60 is an untrusted certificate; $(say "$ln"))" \
-		bash -c '[ "$2" -eq 60 ] && is "$1" action=decrypt proxy=client-rejected pin=trust-alert alert=unknown_ca bypass="$3"' \
+		bash -c '[ "$2" -eq 60 ] && is "$1" action=decrypt outcome=client-rejected pin=trust-alert alert=unknown_ca bypass="$3"' \
 		_ "$ln" "$rc" "$want"
 done
+check "ca missing: ... and a bypass event says the client entered the state" \
+	wait_until bypass_event "$m" "$CM" ca-missing
 check "ca missing: tlsgatectl bypass list shows the client in the ca_missing state" bypass_has ca-missing "$CM"
 check "ca missing: ... and no per-host entry for it ($(bypass_count "$CM") live)" [ "$(bypass_count "$CM")" -eq 0 ]
 m=$(mark)
@@ -454,7 +466,7 @@ for c in expired:expired wrongname:name-mismatch selfsigned:untrusted unknownroo
 	check "upstream ${c%%:*}: the client's handshake fails (curl $rc: $(head -c 80 "$work/curl.err"))" \
 		bash -c '[ "$1" -ne 0 ] && [ ! -s "$2" ]' _ "$rc" "$work/body"
 	check "upstream ${c%%:*}: logged block, upstream-failed, ${c#*:} ($(say "$ln"))" \
-		is "$ln" action=block reason=upstream-untrusted proxy=upstream-failed upstream_error="${c#*:}"
+		is "$ln" action=block reason=upstream-untrusted outcome=upstream-failed upstream_error="${c#*:}"
 done
 # Upstream sessions are resumed, and trusted from the full verification that made them; a server
 # that no longer resumes the session offered (here its certificate, from a root nobody trusts,
@@ -466,7 +478,7 @@ for i in 1 2; do
 	ln=$(flow "$m" "$C4" swap.decrypt.test)
 done
 check "upstream resumed: a second flow is intercepted over a resumed upstream session (curl $rc; $(say "$ln"))" \
-	bash -c '[ "$2" -eq 0 ] && is "$1" action=decrypt proxy=intercepted upstream_resumed=true' _ "$ln" "$rc"
+	bash -c '[ "$2" -eq 0 ] && is "$1" action=decrypt outcome=intercepted upstream_resumed=true' _ "$ln" "$rc"
 kill -USR1 "$servers_pid"
 swapped() { # the server now shows the other certificate (asked from the router, not queued)
 	in_r curl -sk --max-time 5 --resolve "swap.decrypt.test:443:$SW" -o /dev/null -w '%{certs}' \
@@ -481,7 +493,7 @@ ln=$(flow "$m" "$C4" swap.decrypt.test)
 check "upstream swapped: the next flow fails (curl $rc: $(head -c 80 "$work/curl.err"))" \
 	bash -c '[ "$1" -ne 0 ] && [ ! -s "$2" ]' _ "$rc" "$work/body"
 check "upstream swapped: logged upstream-failed, untrusted, not resumed ($(say "$ln"))" \
-	is "$ln" action=block proxy=upstream-failed upstream_error=untrusted upstream_resumed=
+	is "$ln" action=block outcome=upstream-failed upstream_error=untrusted upstream_resumed=
 # With upstream_untrusted "pass" (a reload) the ClientHello is replayed: the client is shown
 # the real certificate and judges it itself.
 python3 - "$work/policy.json" >"$work/policy-pass.json" <<'PY'
@@ -502,7 +514,7 @@ ln=$(flow "$m" "$C4" expired.decrypt.test)
 check "upstream expired, pass: the client is shown the real (expired) certificate (curl -k $rc: $(body))" \
 	bash -c '[ "$1" -eq 0 ] && real "$2"' _ "$rc" "$pki/expired.pem"
 check "upstream expired, pass: logged pass, upstream-failed, replayed ($(say "$ln"))" \
-	is "$ln" action=pass reason=upstream-untrusted proxy=upstream-failed upstream_error=expired replayed=true
+	is "$ln" action=pass reason=upstream-untrusted outcome=upstream-failed upstream_error=expired replayed=true
 cp "$work/policy.block.json" "$work/policy.json"
 n=$(loglines "policy reloaded")
 kill -HUP "$daemon_pid"
@@ -522,14 +534,14 @@ for c in tls13:"$ST":"no-tls12|protocol-version" ccert:"$SC":client-cert; do
 	check "unsupported $name: the client is served by the real server (curl $rc: $(body))" \
 		bash -c '[ "$1" -eq 0 ] && [ "$(cat "$3")" = "server $4 /" ] && real "$2"' _ "$rc" "$pki/$leafname.pem" "$work/body" "$name"
 	check "unsupported $name: logged unsupported, excluded $excl, replayed ($(say "$ln"))" \
-		bash -c 'is "$1" action=pass reason=upstream-unsupported proxy=unsupported replayed=true &&
+		bash -c 'is "$1" action=pass reason=upstream-unsupported outcome=unsupported replayed=true &&
 			[[ $(field "$1" excluded) =~ ^($2)$ ]]' _ "$ln" "$excl"
 	m=$(mark)
 	get "$C4" "$name/" "$addr" "$pki/root.pem"
 	rc=$?
 	ln=$(flow "$m" "$C4" "$name")
 	check "unsupported $name: the next flow passes in the kernel ($(say "$ln"))" \
-		is "$ln" action=pass reason=upstream-excluded proxy=
+		is "$ln" action=pass reason=upstream-excluded outcome=
 	check "unsupported $name: ... served with the real certificate (curl $rc)" \
 		bash -c '[ "$1" -eq 0 ] && real "$2"' _ "$rc" "$pki/$leafname.pem"
 done
@@ -541,7 +553,7 @@ rc=$?
 ln=$(flow "$m" "$C4" gs.apple.com)
 check "implicit: gs.apple.com gets the real certificate (curl $rc: $(body))" \
 	bash -c '[ "$1" -eq 0 ] && real "$2"' _ "$rc" "$pki/apple.pem"
-check "implicit: logged pass, implicit-pinned ($(say "$ln"))" is "$ln" action=pass reason=implicit-pinned proxy=
+check "implicit: logged pass, implicit-pinned ($(say "$ln"))" is "$ln" action=pass reason=implicit-pinned outcome=
 
 # --- 9. A ClientHello in 7-byte TCP segments, for a decrypted name: intercepted all the same;
 # the client (trusting only tlsgate's CA) completes and reads 4 MiB.
@@ -549,7 +561,7 @@ m=$(mark)
 out=$(in_c python3 "$src/test/e2e/client.py" smallch "$S4" www.decrypt.test 7 "$work/tgca.pem" 2>&1)
 ln=$(flow "$m" "$C4" www.decrypt.test)
 check "split ClientHello: the client completes through the proxy and reads the page ($out)" [ "$out" = 4194304 ]
-check "split ClientHello: logged decrypt, intercepted ($(say "$ln"))" is "$ln" action=decrypt proxy=intercepted
+check "split ClientHello: logged decrypt, intercepted ($(say "$ln"))" is "$ln" action=decrypt outcome=intercepted
 
 # --- 10. Privilege separation: the workers and the CA process run as nobody without
 # capabilities and with no_new_privs; tlsgated keeps 0x3400; the spawner only setuid/setgid.
@@ -584,7 +596,7 @@ okc=0
 for s in $C4 $CO $CS; do # three client addresses: whichever worker each is homed on
 	m=$(mark)
 	get "$s" www.decrypt.test/ "$S4" "$work/tgca.pem" && [ "$(body)" = "server www.decrypt.test /" ] &&
-		is "$(flow "$m" "$s" www.decrypt.test)" proxy=intercepted && okc=$((okc + 1))
+		is "$(flow "$m" "$s" www.decrypt.test)" outcome=intercepted && okc=$((okc + 1))
 done
 check "worker restart: decryption works afterwards ($okc of 3 clients intercepted)" [ "$okc" -eq 3 ]
 

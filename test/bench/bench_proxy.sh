@@ -306,7 +306,7 @@ run_peer()
 	case $p in
 	tlsgate)
 		setting="${tg_workers:-$(nproc)} workers"
-		[ -s "$w/tlsgate.decisions" ] && note "tlsgate decisions: $(grep -o '"proxy":"[a-z-]*"' \
+		[ -s "$w/tlsgate.decisions" ] && note "tlsgate decisions: $(grep -o '"outcome":"[a-z-]*"' \
 			"$w/tlsgate.decisions" | sort | uniq -c | tr -s ' \n' ' ')"
 		! grep -iq "warn\|error\|fail" "$w/tlsgate.log" ||
 			note "tlsgate log: $(grep -i "warn\|error\|fail" "$w/tlsgate.log" | sort | uniq -c |

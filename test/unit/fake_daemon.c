@@ -144,7 +144,7 @@ bool proxy_handoff(struct proxy *p, int fd, struct proxy_job *job, const struct 
 	(void)p;
 	fake.handoff_calls++;
 	fake.last_job = *job;
-	fake.last_flow_line_len = fl->line_len;
+	fake.last_flow_frag_len = fl->frag_len;
 	snprintf(fake.last_flow_name, sizeof(fake.last_flow_name), "%s", fl->name);
 	if (fd >= 0)
 		close(fd);

@@ -40,7 +40,7 @@ struct fake_daemon {
 	struct fake_sent last_client_rst, last_server_rst, last_raw;
 	unsigned adopt_calls, handoff_calls;
 	struct proxy_job last_job; /* what proxy_handoff() was given last */
-	size_t last_flow_line_len;
+	size_t last_flow_frag_len;
 	char last_flow_name[256];
 	/* Settings. */
 	bool proxy_room; /* proxy_has_room()'s answer */

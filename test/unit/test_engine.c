@@ -17,6 +17,7 @@
 
 #include "decide.h"
 #include "engine.h"
+#include "evlog.h"
 #include "fake_daemon.h"
 #include "marks.h"
 #include "names.h"
@@ -39,6 +40,7 @@ static const uint8_t server_addr[16] = { 198, 51, 100, 2 };
 struct rig {
 	struct engine *e;
 	FILE *log;
+	struct evlog *ev;
 	uint32_t next_id;
 	char logtext[16384];
 };
@@ -64,8 +66,11 @@ static bool rig_open_cfg(struct rig *r, bool with_proxy)
 	cfg.names = names;
 	cfg.raw4 = -1;
 	cfg.raw6 = -1;
-	cfg.log = r->log;
 	tg_marks_default(&cfg.marks);
+	r->ev = evlog_new_fd(fileno(r->log));
+	if (r->ev == NULL)
+		return false;
+	cfg.log = r->ev;
 	r->e = engine_new(&cfg, NULL);
 	r->next_id = 1;
 	return r->e != NULL;
@@ -80,6 +85,8 @@ static void rig_close(struct rig *r)
 {
 	engine_free(r->e);
 	r->e = NULL;
+	evlog_free(r->ev);
+	r->ev = NULL;
 	if (r->log != NULL)
 		fclose(r->log);
 	r->log = NULL;
@@ -404,7 +411,7 @@ static void test_decrypt_handoff(void)
 	CHECK(strcmp(fake.last_flow_name, "www.decrypt.test") == 0);
 	CHECK_INT(fake.last_job.client_port, CLIENT_PORT);
 	CHECK_INT(fake.last_job.fail_untrusted, PROXY_CLASS_BLOCK);
-	CHECK(fake.last_flow_line_len > 0);
+	CHECK(fake.last_flow_frag_len > 0);
 	CHECK(strstr(rig_log(&r), "\"action\"") == NULL);
 	rig_close(&r);
 }
