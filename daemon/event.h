@@ -3,7 +3,7 @@
  * event.h - the one writer of event lines, shared by tlsgated's decision log (declog.c,
  * proxy.c, evlog.c), `tlsgatectl explain` and `tlsgatectl inspect`: the same flow gives the same
  * field names whichever of them writes it. The schema is close to Suricata's EVE JSON and is
- * documented in README.md ("The event log"); its names live here and nowhere else.
+ * documented in the top-level README, section "The event log"; its names live here and nowhere else.
  *
  * A line is one JSON object, written member by member with jsonw.h:
  *   ev_write_head()     timestamp, event_type

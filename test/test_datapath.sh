@@ -67,7 +67,7 @@ json.dump(p, open(sys.argv[3], "w"))' "$src/test/e2e/policy.json" "$1" "$2"
 # 1 when it exits first (its output in daemon.log).
 daemon() {
 	: >"$work/daemon.log"
-	ip netns exec "$NS_R" "$bin/tlsgated" --content "$src/policy/content" \
+	ip netns exec "$NS_R" "$bin/tlsgated" --content "$src/policy/content" --state-dir "$work/state" \
 		--log "$work/decisions.log" --control "$work/control" --ca-dir "$work/ca" \
 		--trust "$work/srv.pem" "$@" >>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!

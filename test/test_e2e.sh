@@ -54,7 +54,7 @@ start_daemon()
 	# Not through the in_r function: a backgrounded function is a subshell, and $! would be
 	# its pid. ip netns exec execs the daemon in place, so $! is the daemon.
 	# Upstreams are verified against the lab server's own (self-signed) certificate.
-	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
+	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" --state-dir "$work/state" \
 		--content "$src/policy/content" --log "$work/decisions.log" --control "$work/control" \
 		--ca-dir "$work/ca" --trust "$work/srv.pem" >>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!

@@ -70,7 +70,7 @@ wait_until()
 start_daemon()
 {
 	# Not through in_r: ip netns exec execs the daemon in place, so $! is the daemon.
-	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
+	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" --state-dir "$work/state" \
 		--content "$src/policy/content" --log "$work/decisions.log" --control "$work/control" \
 		>>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!

@@ -73,7 +73,7 @@ start_daemon()
 	runs=$(grep -c "running" "$work/daemon.log" 2>/dev/null)
 	# Not through the in_r function: a backgrounded function is a subshell, and $! would be
 	# its pid. ip netns exec execs the daemon in place, so $! is the daemon.
-	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" \
+	ip netns exec "$NS_R" "$bin/tlsgated" --policy "$work/policy.json" --state-dir "$work/state" \
 		--content "$src/policy/content" --log "$work/decisions.log" --control "$work/control" \
 		--ca-dir "$work/ca" --trust "$pki/root.pem" --proxy-workers 2 \
 		--keylog "$work/tlsgate.keylog" >>"$work/daemon.log" 2>&1 &
