@@ -12,6 +12,8 @@
 #define TLSGATED_MAX_QUEUES   64
 #define TLSGATED_QUEUE_MAXLEN 4096 /* kernel queue length per queue; beyond it: queue_full */
 #define TLSGATED_TICK_MS      100
+/* A queue with no packet this long after the start is reported once (the rules are not up?). */
+#define TLSGATED_SILENT_QUEUE_MS 60000
 /* Bytes of each queued packet copied to us: a first data segment's payload must fit. */
 #define TLSGATED_COPY_LEN 0xffff
 /*

@@ -68,6 +68,7 @@ struct qthread {
 	struct engine *eng;
 	const struct decider *d;
 	bool fail_open; /* what the queue was last told; the thread's own */
+	bool silent_said; /* main thread: the silent-queue check is done for it */
 	int epfd, tfd;
 	uint64_t heartbeat_ms; /* atomically written by the thread */
 };
@@ -634,6 +635,32 @@ static void datapath_setup(struct opts *o, struct decider *d, struct datapath *d
 		 dp->marks.adopt);
 }
 
+/*
+ * A queue that has seen no packet TLSGATED_SILENT_QUEUE_MS after the start: the rules queue
+ * elsewhere or are not up (tlsgate-setup status says). Said once per queue.
+ */
+static void silent_queues(struct qthread *qs, unsigned n, uint64_t start_ms, uint64_t now_ms)
+{
+	struct queue_stats st;
+	unsigned i;
+
+	if (now_ms - start_ms < TLSGATED_SILENT_QUEUE_MS)
+		return;
+	for (i = 0; i < n; i++) {
+		if (qs[i].silent_said)
+			continue;
+		queue_stats_get(qs[i].q, &st);
+		if (st.received != 0) {
+			qs[i].silent_said = true;
+			continue;
+		}
+		log_warnx("queue %u has received no packet in %u s: are tlsgate's rules up, and "
+			  "queueing to it (tlsgate-setup status)?",
+			  qs[i].num, TLSGATED_SILENT_QUEUE_MS / 1000);
+		qs[i].silent_said = true;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct datapath dp; /* read by the decider on every reload */
@@ -654,7 +681,7 @@ int main(int argc, char **argv)
 	struct engine *engines[TLSGATED_MAX_QUEUES];
 	struct queue *queues[TLSGATED_MAX_QUEUES];
 	unsigned qnums[TLSGATED_MAX_QUEUES];
-	uint64_t wd_usec = 0;
+	uint64_t wd_usec = 0, start_ms = mono_ms();
 	unsigned i, opened = 0, started = 0;
 
 	/* The other roles of this binary (proxy.h): nothing of the daemon's runs in them. */
@@ -866,6 +893,7 @@ int main(int argc, char **argv)
 			(void)!read(hfd, &exp, sizeof(exp));
 			decider_expire(d, mono_ms());
 			evlog_tick(log, mono_ms());
+			silent_queues(qs, opened, start_ms, mono_ms());
 			if (proxy != NULL)
 				proxy_tick(proxy, mono_ms());
 			continue;
