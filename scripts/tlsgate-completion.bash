@@ -3,8 +3,9 @@
 # scripts/install.sh installs it as /usr/share/bash-completion/completions/tlsgatectl, with
 # tlsgate-setup a link to it (bash-completion loads a command's file by the command's name);
 # without bash-completion, `source` it. It needs nothing from bash-completion. The option lists
-# are the programs' own (the getopt tables of daemon/ctl_*.c, tlsgate-setup's option loop):
-# test/test_completion.sh fails when they differ.
+# are the programs' own (the getopt tables of daemon/ctl_*.c, for the commands that ask the
+# daemon the options of ctl_opts_parse their CTL_OPT_* bits enable, tlsgate-setup's option
+# loop): test/test_completion.sh fails when they differ.
 # shellcheck shell=bash
 
 # _tlsgate_reply WORDS: the words of WORDS that start with the current word.
@@ -32,10 +33,13 @@ _tlsgatectl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd=${COMP_WORDS[1]:-} sub=${COMP_WORDS[2]:-} opts
+	# The options of the commands that ask the running daemon (ctl_opts_parse).
+	local daemon="--json --control --help"
 
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		_tlsgate_reply "inspect policy explain stats bypass ca --help --version"
+		_tlsgate_reply "inspect policy explain status reload stats flows bypass log ca --help
+			--version"
 		return 0
 	fi
 	# Values of the option before the current word.
@@ -43,7 +47,14 @@ _tlsgatectl()
 	--policy | --out) _tlsgate_files; return 0 ;;
 	--content | --dir) _tlsgate_files -d; return 0 ;;
 	--control) _tlsgate_files; return 0 ;;
-	--format) _tlsgate_reply "pem der"; return 0 ;;
+	--format)
+		if [ "$cmd" = stats ]; then
+			_tlsgate_reply "json prometheus"
+		else
+			_tlsgate_reply "pem der"
+		fi
+		return 0
+		;;
 	--os)
 		_tlsgate_reply "android ios windows macos linux chromeos other apple linux-family"
 		return 0
@@ -54,38 +65,35 @@ _tlsgatectl()
 			overload adoption invalid-name unparsable-dns cert-mint"
 		return 0
 		;;
-	--src | --dst | --mac | --dport | --sni | --http-host | --http-path | --dns | --user | \
-		--ja4 | --cn | --days)
+	--src | --dst | --mac | --dport | --sport | --sni | --http-host | --http-path | --dns | \
+		--user | --client | --ttl | --ja4 | --cn | --days)
 		return 0
 		;;
 	esac
 	case $cmd in
 	inspect) opts="--policy --content --help" ;;
-	policy)
-		if [ "$COMP_CWORD" -eq 2 ]; then
-			_tlsgate_reply "check --help"
-			return 0
-		fi
-		opts="--content --help"
-		;;
 	explain)
-		opts="--policy --content --src --mac --dst --dport --sni --os --ech --user --http-host
-			--http-path --dns --quic --ja4 --unparsable --incomplete --fail
-			--upstream-excluded --help"
+		opts="--policy --content --control --json --src --mac --dst --dport --sport --sni --os
+			--ech --user --http-host --http-path --dns --quic --ja4 --unparsable --incomplete
+			--fail --upstream-excluded --help"
 		;;
-	stats) opts="--control --help" ;;
-	bypass | ca)
+	status | reload | flows) opts=$daemon ;;
+	stats) opts="--format $daemon" ;;
+	policy | bypass | log | ca)
 		if [ "$COMP_CWORD" -eq 2 ]; then
-			if [ "$cmd" = bypass ]; then
-				_tlsgate_reply "list flush --help"
-			else
-				_tlsgate_reply "init export show --help"
-			fi
+			case $cmd in
+			policy) _tlsgate_reply "check push show rollback --help" ;;
+			bypass) _tlsgate_reply "list add del flush --help" ;;
+			log) _tlsgate_reply "reopen --help" ;;
+			ca) _tlsgate_reply "init export show --help" ;;
+			esac
 			return 0
 		fi
 		case $cmd/$sub in
-		bypass/list) opts="--json --control --help" ;;
-		bypass/flush) opts="--control --help" ;;
+		policy/check) opts="--content --help" ;;
+		policy/push | policy/show | policy/rollback | log/reopen) opts=$daemon ;;
+		bypass/add) opts="--user --client --ttl $daemon" ;;
+		bypass/list | bypass/del | bypass/flush) opts="--user --client $daemon" ;;
 		ca/init) opts="--dir --cn --days --help" ;;
 		ca/export) opts="--dir --format --out --help" ;;
 		ca/show) opts="--dir --json --help" ;;
@@ -97,9 +105,9 @@ _tlsgatectl()
 	case $cur in
 	-*) _tlsgate_reply "$opts" ;;
 	*)
-		# Operands: capture files (inspect) and the policy file (policy check).
-		case $cmd in
-		inspect | policy) _tlsgate_files ;;
+		# Operands: capture files (inspect), the policy file (policy check, policy push).
+		case $cmd/$sub in
+		inspect/* | policy/check | policy/push) _tlsgate_files ;;
 		*) _tlsgate_reply "$opts" ;;
 		esac
 		;;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # scripts/tlsgate-completion.bash, sourced in bash and called as bash calls it (COMP_WORDS,
 # COMP_CWORD): the candidates for commands, subcommands, option values, and every long option
-# of each subcommand's getopt table (test/options.sh reads them from the sources), so that the
-# completion cannot fall behind the programs. Prints "N passed, N failed".
+# of each subcommand's getopt table (test/options.sh reads them from the sources; for the
+# commands that ask the daemon, the options of ctl_opts_parse their CTL_OPT_* bits enable), so
+# that the completion cannot fall behind the programs. Prints "N passed, N failed".
 set -uo pipefail
 src=${TG_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=options.sh
@@ -35,22 +36,31 @@ complete_is()
 complete_is _tlsgatectl "$(ctl_commands) --help --version" tlsgatectl ''
 complete_is _tlsgatectl "explain" tlsgatectl ex
 complete_is _tlsgatectl "--help --version" tlsgatectl --
-complete_is _tlsgatectl "check --help" tlsgatectl policy ''
+complete_is _tlsgatectl "check push show rollback --help" tlsgatectl policy ''
 complete_is _tlsgatectl "init" tlsgatectl ca i
-complete_is _tlsgatectl "list flush --help" tlsgatectl bypass ''
+complete_is _tlsgatectl "list add del flush --help" tlsgatectl bypass ''
+complete_is _tlsgatectl "reopen --help" tlsgatectl log ''
+complete_is _tlsgatectl "status stats" tlsgatectl stat
 
 # Each subcommand offers exactly the options of its getopt table.
-while read -r words file fn; do
-	want=$(getopt_options "$file" "$fn")
+while read -r words spec; do
+	# shellcheck disable=SC2086 # FILE FUNCTION [FILE FUNCTION [ROW]], split on purpose
+	want=$(ctl_subcommand_options $spec)
 	if [ -z "$want" ]; then
-		ko "no options read from $fn in $file"
+		ko "no options read for $words from $spec"
 		continue
 	fi
 	# shellcheck disable=SC2086 # the subcommand's words, split on purpose
 	complete_is _tlsgatectl "$want" tlsgatectl ${words//:/ } --
 done < <(ctl_subcommands)
-complete_is _tlsgatectl "--control --help" tlsgatectl bypass flush --
-complete_is _tlsgatectl "--sni --src" tlsgatectl explain --policy p.json --s
+# Where the daemon's commands differ: only bypass add takes --ttl, only stats --format, and
+# status, reload, flows, log reopen and policy push, show, rollback neither --user nor --client.
+complete_is _tlsgatectl "--client --control --help --json --user" tlsgatectl bypass flush --
+complete_is _tlsgatectl "--client --control --help --json --ttl --user" tlsgatectl bypass add --
+complete_is _tlsgatectl "--control --format --help --json" tlsgatectl stats --
+complete_is _tlsgatectl "--control --help --json" tlsgatectl status --
+complete_is _tlsgatectl "--control --help --json" tlsgatectl policy push --
+complete_is _tlsgatectl "--sni --sport --src" tlsgatectl explain --policy p.json --s
 complete_is _tlsgatectl "--upstream-excluded --unparsable --user" tlsgatectl explain --u
 
 # Option values: explain --fail takes the failure names of lib/classify.c, --os the OS names
@@ -64,6 +74,10 @@ oses=$(sed -n '/cl_os_texts\[TG_OS__COUNT\] = {/,/};/p' "$src/lib/classify.c" | 
 complete_is _tlsgatectl "$oses apple linux-family" tlsgatectl explain --os ''
 complete_is _tlsgatectl "" tlsgatectl explain --src ''
 complete_is _tlsgatectl "pem der" tlsgatectl ca export --format ''
+complete_is _tlsgatectl "json prometheus" tlsgatectl stats --format ''
+complete_is _tlsgatectl "" tlsgatectl explain --sport ''
+complete_is _tlsgatectl "" tlsgatectl bypass add --client ''
+complete_is _tlsgatectl "" tlsgatectl bypass add --ttl ''
 
 # Files and directories where a path goes.
 work=$(mktemp -d)
@@ -72,6 +86,8 @@ mkdir "$work/content.d"
 touch "$work/policy.json" "$work/capture.pcap"
 complete_is _tlsgatectl "$work/policy.json" tlsgatectl explain --policy "$work/pol"
 complete_is _tlsgatectl "$work/content.d" tlsgatectl policy check --content "$work/c"
+complete_is _tlsgatectl "$work/policy.json" tlsgatectl policy push "$work/pol"
+complete_is _tlsgatectl "$work/policy.json" tlsgatectl status --control "$work/pol"
 complete_is _tlsgatectl "$work/capture.pcap" tlsgatectl inspect "$work/cap"
 
 # tlsgate-setup: its commands, every option of its option loop, interfaces but lo for --lan.
