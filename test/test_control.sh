@@ -46,22 +46,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-wait_until() # wait_until COMMAND...: poll every 0.1 s, at most 10 s
-{
-	local i
-	for i in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# shellcheck source=e2e/check.sh
+. "$src/test/e2e/check.sh"
 loglines() { grep -c "$1" "$work/daemon.log"; }
 
 tgc() { "$bin/tlsgatectl" "$@" --control "$ctl"; } # tlsgatectl against the lab's daemon

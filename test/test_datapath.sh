@@ -31,23 +31,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-wait_until() # wait_until COMMAND...: poll every 0.1 s, at most 10 s
-{
-	local i
-	for i in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-more_than() { [ "$("${@:2}")" -gt "$1" ]; }
+# shellcheck source=e2e/check.sh
+. "$src/test/e2e/check.sh"
 
 # Marks moved out of their default bits, as an administrator whose router uses 0x003f0000
 # would: every one differs from the built-in value.

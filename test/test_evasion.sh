@@ -49,23 +49,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-# wait_until COMMAND...: poll COMMAND every 0.1 s until it succeeds, at most 10 s (then fails).
-wait_until()
-{
-	local i
-	for i in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# shellcheck source=e2e/check.sh
+. "$src/test/e2e/check.sh"
 
 start_daemon()
 {
