@@ -34,6 +34,7 @@
 #include "log.h"
 #include "marks.h"
 #include "datapath.h"
+#include "rulecheck.h"
 #include "queue.h"
 #include "names.h"
 #include "notify.h"
@@ -614,6 +615,21 @@ static void datapath_setup(struct opts *o, struct decider *d, struct datapath *d
 			  "tlsgate-setup up in this network namespace? Queues, ports and marks "
 			  "are not checked against them (built-in marks, queues %u..%u)",
 			  path, o->queue_num, o->queue_num + o->queues - 1);
+		return;
+	}
+	if (rulecheck_local(&dp->marks) == 0) {
+		/*
+		 * The state file outlived its rules: a namespace deleted without `down`, whose
+		 * inode this one got, or rules removed by hand. Nothing it says is in force.
+		 */
+		log_warnx(
+			"tlsgate-setup's state %s is stale: its ip rule (fwmark 0x%x lookup %u "
+			"pref %u) is not in this network namespace; run tlsgate-setup up. Queues, "
+			"ports and marks are not checked (built-in marks, queues %u..%u)",
+			path, dp->marks.local, dp->marks.route_table, dp->marks.rule_pref,
+			o->queue_num, o->queue_num + o->queues - 1);
+		memset(dp, 0, sizeof(*dp));
+		tg_marks_default(&dp->marks);
 		return;
 	}
 	if ((o->queue_num_set && o->queue_num != dp->queue_num) ||

@@ -176,8 +176,21 @@ rc=$?
 daemon_pid=
 check "daemon: a clean stop (exit $rc)" [ $rc -eq 0 ]
 check "daemon: no sanitizer report in its log" bash -c "! grep -q 'Sanitizer' '$work/daemon.log'"
+cp "$state" "$work/state.saved"
 in_r "$src/scripts/tlsgate-setup" down >/dev/null
 check "state: tlsgate-setup down removed the state file" test ! -e "$state"
+
+# A state file that outlived its rules (a namespace deleted without `down`, whose inode a new
+# one got): its ip rule is not there, so tlsgated ignores it instead of refusing a policy, or
+# taking queues and marks, on the word of rules that do not exist.
+cp "$work/state.saved" "$state"
+daemon --policy "$work/policy-443.json"
+check "stale state: tlsgated starts with a policy the stale file contradicts" [ -n "$daemon_pid" ]
+check "stale state: ... and says the file is stale" logged "is stale: its ip rule (fwmark 0x10000000"
+kill "$daemon_pid" 2>/dev/null
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+rm -f "$state"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
